@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Ava.AppHost.Infrastructure;
+
+/// <summary>Ava's Postgres database and Redis cache, whichever way they run.</summary>
+/// <param name="Database">Postgres database <c>ava</c>.</param>
+/// <param name="Cache">Redis <c>cache</c>.</param>
+public sealed record AvaInfrastructure(
+    IResourceBuilder<IResourceWithConnectionString> Database,
+    IResourceBuilder<IResourceWithConnectionString> Cache);
+
+public static class AvaInfrastructureExtensions
+{
+    public const string DatabaseName = "ava";
+    public const string CacheName = "cache";
+
+    /// <summary>Run with throwaway data (tests): no volumes, a temporary data directory removed at stop.</summary>
+    public const string ThrowawayDataKey = "Ava:ThrowawayData";
+
+    /// <summary>Wipe the local development data before starting.</summary>
+    public const string StartCleanKey = "Ava:StartClean";
+
+    /// <summary>
+    /// Adds Postgres (database <c>ava</c>) and Redis (<c>cache</c>): as containers where an engine answers, as
+    /// local executables otherwise (see <see cref="InfrastructureChoice"/>). The services see the same
+    /// connection-string names either way.
+    /// </summary>
+    /// <exception cref="InfrastructureUnavailableException">Neither way is possible here.</exception>
+    public static AvaInfrastructure AddAvaInfrastructure(this IDistributedApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var decision = InfrastructureChoice.Decide(
+            configuration[InfrastructureChoice.ConfigurationKey],
+            ContainerEngineProbe.FindAnsweringRuntime,
+            () => LocalToolset.Find(configuration[LocalToolset.PostgresBinDirectoryKey]));
+
+        var throwaway = configuration.GetValue<bool>(ThrowawayDataKey);
+
+        return decision.Mode == InfrastructureMode.Containers
+            ? builder.AddContainerInfrastructure(decision.ContainerRuntime!, throwaway)
+            : builder.AddLocalInfrastructure(decision.LocalTools!, throwaway, configuration.GetValue<bool>(StartCleanKey));
+    }
+
+    private static AvaInfrastructure AddContainerInfrastructure(
+        this IDistributedApplicationBuilder builder, string runtime, bool throwaway)
+    {
+        // Tell Aspire's orchestrator which engine answered (it assumes Docker otherwise).
+        builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] = runtime;
+
+        var postgres = builder.AddPostgres("postgres");
+        if (!throwaway)
+        {
+            postgres.WithDataVolume("ava-postgres-data").WithLifetime(ContainerLifetime.Persistent);
+        }
+
+        var database = postgres.AddDatabase(DatabaseName);
+        var cache = builder.AddRedis(CacheName);
+
+        return new AvaInfrastructure(database, cache);
+    }
+
+    private static AvaInfrastructure AddLocalInfrastructure(
+        this IDistributedApplicationBuilder builder, LocalToolset tools, bool throwaway, bool startClean)
+    {
+        var solutionDirectory = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
+        var data = throwaway
+            ? LocalDataDirectory.CreateThrowaway(tools.RunAsUser)
+            : LocalDataDirectory.ForDevelopment(solutionDirectory, tools.RunAsUser, startClean);
+
+        if (data.IsThrowaway)
+        {
+            builder.Services.AddHostedService(services => new ThrowawayDataRemover(
+                services.GetRequiredService<IHostApplicationLifetime>(), data));
+        }
+
+        var database = builder.AddLocalPostgresDatabase("postgres", DatabaseName, tools, data);
+        var cache = builder.AddLocalRedis(CacheName, tools, data);
+
+        return new AvaInfrastructure(database, cache);
+    }
+
+    /// <summary>Removes the throwaway data directory once the orchestrator has stopped every resource.</summary>
+    private sealed class ThrowawayDataRemover(IHostApplicationLifetime lifetime, LocalDataDirectory data) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            lifetime.ApplicationStopped.Register(data.DeleteIfThrowaway);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,167 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Ava.AppHost.Infrastructure;
+
+/// <summary>
+/// Postgres and Redis as executables of the machine's own binaries, shown and health-checked in the dashboard
+/// like their containers, and handing the services the same connection strings.
+/// </summary>
+internal static class LocalInfrastructureExtensions
+{
+    public static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalPostgresDatabase(
+        this IDistributedApplicationBuilder builder,
+        string serverName,
+        string databaseName,
+        LocalToolset tools,
+        LocalDataDirectory data)
+    {
+        var server = new LocalPostgresServerResource(serverName, RunAs(tools, tools.Postgres!), data.Root);
+        var serverBuilder = builder.AddResource(server)
+            .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
+            .WithArgs(RunAsArgs(tools, tools.Postgres!))
+            .WithArgs("-D", data.PostgresData, "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
+            .WithIconName("DatabaseMultiple");
+
+        if (data.IsThrowaway)
+        {
+            // A test cluster lives for minutes and is deleted afterwards: durability buys nothing there.
+            serverBuilder.WithArgs("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
+        }
+
+        if (!data.PostgresInitialised)
+        {
+            var init = builder.AddExecutable($"{serverName}-init", RunAs(tools, tools.Initdb!), data.Root)
+                .WithArgs(RunAsArgs(tools, tools.Initdb!))
+                .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser,
+                    "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-instructions")
+                .WithIconName("DatabaseArrowUp");
+            serverBuilder.WaitForCompletion(init);
+        }
+
+        var serverCheck = $"{serverName}_check";
+        builder.Services.AddHealthChecks().AddAsyncCheck(serverCheck, async cancellationToken =>
+        {
+            await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
+            return HealthCheckResult.Healthy();
+        });
+        serverBuilder.WithHealthCheck(serverCheck);
+
+        var database = new LocalPostgresDatabaseResource(databaseName, databaseName, server);
+
+        // The orchestrator drives executables only: the database, a child of the server, gets its state from here.
+        // Once the server answers, the database is created if missing and reported running; its own health check
+        // then says whether it accepts connections, which is what resources waiting for it need.
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, cancellationToken) =>
+        {
+            await EnsureDatabaseExistsAsync(server, databaseName, cancellationToken);
+            await @event.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(database, state => state with
+            {
+                State = KnownResourceStates.Running,
+                StartTimeStamp = DateTime.UtcNow,
+            });
+        });
+
+        var databaseCheck = $"{databaseName}_check";
+        builder.Services.AddHealthChecks().AddAsyncCheck(databaseCheck, async cancellationToken =>
+        {
+            var connectionString = await database.ConnectionStringExpression.GetValueAsync(cancellationToken);
+            await using var connection = new NpgsqlConnection($"{connectionString};Pooling=false;Timeout=3");
+            await connection.OpenAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        });
+
+        return builder.AddResource(database)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "PostgresDatabase",
+                State = KnownResourceStates.NotStarted,
+                Properties = [new(CustomResourceKnownProperties.Source, server.Name)],
+            })
+            .WithIconName("Database")
+            .WithHealthCheck(databaseCheck);
+    }
+
+    public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
+        this IDistributedApplicationBuilder builder,
+        string name,
+        LocalToolset tools,
+        LocalDataDirectory data)
+    {
+        var redis = new LocalRedisResource(name, tools.RedisServer!, data.RedisData);
+        var redisBuilder = builder.AddResource(redis)
+            .WithEndpoint(name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
+            .WithArgs(context =>
+            {
+                context.Args.Add("--port");
+                context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+            })
+            // "-::1" binds IPv6 loopback where the machine has it, without failing where it does not.
+            .WithArgs("--bind", "127.0.0.1", "-::1", "--dir", data.RedisData)
+            .WithIconName("Memory");
+
+        if (data.IsThrowaway)
+        {
+            redisBuilder.WithArgs("--save", "", "--appendonly", "no");
+        }
+
+        var check = $"{name}_check";
+        ConnectionMultiplexer? multiplexer = null;
+        builder.Services.AddHealthChecks().AddAsyncCheck(check, async cancellationToken =>
+        {
+            if (multiplexer is null)
+            {
+                var connectionString = await redis.ConnectionStringExpression.GetValueAsync(cancellationToken);
+                multiplexer = await ConnectionMultiplexer.ConnectAsync($"{connectionString},abortConnect=true,connectTimeout=2000");
+            }
+
+            await multiplexer.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy();
+        });
+
+        return redisBuilder.WithHealthCheck(check);
+    }
+
+    /// <summary>Postgres refuses to run as root; as root, it runs as the unprivileged user through setpriv.</summary>
+    /// <remarks>setpriv exec()s the binary, so the orchestrator's stop signal reaches Postgres itself.</remarks>
+    private static string RunAs(LocalToolset tools, string binary) => tools.RunAsUser is null ? binary : "setpriv";
+
+    private static string[] RunAsArgs(LocalToolset tools, string binary) => tools.RunAsUser is { } user
+        ? [$"--reuid={user}", $"--regid={user}", "--init-groups", "--", binary]
+        : [];
+
+    private static async Task<NpgsqlConnection> OpenMaintenanceConnectionAsync(
+        LocalPostgresServerResource server, CancellationToken cancellationToken)
+    {
+        var connectionString = await server.ConnectionStringExpression.GetValueAsync(cancellationToken);
+        var connection = new NpgsqlConnection($"{connectionString};Database=postgres;Pooling=false;Timeout=3");
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static async Task EnsureDatabaseExistsAsync(
+        LocalPostgresServerResource server, string databaseName, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
+
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
+        exists.Parameters.AddWithValue(databaseName);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            var quotedName = new NpgsqlCommandBuilder().QuoteIdentifier(databaseName);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {quotedName}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Created meanwhile by an earlier check that timed out: what we wanted.
+        }
+    }
+}

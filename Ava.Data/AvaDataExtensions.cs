@@ -1,0 +1,30 @@
+using Ava.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class AvaDataExtensions
+{
+    /// <summary>The connection string name of Ava's database, as the AppHost references it.</summary>
+    public const string ConnectionName = "ava";
+
+    /// <summary>
+    /// Registers <see cref="AvaDbContext"/> (pooled) with Aspire's Npgsql enrichment: retrying execution strategy,
+    /// a database health check, tracing and metrics.
+    /// </summary>
+    public static TBuilder AddAvaDbContext<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionName)
+            ?? throw new InvalidOperationException(
+                $"ConnectionStrings:{ConnectionName} is not set. Start Ava through the AppHost (dotnet run --project Ava.AppHost), " +
+                "or set the connection string in configuration.");
+
+        builder.Services.AddDbContextPool<AvaDbContext>(options =>
+            options.UseNpgsql(connectionString, AvaDbContext.ConfigureNpgsql));
+        builder.EnrichNpgsqlDbContext<AvaDbContext>();
+
+        return builder;
+    }
+}

@@ -1,0 +1,19 @@
+namespace Ava.Data.Messages;
+
+/// <summary>One line of a user's conversation history, on any channel.</summary>
+public sealed class Message
+{
+    public Guid Id { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public Guid? AvatarId { get; set; }
+
+    public MessageChannel Channel { get; set; }
+
+    public MessageRole Role { get; set; }
+
+    public required string Content { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}

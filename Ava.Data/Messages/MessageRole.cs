@@ -1,0 +1,13 @@
+using NpgsqlTypes;
+
+namespace Ava.Data.Messages;
+
+/// <summary>Who wrote a message. Stored as the Postgres enum <c>message_role</c>.</summary>
+public enum MessageRole
+{
+    [PgName("user")]
+    User,
+
+    [PgName("assistant")]
+    Assistant,
+}

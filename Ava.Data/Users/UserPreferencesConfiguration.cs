@@ -1,0 +1,24 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Ava.Data.Users;
+
+internal sealed class UserPreferencesConfiguration : IEntityTypeConfiguration<UserPreferences>
+{
+    public void Configure(EntityTypeBuilder<UserPreferences> preferences)
+    {
+        preferences.ToTable("user_preferences");
+
+        preferences.HasKey(p => p.UserId);
+        preferences.Property(p => p.UserId).HasColumnName("user_id").ValueGeneratedNever();
+        preferences.Property(p => p.WhatsAppPhone).HasColumnName("whatsapp_phone");
+        preferences.Property(p => p.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
+        preferences.Property(p => p.UpdatedAt).HasColumnName("updated_at").HasDefaultValueSql("now()");
+
+        // One phone belongs to at most one user; unlinked rows (null) do not collide.
+        preferences.HasIndex(p => p.WhatsAppPhone)
+            .HasDatabaseName("ux_user_preferences_whatsapp_phone")
+            .IsUnique()
+            .HasFilter("whatsapp_phone IS NOT NULL");
+    }
+}

@@ -1,0 +1,9 @@
+using Ava.MigrationService;
+
+var builder = Host.CreateApplicationBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddAvaDbContext();
+builder.Services.AddHostedService<DatabaseMigrator>();
+
+builder.Build().Run();

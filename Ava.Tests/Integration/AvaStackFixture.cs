@@ -1,0 +1,78 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ava.Tests.Integration;
+
+/// <summary>
+/// Starts the whole AppHost once per test collection, with throwaway data (local executables where no container
+/// engine answers), waits until every long-running resource is healthy, and stops it all afterwards.
+/// </summary>
+public sealed class AvaStackFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(3);
+
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The stack has not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(s_startTimeout);
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Ava_AppHost>(
+            ["--Ava:ThrowawayData=true"], timeout.Token);
+
+        // Tests run without the dashboard, so nothing listens for telemetry; with Aspire's OTLP retry setting each
+        // service would otherwise spend its shutdown retrying the export (10 s for the migration worker).
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
+        }
+
+        _app = await builder.BuildAsync(timeout.Token);
+        await _app.StartAsync(timeout.Token);
+        await WaitForAllResourcesAsync(_app, timeout.Token);
+    }
+
+    public HttpClient CreateHttpClient(string resourceName) => App.CreateHttpClient(resourceName);
+
+    public async Task<string> GetConnectionStringAsync(string resourceName) =>
+        await App.GetConnectionStringAsync(resourceName, TestContext.Current.CancellationToken)
+            ?? throw new InvalidOperationException($"{resourceName} has no connection string.");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Every resource that keeps running must be healthy; the run-to-completion ones (initdb, migrations) are
+    /// covered by that, since the others wait for them to complete successfully.
+    /// </summary>
+    private static async Task WaitForAllResourcesAsync(DistributedApplication app, CancellationToken cancellationToken)
+    {
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        var runToCompletion = model.Resources
+            .SelectMany(resource => resource.Annotations.OfType<WaitAnnotation>())
+            .Where(wait => wait.WaitType == WaitType.WaitForCompletion)
+            .Select(wait => wait.Resource.Name)
+            .ToHashSet();
+
+        await Task.WhenAll(model.Resources
+            .Where(resource => resource is not ParameterResource && !runToCompletion.Contains(resource.Name) && !IsHidden(app, resource))
+            .Select(resource => app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, cancellationToken)));
+    }
+
+    /// <summary>Aspire's own helper resources (e.g. project rebuilders) are hidden and never run on their own.</summary>
+    private static bool IsHidden(DistributedApplication app, IResource resource) =>
+        app.ResourceNotifications.TryGetCurrentState(resource.Name, out var state) && state.Snapshot.IsHidden;
+}
+
+[CollectionDefinition(Name)]
+public sealed class AvaStackCollection : ICollectionFixture<AvaStackFixture>
+{
+    public const string Name = "Ava stack";
+}
