@@ -1,4 +1,5 @@
 using Ava.AppHost.Infrastructure;
+using Ava.AppHost.WhatsApp;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -14,18 +15,21 @@ catch (InfrastructureUnavailableException exception)
     return 1;
 }
 
-var (database, cache) = infrastructure;
+var (database, cache, _) = infrastructure;
 
 var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
     .WithReference(database)
     .WaitFor(database);
 
+// Meta's webhook; talks to the real Graph API when a token is configured, to the simulator otherwise.
 builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WithHttpHealthCheck("/health")
     .WithReference(database)
     .WithReference(cache)
     .WaitFor(cache)
-    .WaitForCompletion(migrations);
+    .WaitForCompletion(migrations)
+    .WithWebhookSpool(infrastructure)
+    .WithWhatsAppCloudApi();
 
 builder.AddProject<Projects.Ava_MessagesApi>("messagesapi")
     .WithHttpHealthCheck("/health")

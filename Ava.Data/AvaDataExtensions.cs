@@ -27,4 +27,14 @@ public static class AvaDataExtensions
 
         return builder;
     }
+
+    /// <summary>
+    /// Registers a plain <see cref="Npgsql.NpgsqlDataSource"/> on Ava's database, with Ava's enums mapped, for services
+    /// that write their SQL themselves; with Aspire's health check, tracing and metrics.
+    /// </summary>
+    public static TBuilder AddAvaDataSource<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: AvaDbContext.MapEnums);
+        return builder;
+    }
 }

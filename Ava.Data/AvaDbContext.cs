@@ -1,5 +1,7 @@
 using Ava.Data.Messages;
 using Ava.Data.Users;
+using Ava.Data.WhatsApp;
+using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
 
@@ -11,6 +13,14 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
 
     public DbSet<Message> Messages => Set<Message>();
 
+    public DbSet<InboundDelivery> InboundDeliveries => Set<InboundDelivery>();
+
+    public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
+
+    public DbSet<OutboundReply> OutboundReplies => Set<OutboundReply>();
+
+    public DbSet<DeliveryStatusEvent> DeliveryStatusEvents => Set<DeliveryStatusEvent>();
+
     /// <summary>
     /// Provider settings every user of the model needs, at run time and at design time alike: the Postgres enums
     /// must be mapped for Npgsql to read and write them.
@@ -19,8 +29,23 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
     {
         npgsql.MapEnum<MessageChannel>("message_channel");
         npgsql.MapEnum<MessageRole>("message_role");
+        npgsql.MapEnum<InboundOutcome>("inbound_outcome");
+        npgsql.MapEnum<DeliveryStatus>("delivery_status");
     }
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+    /// <summary>The same enum mappings for plain Npgsql data sources (services that write SQL themselves).</summary>
+    public static void MapEnums(NpgsqlDataSourceBuilder dataSource)
+    {
+        dataSource.MapEnum<MessageChannel>("message_channel");
+        dataSource.MapEnum<MessageRole>("message_role");
+        dataSource.MapEnum<InboundOutcome>("inbound_outcome");
+        dataSource.MapEnum<DeliveryStatus>("delivery_status");
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        // Declared with its labels in order: the order of delivery_status is its meaning (see DeliveryStatus).
+        modelBuilder.HasPostgresEnum("delivery_status", ["pending", "sent", "delivered", "read", "failed"]);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AvaDbContext).Assembly);
+    }
 }

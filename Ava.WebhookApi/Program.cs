@@ -1,15 +1,20 @@
-using Ava.WebhookApi;
+using Ava.WebhookApi.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Receiving;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddWebhookApiServices();
+builder.AddAvaDataSource();
+builder.AddRedisClient("cache");
+builder.AddWhatsApp();
+builder.Services.AddProblemDetails();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
+app.MapWhatsAppWebhook();
 app.MapDefaultEndpoints();
 
 app.Run();

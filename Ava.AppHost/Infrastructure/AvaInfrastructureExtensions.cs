@@ -7,9 +7,13 @@ namespace Ava.AppHost.Infrastructure;
 /// <summary>Ava's Postgres database and Redis cache, whichever way they run.</summary>
 /// <param name="Database">Postgres database <c>ava</c>.</param>
 /// <param name="Cache">Redis <c>cache</c>.</param>
+/// <param name="DataDirectory">
+/// Where services keep local state (the webhook's spool): beside the solution in development, throwaway in tests.
+/// </param>
 public sealed record AvaInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> Database,
-    IResourceBuilder<IResourceWithConnectionString> Cache);
+    IResourceBuilder<IResourceWithConnectionString> Cache,
+    string DataDirectory);
 
 public static class AvaInfrastructureExtensions
 {
@@ -37,13 +41,30 @@ public static class AvaInfrastructureExtensions
             () => LocalToolset.Find(configuration[LocalToolset.PostgresBinDirectoryKey]));
 
         var throwaway = configuration.GetValue<bool>(ThrowawayDataKey);
+        var runAsUser = decision.LocalTools?.RunAsUser;
+        var data = throwaway
+            ? LocalDataDirectory.CreateThrowaway(runAsUser)
+            : LocalDataDirectory.ForDevelopment(
+                Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")), runAsUser, configuration.GetValue<bool>(StartCleanKey));
 
-        return decision.Mode == InfrastructureMode.Containers
+        if (data.IsThrowaway)
+        {
+            builder.Services.AddHostedService(services => new ThrowawayDataRemover(
+                services.GetRequiredService<IHostApplicationLifetime>(), data));
+        }
+
+        var (database, cache) = decision.Mode == InfrastructureMode.Containers
             ? builder.AddContainerInfrastructure(decision.ContainerRuntime!, throwaway)
-            : builder.AddLocalInfrastructure(decision.LocalTools!, throwaway, configuration.GetValue<bool>(StartCleanKey));
+            : builder.AddLocalInfrastructure(decision.LocalTools!, data);
+        return new AvaInfrastructure(database, cache, data.Root);
     }
 
-    private static AvaInfrastructure AddContainerInfrastructure(
+    /// <summary>The webhook's spool (deliveries waiting for Postgres) lives in the stack's data directory.</summary>
+    public static IResourceBuilder<ProjectResource> WithWebhookSpool(
+        this IResourceBuilder<ProjectResource> webhook, AvaInfrastructure infrastructure) =>
+        webhook.WithEnvironment("WhatsApp__SpoolDirectory", Path.Combine(infrastructure.DataDirectory, "webhook-spool"));
+
+    private static (IResourceBuilder<IResourceWithConnectionString>, IResourceBuilder<IResourceWithConnectionString>) AddContainerInfrastructure(
         this IDistributedApplicationBuilder builder, string runtime, bool throwaway)
     {
         // Tell Aspire's orchestrator which engine answered (it assumes Docker otherwise).
@@ -58,28 +79,12 @@ public static class AvaInfrastructureExtensions
         var database = postgres.AddDatabase(DatabaseName);
         var cache = builder.AddRedis(CacheName);
 
-        return new AvaInfrastructure(database, cache);
+        return (database, cache);
     }
 
-    private static AvaInfrastructure AddLocalInfrastructure(
-        this IDistributedApplicationBuilder builder, LocalToolset tools, bool throwaway, bool startClean)
-    {
-        var solutionDirectory = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
-        var data = throwaway
-            ? LocalDataDirectory.CreateThrowaway(tools.RunAsUser)
-            : LocalDataDirectory.ForDevelopment(solutionDirectory, tools.RunAsUser, startClean);
-
-        if (data.IsThrowaway)
-        {
-            builder.Services.AddHostedService(services => new ThrowawayDataRemover(
-                services.GetRequiredService<IHostApplicationLifetime>(), data));
-        }
-
-        var database = builder.AddLocalPostgresDatabase("postgres", DatabaseName, tools, data);
-        var cache = builder.AddLocalRedis(CacheName, tools, data);
-
-        return new AvaInfrastructure(database, cache);
-    }
+    private static (IResourceBuilder<IResourceWithConnectionString>, IResourceBuilder<IResourceWithConnectionString>) AddLocalInfrastructure(
+        this IDistributedApplicationBuilder builder, LocalToolset tools, LocalDataDirectory data) =>
+        (builder.AddLocalPostgresDatabase("postgres", DatabaseName, tools, data), builder.AddLocalRedis(CacheName, tools, data));
 
     /// <summary>Removes the throwaway data directory once the orchestrator has stopped every resource.</summary>
     private sealed class ThrowawayDataRemover(IHostApplicationLifetime lifetime, LocalDataDirectory data) : IHostedService

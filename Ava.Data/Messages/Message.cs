@@ -16,4 +16,7 @@ public sealed class Message
     public required string Content { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The channel's own id of the message: Meta's wamid on WhatsApp.</summary>
+    public string? ExternalId { get; set; }
 }

@@ -17,6 +17,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         message.Property(m => m.Role).HasColumnName("role");
         message.Property(m => m.Content).HasColumnName("content");
         message.Property(m => m.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
+        message.Property(m => m.ExternalId).HasColumnName("external_id");
 
         // Serves "this user's messages, newest first" and keyset paging on (created_at, id).
         message.HasIndex(m => new { m.UserId, m.CreatedAt, m.Id })

@@ -2,6 +2,7 @@
 using System;
 using Ava.Data;
 using Ava.Data.Messages;
+using Ava.Data.WhatsApp;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -18,9 +19,11 @@ namespace Ava.Data.Migrations
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.15")
+                .HasAnnotation("ProductVersion", "10.0.14")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "delivery_status", new[] { "pending", "sent", "delivered", "read", "failed" });
+            NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "inbound_outcome", new[] { "failed", "processed", "unprocessable" });
             NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "message_channel", new[] { "app", "whatsapp" });
             NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "message_role", new[] { "assistant", "user" });
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -51,6 +54,10 @@ namespace Ava.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at")
                         .HasDefaultValueSql("now()");
+
+                    b.Property<string>("ExternalId")
+                        .HasColumnType("text")
+                        .HasColumnName("external_id");
 
                     b.Property<MessageRole>("Role")
                         .HasColumnType("message_role")
@@ -99,6 +106,259 @@ namespace Ava.Data.Migrations
                         .HasFilter("whatsapp_phone IS NOT NULL");
 
                     b.ToTable("user_preferences", (string)null);
+                });
+
+            modelBuilder.Entity("Ava.Data.WhatsApp.DeliveryStatusEvent", b =>
+                {
+                    b.Property<string>("Wamid")
+                        .HasColumnType("text")
+                        .HasColumnName("wamid");
+
+                    b.Property<DeliveryStatus>("Status")
+                        .HasColumnType("delivery_status")
+                        .HasColumnName("status");
+
+                    b.Property<int?>("ErrorCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorTitle")
+                        .HasColumnType("text")
+                        .HasColumnName("error_title");
+
+                    b.Property<DateTimeOffset?>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("RecipientId")
+                        .HasColumnType("text")
+                        .HasColumnName("recipient_id");
+
+                    b.HasKey("Wamid", "Status")
+                        .HasName("pk_delivery_status_events");
+
+                    b.ToTable("delivery_status_events", (string)null);
+                });
+
+            modelBuilder.Entity("Ava.Data.WhatsApp.InboundDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("attempts");
+
+                    b.Property<byte[]>("Body")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("body");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
+
+                    b.Property<InboundOutcome?>("Outcome")
+                        .HasColumnType("inbound_outcome")
+                        .HasColumnName("outcome");
+
+                    b.Property<DateTimeOffset?>("ProcessedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processed_at");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("text")
+                        .HasColumnName("trace_parent");
+
+                    b.HasKey("Id")
+                        .HasName("pk_inbound_deliveries");
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_inbound_deliveries_pending")
+                        .HasFilter("processed_at IS NULL");
+
+                    b.ToTable("inbound_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Ava.Data.WhatsApp.InboundMessage", b =>
+                {
+                    b.Property<string>("Wamid")
+                        .HasColumnType("text")
+                        .HasColumnName("wamid");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("content");
+
+                    b.Property<long>("DeliveryId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("FromPhone")
+                        .HasColumnType("text")
+                        .HasColumnName("from_phone");
+
+                    b.Property<string>("FromUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("from_user_id");
+
+                    b.Property<string>("PhoneNumberId")
+                        .HasColumnType("text")
+                        .HasColumnName("phone_number_id");
+
+                    b.Property<DateTimeOffset>("ProcessedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processed_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<DateTimeOffset?>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("type");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Wamid")
+                        .HasName("pk_inbound_messages");
+
+                    b.HasIndex("FromPhone", "SentAt")
+                        .HasDatabaseName("ix_inbound_messages_from_phone_sent_at");
+
+                    b.ToTable("inbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Ava.Data.WhatsApp.OutboundReply", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<int?>("ErrorCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorTitle")
+                        .HasColumnType("text")
+                        .HasColumnName("error_title");
+
+                    b.Property<string>("InboundWamid")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("inbound_wamid");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
+
+                    b.Property<Guid?>("MessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("message_id");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("PhoneNumberId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("phone_number_id");
+
+                    b.Property<DateTimeOffset?>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<DeliveryStatus>("Status")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("delivery_status")
+                        .HasDefaultValue(DeliveryStatus.Pending)
+                        .HasColumnName("status");
+
+                    b.Property<string>("ToPhone")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("to_phone");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Wamid")
+                        .HasColumnType("text")
+                        .HasColumnName("wamid");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_replies");
+
+                    b.HasIndex("InboundWamid")
+                        .IsUnique()
+                        .HasDatabaseName("ux_outbound_replies_inbound_wamid");
+
+                    b.HasIndex("MessageId")
+                        .HasDatabaseName("ix_outbound_replies_message_id")
+                        .HasFilter("message_id IS NOT NULL");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_outbound_replies_pending")
+                        .HasFilter("status = 'pending'");
+
+                    b.HasIndex("Wamid")
+                        .IsUnique()
+                        .HasDatabaseName("ux_outbound_replies_wamid")
+                        .HasFilter("wamid IS NOT NULL");
+
+                    b.ToTable("outbound_replies", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -39,6 +39,16 @@ public sealed class AvaStackFixture : IAsyncLifetime
         await App.GetConnectionStringAsync(resourceName, TestContext.Current.CancellationToken)
             ?? throw new InvalidOperationException($"{resourceName} has no connection string.");
 
+    /// <summary>The value the AppHost gave a parameter (e.g. the generated app secret shared with the simulator).</summary>
+    public async Task<string> GetParameterAsync(string name)
+    {
+        var parameter = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<ParameterResource>()
+            .Single(p => p.Name == name);
+        return await parameter.GetValueAsync(TestContext.Current.CancellationToken)
+            ?? throw new InvalidOperationException($"Parameter {name} has no value.");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)

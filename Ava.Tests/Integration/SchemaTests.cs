@@ -9,6 +9,8 @@ namespace Ava.Tests.Integration;
 [Collection(AvaStackCollection.Name)]
 public sealed class SchemaTests(AvaStackFixture stack)
 {
+    private readonly AvaDatabase _database = new(stack);
+
     [Fact]
     public async Task Every_migration_is_applied()
     {
@@ -26,7 +28,7 @@ public sealed class SchemaTests(AvaStackFixture stack)
     [InlineData("message_role", new[] { "assistant", "user" })]
     public async Task Message_enums_are_real_postgres_enums(string typeName, string[] labels)
     {
-        var actual = await QueryAsync<string>(
+        var actual = await _database.QueryAsync<string>(
             "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = $1 ORDER BY e.enumlabel",
             typeName);
 
@@ -38,23 +40,35 @@ public sealed class SchemaTests(AvaStackFixture stack)
     {
         var userId = Guid.NewGuid();
 
-        await ExecuteAsync(
+        await _database.ExecuteAsync(
             "INSERT INTO messages (user_id, channel, role, content) VALUES ($1, 'whatsapp', 'user', 'hello')", userId);
-        var invalid = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(
+        var invalid = await Assert.ThrowsAsync<PostgresException>(() => _database.ExecuteAsync(
             "INSERT INTO messages (user_id, channel, role, content) VALUES ($1, 'sms', 'user', 'hello')", userId));
 
         Assert.Equal(PostgresErrorCodes.InvalidTextRepresentation, invalid.SqlState);
-        var stored = await QueryAsync<string>("SELECT channel::text || '/' || role::text FROM messages WHERE user_id = $1", userId);
+        var stored = await _database.QueryAsync<string>("SELECT channel::text || '/' || role::text FROM messages WHERE user_id = $1", userId);
         Assert.Equal(["whatsapp/user"], stored);
     }
 
     [Fact]
     public async Task A_users_newest_messages_are_read_through_the_history_index()
     {
-        var definition = await QueryAsync<string>(
+        var definition = await _database.QueryAsync<string>(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'messages' AND indexname = 'ix_messages_user_id_created_at_id'");
 
         Assert.Contains("(user_id, created_at DESC, id DESC)", Assert.Single(definition));
+    }
+
+    [Fact]
+    public async Task Delivery_statuses_are_ordered_so_the_furthest_wins()
+    {
+        var furthest = await _database.ScalarAsync<string>(
+            "SELECT max(s)::text FROM unnest(ARRAY['read', 'sent', 'delivered']::delivery_status[]) AS s");
+        var final = await _database.ScalarAsync<string>(
+            "SELECT greatest('read'::delivery_status, 'failed'::delivery_status, 'pending'::delivery_status)::text");
+
+        Assert.Equal("read", furthest);
+        Assert.Equal("failed", final);
     }
 
     [Fact]
@@ -62,10 +76,10 @@ public sealed class SchemaTests(AvaStackFixture stack)
     {
         var phone = "1555" + Random.Shared.Next(1_000_000, 9_999_999);
 
-        await ExecuteAsync("INSERT INTO user_preferences (user_id, whatsapp_phone) VALUES ($1, $2)", Guid.NewGuid(), phone);
-        await ExecuteAsync("INSERT INTO user_preferences (user_id) VALUES ($1)", Guid.NewGuid());
-        await ExecuteAsync("INSERT INTO user_preferences (user_id) VALUES ($1)", Guid.NewGuid());
-        var duplicate = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(
+        await _database.ExecuteAsync("INSERT INTO user_preferences (user_id, whatsapp_phone) VALUES ($1, $2)", Guid.NewGuid(), phone);
+        await _database.ExecuteAsync("INSERT INTO user_preferences (user_id) VALUES ($1)", Guid.NewGuid());
+        await _database.ExecuteAsync("INSERT INTO user_preferences (user_id) VALUES ($1)", Guid.NewGuid());
+        var duplicate = await Assert.ThrowsAsync<PostgresException>(() => _database.ExecuteAsync(
             "INSERT INTO user_preferences (user_id, whatsapp_phone) VALUES ($1, $2)", Guid.NewGuid(), phone));
 
         Assert.Equal(PostgresErrorCodes.UniqueViolation, duplicate.SqlState);
@@ -77,39 +91,5 @@ public sealed class SchemaTests(AvaStackFixture stack)
             .UseNpgsql(await stack.GetConnectionStringAsync(AvaDataExtensions.ConnectionName), AvaDbContext.ConfigureNpgsql)
             .Options;
         return new AvaDbContext(options);
-    }
-
-    private async Task<NpgsqlCommand> CreateCommandAsync(string sql, object[] parameters)
-    {
-        var connection = new NpgsqlConnection(await stack.GetConnectionStringAsync(AvaDataExtensions.ConnectionName));
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.AddWithValue(parameter);
-        }
-
-        return command;
-    }
-
-    private async Task ExecuteAsync(string sql, params object[] parameters)
-    {
-        await using var command = await CreateCommandAsync(sql, parameters);
-        await using var connection = command.Connection;
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-    }
-
-    private async Task<List<T>> QueryAsync<T>(string sql, params object[] parameters)
-    {
-        await using var command = await CreateCommandAsync(sql, parameters);
-        await using var connection = command.Connection;
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
-        {
-            rows.Add(reader.GetFieldValue<T>(0));
-        }
-
-        return rows;
     }
 }

@@ -1,0 +1,19 @@
+using NpgsqlTypes;
+
+namespace Ava.Data.WhatsApp;
+
+/// <summary>What processing made of a delivery. Stored as the Postgres enum <c>inbound_outcome</c>.</summary>
+public enum InboundOutcome
+{
+    /// <summary>Every message and status in it was handled.</summary>
+    [PgName("processed")]
+    Processed,
+
+    /// <summary>Signed correctly but not a WhatsApp notification (not JSON, or another shape): kept for inspection.</summary>
+    [PgName("unprocessable")]
+    Unprocessable,
+
+    /// <summary>Processing kept failing; kept with its last error for a person to look at.</summary>
+    [PgName("failed")]
+    Failed,
+}

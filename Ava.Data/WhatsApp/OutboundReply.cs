@@ -1,0 +1,44 @@
+namespace Ava.Data.WhatsApp;
+
+/// <summary>
+/// Ava's answer to one inbound message: the outbox the sender works through, written in the same transaction as
+/// the inbound message, so a reply is neither lost nor created twice.
+/// </summary>
+public sealed class OutboundReply
+{
+    public long Id { get; set; }
+
+    /// <summary>The message this answers; unique, so one inbound message never gets two replies.</summary>
+    public required string InboundWamid { get; set; }
+
+    public Guid? UserId { get; set; }
+
+    /// <summary>The reply's row in <c>messages</c>, for linked users.</summary>
+    public Guid? MessageId { get; set; }
+
+    public required string PhoneNumberId { get; set; }
+
+    public required string ToPhone { get; set; }
+
+    public required string Body { get; set; }
+
+    /// <summary>The sender's side: pending until Meta accepts (sent) or refuses for good (failed).</summary>
+    public DeliveryStatus Status { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTimeOffset NextAttemptAt { get; set; }
+
+    public DateTimeOffset? LockedUntil { get; set; }
+
+    /// <summary>Meta's id of the sent reply.</summary>
+    public string? Wamid { get; set; }
+
+    public int? ErrorCode { get; set; }
+
+    public string? ErrorTitle { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? SentAt { get; set; }
+}

@@ -1,0 +1,92 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Ava.Data.WhatsApp;
+
+internal sealed class InboundDeliveryConfiguration : IEntityTypeConfiguration<InboundDelivery>
+{
+    public void Configure(EntityTypeBuilder<InboundDelivery> delivery)
+    {
+        delivery.ToTable("inbound_deliveries");
+        delivery.HasKey(d => d.Id).HasName("pk_inbound_deliveries");
+        delivery.Property(d => d.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+        delivery.Property(d => d.ReceivedAt).HasColumnName("received_at").HasDefaultValueSql("now()");
+        delivery.Property(d => d.Body).HasColumnName("body");
+        delivery.Property(d => d.TraceParent).HasColumnName("trace_parent");
+        delivery.Property(d => d.Outcome).HasColumnName("outcome");
+        delivery.Property(d => d.ProcessedAt).HasColumnName("processed_at");
+        delivery.Property(d => d.Attempts).HasColumnName("attempts").HasDefaultValue(0);
+        delivery.Property(d => d.LockedUntil).HasColumnName("locked_until");
+        delivery.Property(d => d.Error).HasColumnName("error");
+
+        // The processor's claim scans only what is still to do.
+        delivery.HasIndex(d => d.Id).HasDatabaseName("ix_inbound_deliveries_pending").HasFilter("processed_at IS NULL");
+    }
+}
+
+internal sealed class InboundMessageConfiguration : IEntityTypeConfiguration<InboundMessage>
+{
+    public void Configure(EntityTypeBuilder<InboundMessage> message)
+    {
+        message.ToTable("inbound_messages");
+        message.HasKey(m => m.Wamid).HasName("pk_inbound_messages");
+        message.Property(m => m.Wamid).HasColumnName("wamid");
+        message.Property(m => m.DeliveryId).HasColumnName("delivery_id");
+        message.Property(m => m.PhoneNumberId).HasColumnName("phone_number_id");
+        message.Property(m => m.FromPhone).HasColumnName("from_phone");
+        message.Property(m => m.FromUserId).HasColumnName("from_user_id");
+        message.Property(m => m.Type).HasColumnName("type");
+        message.Property(m => m.Content).HasColumnName("content");
+        message.Property(m => m.SentAt).HasColumnName("sent_at");
+        message.Property(m => m.UserId).HasColumnName("user_id");
+        message.Property(m => m.ProcessedAt).HasColumnName("processed_at").HasDefaultValueSql("now()");
+
+        message.HasIndex(m => new { m.FromPhone, m.SentAt }).HasDatabaseName("ix_inbound_messages_from_phone_sent_at");
+    }
+}
+
+internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<OutboundReply>
+{
+    public void Configure(EntityTypeBuilder<OutboundReply> reply)
+    {
+        reply.ToTable("outbound_replies");
+        reply.HasKey(r => r.Id).HasName("pk_outbound_replies");
+        reply.Property(r => r.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+        reply.Property(r => r.InboundWamid).HasColumnName("inbound_wamid");
+        reply.Property(r => r.UserId).HasColumnName("user_id");
+        reply.Property(r => r.MessageId).HasColumnName("message_id");
+        reply.Property(r => r.PhoneNumberId).HasColumnName("phone_number_id");
+        reply.Property(r => r.ToPhone).HasColumnName("to_phone");
+        reply.Property(r => r.Body).HasColumnName("body");
+        reply.Property(r => r.Status).HasColumnName("status").HasDefaultValue(DeliveryStatus.Pending).HasSentinel((DeliveryStatus)(-1));
+        reply.Property(r => r.Attempts).HasColumnName("attempts").HasDefaultValue(0);
+        reply.Property(r => r.NextAttemptAt).HasColumnName("next_attempt_at").HasDefaultValueSql("now()");
+        reply.Property(r => r.LockedUntil).HasColumnName("locked_until");
+        reply.Property(r => r.Wamid).HasColumnName("wamid");
+        reply.Property(r => r.ErrorCode).HasColumnName("error_code");
+        reply.Property(r => r.ErrorTitle).HasColumnName("error_title");
+        reply.Property(r => r.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
+        reply.Property(r => r.SentAt).HasColumnName("sent_at");
+
+        reply.HasIndex(r => r.InboundWamid).IsUnique().HasDatabaseName("ux_outbound_replies_inbound_wamid");
+        reply.HasIndex(r => r.Wamid).IsUnique().HasDatabaseName("ux_outbound_replies_wamid").HasFilter("wamid IS NOT NULL");
+        reply.HasIndex(r => r.MessageId).HasDatabaseName("ix_outbound_replies_message_id").HasFilter("message_id IS NOT NULL");
+        reply.HasIndex(r => r.NextAttemptAt).HasDatabaseName("ix_outbound_replies_pending").HasFilter("status = 'pending'");
+    }
+}
+
+internal sealed class DeliveryStatusEventConfiguration : IEntityTypeConfiguration<DeliveryStatusEvent>
+{
+    public void Configure(EntityTypeBuilder<DeliveryStatusEvent> statusEvent)
+    {
+        statusEvent.ToTable("delivery_status_events");
+        statusEvent.HasKey(e => new { e.Wamid, e.Status }).HasName("pk_delivery_status_events");
+        statusEvent.Property(e => e.Wamid).HasColumnName("wamid");
+        statusEvent.Property(e => e.Status).HasColumnName("status");
+        statusEvent.Property(e => e.OccurredAt).HasColumnName("occurred_at");
+        statusEvent.Property(e => e.RecipientId).HasColumnName("recipient_id");
+        statusEvent.Property(e => e.ErrorCode).HasColumnName("error_code");
+        statusEvent.Property(e => e.ErrorTitle).HasColumnName("error_title");
+        statusEvent.Property(e => e.ReceivedAt).HasColumnName("received_at").HasDefaultValueSql("now()");
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Ava.Tests.Integration;
+
+/// <summary>Plain SQL against the stack's real database, for arranging and checking what the services stored.</summary>
+public sealed class AvaDatabase(AvaStackFixture stack)
+{
+    public async Task ExecuteAsync(string sql, params object?[] parameters)
+    {
+        await using var command = await CreateCommandAsync(sql, parameters);
+        await using var connection = command.Connection;
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, params object?[] parameters)
+    {
+        await using var command = await CreateCommandAsync(sql, parameters);
+        await using var connection = command.Connection;
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            rows.Add(reader.IsDBNull(0) ? default! : reader.GetFieldValue<T>(0));
+        }
+
+        return rows;
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, params object?[] parameters) =>
+        (await QueryAsync<T>(sql, parameters)).Single();
+
+    private async Task<NpgsqlCommand> CreateCommandAsync(string sql, object?[] parameters)
+    {
+        var connection = new NpgsqlConnection(await stack.GetConnectionStringAsync(AvaDataExtensions.ConnectionName));
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Ava.AppHost.WhatsApp;
+using Ava.WhatsApp.Contracts;
+
+namespace Ava.Tests.Integration;
+
+/// <summary>
+/// Plays Meta and a WhatsApp user against the running stack: builds notifications, posts them signed to the
+/// webhook, and reads what the simulated Graph API was sent.
+/// </summary>
+public sealed class WhatsAppDriver(AvaStackFixture stack)
+{
+    public const string PhoneNumberId = WhatsAppCloudApiExtensions.SimulatedPhoneNumberId;
+
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(30);
+
+    public HttpClient Webhook { get; } = stack.CreateHttpClient("webhookapi");
+
+    public HttpClient Simulator { get; } = stack.CreateHttpClient(WhatsAppCloudApiExtensions.SimulatorName);
+
+    /// <summary>A phone nobody else in the test run uses.</summary>
+    public static string NewPhone() => "1555" + Random.Shared.Next(0, 10_000_000).ToString("D7", CultureInfo.InvariantCulture);
+
+    public static string NewWamid() => $"wamid.TEST{Guid.NewGuid():N}";
+
+    public static WebhookMessage Text(string from, string text, string? wamid = null) =>
+        Message(from, "text", wamid) with { Text = new WebhookText(text) };
+
+    public static WebhookMessage Message(string? from, string type, string? wamid = null) => new(
+        From: from,
+        FromUserId: null,
+        Id: wamid ?? NewWamid(),
+        Timestamp: DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+        Type: type,
+        Text: null, Image: null, Audio: null, Video: null, Document: null, Sticker: null, Location: null, Contacts: null,
+        Reaction: null, Interactive: null, Button: null, System: null, Context: null, Errors: null);
+
+    public static WebhookChange Messages(params WebhookMessage[] messages) => new("messages", new WebhookValue(
+        "whatsapp",
+        new WebhookMetadata("15550000000", PhoneNumberId),
+        [.. messages.Where(m => m.From is not null).Select(m => new WebhookContact(new WebhookProfile("Test user"), m.From, null))],
+        messages,
+        Statuses: null,
+        Errors: null));
+
+    public static WebhookChange Statuses(params WebhookStatus[] statuses) => new("messages", new WebhookValue(
+        "whatsapp", new WebhookMetadata("15550000000", PhoneNumberId), null, null, statuses, null));
+
+    public static WebhookStatus Status(string wamid, string status, string recipient, WhatsAppError? error = null) => new(
+        wamid, status, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), recipient,
+        error is null ? null : [error]);
+
+    public static byte[] Notification(params WebhookChange[] changes) => Notification([new WebhookEntry("TEST-WABA", changes)]);
+
+    public static byte[] Notification(WebhookEntry[] entries) => JsonSerializer.SerializeToUtf8Bytes(
+        new WebhookNotification(WebhookNotification.WhatsAppBusinessAccount, entries),
+        WhatsAppJsonContext.Default.WebhookNotification);
+
+    /// <summary>Posts a body to the webhook signed with the app secret, as Meta does.</summary>
+    public async Task<HttpResponseMessage> PostSignedAsync(byte[] body) =>
+        await PostAsync(body, WebhookSignature.Compute(await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AppSecretParameter), body));
+
+    public async Task<HttpResponseMessage> PostAsync(byte[] body, string? signature)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhook") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        if (signature is not null)
+        {
+            request.Headers.Add(WebhookSignature.HeaderName, signature);
+        }
+
+        return await Webhook.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    public async Task<List<SimulatedSend>> SendsToAsync(string phone) =>
+        await Simulator.GetFromJsonAsync<List<SimulatedSend>>($"/simulator/sends?to={phone}", TestContext.Current.CancellationToken) ?? [];
+
+    /// <summary>Waits until the simulator has accepted <paramref name="count"/> sends to the phone, then a moment longer to catch extras.</summary>
+    public async Task<List<SimulatedSend>> AcceptedSendsToAsync(string phone, int count)
+    {
+        var accepted = await EventuallyAsync(async () => (await SendsToAsync(phone)).Where(s => s.HttpStatus == 200).ToList(), s => s.Count >= count);
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        return (await SendsToAsync(phone)).Where(s => s.HttpStatus == 200).ToList();
+    }
+
+    public async Task FailNextSendsAsync(string phone, int count, int httpStatus, int code, string title)
+    {
+        using var response = await Simulator.PostAsJsonAsync(
+            "/simulator/failures", new { count, httpStatus, code, title, to = phone }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTimeOffset.UtcNow + s_patience;
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTimeOffset.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+        }
+    }
+}
+
+/// <summary>A send the simulator recorded (its JSON shape).</summary>
+public sealed record SimulatedSend(
+    string PhoneNumberId,
+    string To,
+    string? Body,
+    string? Wamid,
+    int HttpStatus,
+    int? ErrorCode,
+    DateTimeOffset At);

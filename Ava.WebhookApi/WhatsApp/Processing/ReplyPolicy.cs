@@ -1,0 +1,31 @@
+using Ava.WhatsApp.Contracts;
+
+namespace Ava.WebhookApi.WhatsApp.Processing;
+
+/// <summary>What Ava answers to an inbound message, if anything.</summary>
+internal static class ReplyPolicy
+{
+    public const string EchoPrefix = "[Echo] ";
+
+    /// <returns>The reply text, or null when Ava does not answer this message.</returns>
+    public static string? ReplyTo(IncomingMessage message, bool senderIsLinked, string registrationMessage)
+    {
+        if (message.FromPhone is null || message.PhoneNumberId is null)
+        {
+            // Without the sender's phone (a username-only user) or Ava's number there is nobody to answer to.
+            return null;
+        }
+
+        if (senderIsLinked)
+        {
+            // A linked user's text is echoed; other types are logged, not echoed.
+            return message.Text is { } text ? Truncate(EchoPrefix + text) : null;
+        }
+
+        // Anybody else learns how to register; reactions and system notices are not things a person said to Ava.
+        return message.Type is "reaction" or "system" ? null : registrationMessage;
+    }
+
+    private static string Truncate(string body) =>
+        body.Length <= SendTextMessageRequest.MaxBodyLength ? body : body[..SendTextMessageRequest.MaxBodyLength];
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Ava.WebhookApi.WhatsApp.Receiving;
+
+/// <summary>
+/// Stores each delivery before the webhook answers it. Concurrent requests are written together (one multi-row
+/// INSERT per commit); when Postgres cannot take them in time they go to the fsynced <see cref="InboxSpool"/>.
+/// Only when neither can store does a request fail, so that Meta retries instead of the delivery being lost.
+/// </summary>
+internal sealed partial class InboxWriter(
+    NpgsqlDataSource dataSource,
+    InboxSpool spool,
+    InboxSignal inboxSignal,
+    WhatsAppTelemetry telemetry,
+    IOptions<WhatsAppProcessingOptions> options,
+    ILogger<InboxWriter> logger) : BackgroundService
+{
+    private const int MaxBatchSize = 256;
+
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(
+        new UnboundedChannelOptions { SingleReader = true });
+
+    /// <exception cref="InboxUnavailableException">Neither Postgres nor the spool could store the delivery.</exception>
+    public Task StoreAsync(InboundDeliveryRecord delivery)
+    {
+        var write = new PendingWrite(delivery);
+        if (!_queue.Writer.TryWrite(write))
+        {
+            throw new InboxUnavailableException("The inbox is shutting down.", null);
+        }
+
+        return write.Stored.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingWrite>(MaxBatchSize);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                await WriteAvailableAsync(batch);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: whatever was accepted is still written below.
+        }
+
+        _queue.Writer.TryComplete();
+        await WriteAvailableAsync(batch);
+    }
+
+    private async Task WriteAvailableAsync(List<PendingWrite> batch)
+    {
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatchSize && _queue.Reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            await WriteBatchAsync(batch);
+        }
+    }
+
+    private async Task WriteBatchAsync(List<PendingWrite> batch)
+    {
+        using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("inbox store");
+        activity?.SetTag("ava.inbox.batch_size", batch.Count);
+        var deliveries = batch.ConvertAll(w => w.Delivery);
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.Value.InboxWriteTimeout);
+            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
+            await InboxTable.InsertAsync(connection, null, deliveries, timeout.Token);
+            telemetry.DeliveriesReceived.Add(batch.Count);
+            Complete(batch, null);
+            inboxSignal.Notify();
+            return;
+        }
+        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            LogPostgresUnavailable(logger, batch.Count, exception);
+            activity?.AddEvent(new ActivityEvent("postgres unavailable"));
+        }
+
+        try
+        {
+            spool.Append(deliveries);
+            telemetry.DeliveriesSpooled.Add(batch.Count);
+            Complete(batch, null);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            LogSpoolFailed(logger, batch.Count, exception);
+            activity?.SetStatus(ActivityStatusCode.Error, "not stored");
+            Complete(batch, new InboxUnavailableException("Neither Postgres nor the spool could store the delivery.", exception));
+        }
+    }
+
+    private static void Complete(List<PendingWrite> batch, Exception? failure)
+    {
+        foreach (var write in batch)
+        {
+            if (failure is null)
+            {
+                write.Stored.TrySetResult();
+            }
+            else
+            {
+                write.Stored.TrySetException(failure);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Postgres could not take {Count} deliveries in time; spooling them to disk")]
+    private static partial void LogPostgresUnavailable(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Neither Postgres nor the spool could store {Count} deliveries; answering 503 so that Meta retries")]
+    private static partial void LogSpoolFailed(ILogger logger, int count, Exception exception);
+
+    private sealed class PendingWrite(InboundDeliveryRecord delivery)
+    {
+        public InboundDeliveryRecord Delivery { get; } = delivery;
+
+        public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+internal sealed class InboxUnavailableException(string message, Exception? innerException) : Exception(message, innerException);

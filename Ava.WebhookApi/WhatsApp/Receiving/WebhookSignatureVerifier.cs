@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using System.Text;
+using Ava.WhatsApp.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Ava.WebhookApi.WhatsApp.Receiving;
+
+/// <summary>Checks Meta's signature of a delivery, and the verify token of the subscription handshake.</summary>
+internal sealed partial class WebhookSignatureVerifier
+{
+    private readonly byte[]? _appSecret;
+    private readonly byte[] _verifyTokenHash;
+
+    public WebhookSignatureVerifier(IOptions<WhatsAppOptions> options, ILogger<WebhookSignatureVerifier> logger)
+    {
+        var settings = options.Value;
+        _appSecret = string.IsNullOrEmpty(settings.AppSecret) ? null : Encoding.UTF8.GetBytes(settings.AppSecret);
+        _verifyTokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(settings.VerifyToken ?? ""));
+        if (_appSecret is null)
+        {
+            // The options validator allows this in Development only.
+            LogSignaturesNotChecked(logger);
+        }
+    }
+
+    public bool IsSignedByMeta(string? signatureHeader, ReadOnlySpan<byte> body) =>
+        _appSecret is null || WebhookSignature.IsValid(signatureHeader, _appSecret, body);
+
+    /// <summary>Compares in constant time; hashing first keeps the token's length from showing too.</summary>
+    public bool IsVerifyToken(string? candidate) =>
+        candidate is not null
+        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(candidate)), _verifyTokenHash);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WHATSAPP_APP_SECRET is not set: webhook signatures are NOT checked (allowed in Development only)")]
+    private static partial void LogSignaturesNotChecked(ILogger logger);
+}

@@ -1,0 +1,58 @@
+using System.Net;
+
+namespace Ava.WebhookApi.WhatsApp.Sending;
+
+/// <summary>
+/// Which Graph API failures are worth retrying. Meta's error code decides where it is known; otherwise the HTTP
+/// status does (429, 408 and 5xx are transient, other 4xx permanent).
+/// </summary>
+internal static class GraphErrorClassifier
+{
+    /// <summary>Temporary errors, rate limits and throughput limits (Meta's error code reference).</summary>
+    public static readonly IReadOnlySet<int> TransientCodes = new HashSet<int>
+    {
+        1,      // unknown error, possibly temporary
+        2,      // service temporarily unavailable
+        4,      // application request limit reached
+        17,     // user request limit reached
+        341,    // application limit reached
+        80007,  // WhatsApp Business Account rate limit
+        130429, // Cloud API throughput limit
+        131000, // something went wrong (temporary)
+        131016, // service unavailable
+        131056, // too many messages to the same recipient (pair rate limit)
+        133004, // server temporarily unavailable
+    };
+
+    /// <summary>Refusals no retry can change; listed so that a 5xx carrying one of them is not retried either.</summary>
+    public static readonly IReadOnlySet<int> PermanentCodes = new HashSet<int>
+    {
+        100,    // invalid parameter
+        190,    // access token expired or invalid
+        368,    // temporarily blocked for policy violations
+        131008, // required parameter missing
+        131009, // parameter value not valid
+        131026, // message undeliverable
+        131030, // recipient not in the allowed list
+        131031, // account locked
+        131047, // more than 24 hours since the user last wrote
+    };
+
+    public static bool IsTransient(HttpStatusCode status, int? metaCode)
+    {
+        if (metaCode is { } code)
+        {
+            if (TransientCodes.Contains(code))
+            {
+                return true;
+            }
+
+            if (PermanentCodes.Contains(code))
+            {
+                return false;
+            }
+        }
+
+        return status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)status >= 500;
+    }
+}

@@ -1,0 +1,23 @@
+namespace Ava.WebhookApi.WhatsApp.Sending;
+
+internal enum GraphSendOutcome
+{
+    /// <summary>Meta accepted the message and gave it a wamid.</summary>
+    Accepted,
+
+    /// <summary>Not accepted this time (rate limit, server error, timeout): try again later.</summary>
+    Transient,
+
+    /// <summary>Refused for good (outside the 24-hour window, undeliverable, bad token…): do not retry.</summary>
+    Permanent,
+}
+
+internal sealed record GraphSendResult(
+    GraphSendOutcome Outcome,
+    string? Wamid = null,
+    int? ErrorCode = null,
+    string? ErrorTitle = null,
+    TimeSpan? RetryAfter = null)
+{
+    public static GraphSendResult Accepted(string wamid) => new(GraphSendOutcome.Accepted, wamid);
+}

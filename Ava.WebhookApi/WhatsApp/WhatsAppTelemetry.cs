@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Ava.WebhookApi.WhatsApp;
+
+/// <summary>
+/// Traces and metrics of a message's way through Ava. Tags never carry message text or full phone numbers.
+/// </summary>
+internal sealed class WhatsAppTelemetry : IDisposable
+{
+    public const string Name = "Ava.WhatsApp";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private readonly Meter _meter;
+
+    public WhatsAppTelemetry(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(Name);
+        DeliveriesReceived = _meter.CreateCounter<long>("ava.whatsapp.deliveries.received", description: "Webhook deliveries stored");
+        DeliveriesSpooled = _meter.CreateCounter<long>("ava.whatsapp.deliveries.spooled", description: "Webhook deliveries stored in the spool because Postgres was unreachable");
+        MessagesReceived = _meter.CreateCounter<long>("ava.whatsapp.messages.received", description: "Inbound messages processed, by type");
+        MessagesDuplicate = _meter.CreateCounter<long>("ava.whatsapp.messages.duplicate", description: "Inbound messages seen again (same wamid) and ignored");
+        RepliesSent = _meter.CreateCounter<long>("ava.whatsapp.replies.sent", description: "Replies accepted by the Graph API");
+        SendFailures = _meter.CreateCounter<long>("ava.whatsapp.replies.failures", description: "Failed Graph API sends, by Meta error code and whether they will be retried");
+        CacheLookups = _meter.CreateCounter<long>("ava.whatsapp.user_cache.lookups", description: "Linked-user cache lookups, by result");
+        ProcessingLag = _meter.CreateHistogram<double>("ava.whatsapp.processing.lag", unit: "s", description: "Time from receiving a delivery to processing it");
+    }
+
+    public Counter<long> DeliveriesReceived { get; }
+
+    public Counter<long> DeliveriesSpooled { get; }
+
+    public Counter<long> MessagesReceived { get; }
+
+    public Counter<long> MessagesDuplicate { get; }
+
+    public Counter<long> RepliesSent { get; }
+
+    public Counter<long> SendFailures { get; }
+
+    public Counter<long> CacheLookups { get; }
+
+    public Histogram<double> ProcessingLag { get; }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,23 @@
+using Ava.WhatsAppSimulator;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.Services.AddOptions<SimulatorOptions>().Bind(builder.Configuration);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<GraphApiState>();
+builder.Services.AddSingleton<WebhookDeliverer>();
+// Meta delivers once per POST; a retry here would hide what Ava answered.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation.
+builder.Services.AddHttpClient(SimulatorControlEndpoints.WebhookClientName).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.MapGraphApi();
+app.MapSimulatorControl();
+app.MapDefaultEndpoints();
+
+app.Run();

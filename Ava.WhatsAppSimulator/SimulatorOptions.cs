@@ -1,0 +1,21 @@
+namespace Ava.WhatsAppSimulator;
+
+/// <summary>What the simulator shares with Ava: the same WHATSAPP_* secrets, and where Ava's webhook is.</summary>
+public sealed class SimulatorOptions
+{
+    /// <summary>The bearer token the send endpoint accepts.</summary>
+    [ConfigurationKeyName("WHATSAPP_ACCESS_TOKEN")]
+    public string? AccessToken { get; set; }
+
+    /// <summary>The app secret deliveries are signed with.</summary>
+    [ConfigurationKeyName("WHATSAPP_APP_SECRET")]
+    public string? AppSecret { get; set; }
+
+    /// <summary>Ava's business phone number id, used in deliveries that do not name one.</summary>
+    [ConfigurationKeyName("WHATSAPP_PHONE_NUMBER_ID")]
+    public string PhoneNumberId { get; set; } = "100000000000001";
+
+    /// <summary>Ava's webhook (resolved through service discovery).</summary>
+    [ConfigurationKeyName("SIMULATOR_WEBHOOK_URL")]
+    public Uri WebhookUrl { get; set; } = new("http://webhookapi/webhook");
+}
