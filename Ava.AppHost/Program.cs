@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Ava.AppHost.Infrastructure;
 using Ava.AppHost.WhatsApp;
 
@@ -22,7 +23,9 @@ var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
     .WaitFor(database);
 
 // Meta's webhook; talks to the real Graph API when a token is configured, to the simulator otherwise.
+// Any number of instances may run side by side (Ava:WebhookReplicas): they share the inbox and outbox safely.
 builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
+    .WithReplicas(builder.Configuration.GetValue("Ava:WebhookReplicas", 1))
     .WithHttpHealthCheck("/health")
     .WithReference(database)
     .WithReference(cache)

@@ -27,6 +27,15 @@ public sealed class AvaDatabase(AvaStackFixture stack)
         return rows;
     }
 
+    /// <summary>A new Ava user whose WhatsApp phone (a new one) is linked.</summary>
+    public async Task<(string Phone, Guid UserId)> LinkedUserAsync()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        var userId = Guid.NewGuid();
+        await ExecuteAsync("INSERT INTO user_preferences (user_id, whatsapp_phone) VALUES ($1, $2)", userId, phone);
+        return (phone, userId);
+    }
+
     public async Task<T> ScalarAsync<T>(string sql, params object?[] parameters) =>
         (await QueryAsync<T>(sql, parameters)).Single();
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Ava.Tests.Integration;
 
@@ -6,7 +7,7 @@ namespace Ava.Tests.Integration;
 /// Starts the whole AppHost once per test collection, with throwaway data (local executables where no container
 /// engine answers), waits until every long-running resource is healthy, and stops it all afterwards.
 /// </summary>
-public sealed class AvaStackFixture : IAsyncLifetime
+public class AvaStackFixture : IAsyncLifetime
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(3);
 
@@ -18,8 +19,9 @@ public sealed class AvaStackFixture : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(s_startTimeout);
 
+        // Two webhook instances side by side, as in production: every test also proves they never both handle a message.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Ava_AppHost>(
-            ["--Ava:ThrowawayData=true"], timeout.Token);
+            ["--Ava:ThrowawayData=true", "--Ava:WebhookReplicas=2"], timeout.Token);
 
         // Tests run without the dashboard, so nothing listens for telemetry; with Aspire's OTLP retry setting each
         // service would otherwise spend its shutdown retrying the export (10 s for the migration worker).
@@ -85,4 +87,34 @@ public sealed class AvaStackFixture : IAsyncLifetime
 public sealed class AvaStackCollection : ICollectionFixture<AvaStackFixture>
 {
     public const string Name = "Ava stack";
+}
+
+/// <summary>A stack of its own for tests that stop and start Postgres or Redis.</summary>
+public sealed class OutageStackFixture : AvaStackFixture
+{
+    public async Task StopAsync(string resourceName)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(resourceName, KnownResourceCommands.StopCommand, TestContext.Current.CancellationToken);
+        Assert.True(result.Success, result.Message);
+        await App.ResourceNotifications.WaitForResourceAsync(
+            resourceName, e => e.Snapshot.State?.Text is "Exited" or "Finished", TestContext.Current.CancellationToken);
+    }
+
+    public async Task StartAsync(string resourceName)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(resourceName, KnownResourceCommands.StartCommand, TestContext.Current.CancellationToken);
+        Assert.True(result.Success, result.Message);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resourceName, TestContext.Current.CancellationToken);
+
+        // The tests' own pooled connections died with the server.
+        NpgsqlConnection.ClearAllPools();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class OutageStackCollection : ICollectionFixture<OutageStackFixture>
+{
+    public const string Name = "Ava stack with outages";
 }

@@ -15,7 +15,7 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     [Fact]
     public async Task A_linked_user_gets_an_echo_and_both_messages_are_logged()
     {
-        var (phone, userId) = await LinkedUserAsync();
+        var (phone, userId) = await _database.LinkedUserAsync();
         var message = WhatsAppDriver.Text("+" + phone, "Does it come in another color?");
 
         using var response = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(message)));
@@ -53,7 +53,7 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     [Fact]
     public async Task The_same_delivery_three_times_is_answered_and_logged_once()
     {
-        var (phone, userId) = await LinkedUserAsync();
+        var (phone, userId) = await _database.LinkedUserAsync();
         var body = WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "only once")));
 
         for (var i = 0; i < 3; i++)
@@ -90,7 +90,7 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     [Fact]
     public async Task A_linked_users_media_is_logged_with_its_caption_and_not_echoed()
     {
-        var (phone, userId) = await LinkedUserAsync();
+        var (phone, userId) = await _database.LinkedUserAsync();
         var image = WhatsAppDriver.Message(phone, "image") with
         {
             Image = new WebhookMedia("media-1", "image/jpeg", "abc", "Look at this", null),
@@ -127,7 +127,7 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     [Fact]
     public async Task Statuses_in_any_order_leave_the_furthest_and_a_failure_keeps_its_code()
     {
-        var (phone, _) = await LinkedUserAsync();
+        var (phone, _) = await _database.LinkedUserAsync();
         await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(
             WhatsAppDriver.Text(phone, "one"), WhatsAppDriver.Text(phone, "two"))));
         var sends = await _whatsApp.AcceptedSendsToAsync(phone, 2);
@@ -151,7 +151,7 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     [Fact]
     public async Task Graph_errors_twice_then_success_deliver_exactly_one_reply()
     {
-        var (phone, _) = await LinkedUserAsync();
+        var (phone, _) = await _database.LinkedUserAsync();
         await _whatsApp.FailNextSendsAsync(phone, 2, 500, 131000, "Something went wrong");
 
         await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "retry me"))));
@@ -167,7 +167,7 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     [Fact]
     public async Task A_permanent_graph_error_is_recorded_and_not_retried()
     {
-        var (phone, _) = await LinkedUserAsync();
+        var (phone, _) = await _database.LinkedUserAsync();
         await _whatsApp.FailNextSendsAsync(phone, 5, 400, 131047, "Re-engagement message");
 
         await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "too late"))));
@@ -179,14 +179,6 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
         Assert.Equal(["failed 131047 Re-engagement message"], recorded);
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
         Assert.Single(await _whatsApp.SendsToAsync(phone));
-    }
-
-    private async Task<(string Phone, Guid UserId)> LinkedUserAsync()
-    {
-        var phone = WhatsAppDriver.NewPhone();
-        var userId = Guid.NewGuid();
-        await _database.ExecuteAsync("INSERT INTO user_preferences (user_id, whatsapp_phone) VALUES ($1, $2)", userId, phone);
-        return (phone, userId);
     }
 
     private async Task<List<(string Role, string Content, string? ExternalId)>> HistoryAsync(Guid userId, int expected)

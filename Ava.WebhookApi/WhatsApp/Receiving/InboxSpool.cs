@@ -20,7 +20,8 @@ internal sealed class InboxSpool
         Directory.CreateDirectory(_directory);
     }
 
-    public bool IsEmpty => !Directory.EnumerateFiles(_directory, "*" + Extension).Any();
+    public bool IsEmpty => !Directory.EnumerateFiles(_directory, "*" + Extension).Any()
+        && !Directory.EnumerateFiles(_directory, "*.draining").Any();
 
     /// <summary>Stores a batch durably; when this returns, the batch survives a crash of the process or machine.</summary>
     public void Append(IReadOnlyList<InboundDeliveryRecord> deliveries)
@@ -43,6 +44,64 @@ internal sealed class InboxSpool
     /// <summary>Spooled batches, oldest first.</summary>
     public IEnumerable<string> Files() =>
         Directory.EnumerateFiles(_directory, "*" + Extension).Order(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Takes a spooled batch for this instance alone (instances may share the directory): a rename, which exactly
+    /// one of them wins.
+    /// </summary>
+    /// <returns>The claimed file, or null when another instance took it first.</returns>
+    public static string? Claim(string file)
+    {
+        var claimed = Path.ChangeExtension(file, $".{Environment.ProcessId}.draining");
+        try
+        {
+            File.Move(file, claimed);
+            return claimed;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Batches claimed by an instance that stopped before it finished them.</summary>
+    public IEnumerable<string> AbandonedClaims() =>
+        Directory.EnumerateFiles(_directory, "*.draining")
+            .Where(file => !ClaimantIsAlive(file));
+
+    /// <summary>Hands an abandoned claim back, so that it is drained like any spooled batch.</summary>
+    public static void Release(string claimedFile)
+    {
+        var original = Path.ChangeExtension(Path.ChangeExtension(claimedFile, null), Extension);
+        try
+        {
+            File.Move(claimedFile, original);
+        }
+        catch (FileNotFoundException)
+        {
+            // Released by another instance meanwhile.
+        }
+    }
+
+    private static bool ClaimantIsAlive(string claimedFile)
+    {
+        // name.<pid>.draining: a claim of a live process on this machine is left alone.
+        var pidText = Path.GetExtension(Path.ChangeExtension(claimedFile, null)).TrimStart('.');
+        if (!int.TryParse(pidText, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     public static IReadOnlyList<InboundDeliveryRecord> Read(string file)
     {

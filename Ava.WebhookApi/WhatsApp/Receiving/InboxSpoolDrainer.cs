@@ -37,14 +37,32 @@ internal sealed partial class InboxSpoolDrainer(
 
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
-        foreach (var file in spool.Files())
+        foreach (var abandoned in spool.AbandonedClaims())
         {
-            var deliveries = InboxSpool.Read(file);
-            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            InboxSpool.Release(abandoned);
+        }
+
+        foreach (var spooled in spool.Files())
+        {
+            if (InboxSpool.Claim(spooled) is not { } file)
             {
+                continue;
+            }
+
+            IReadOnlyList<InboundDeliveryRecord> deliveries;
+            try
+            {
+                deliveries = InboxSpool.Read(file);
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await InboxTable.InsertAsync(connection, transaction, deliveries, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+            }
+            catch
+            {
+                // Back into the spool for the next round (of this instance or another).
+                InboxSpool.Release(file);
+                throw;
             }
 
             File.Delete(file);

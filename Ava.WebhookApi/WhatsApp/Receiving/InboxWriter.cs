@@ -20,6 +20,13 @@ internal sealed partial class InboxWriter(
 {
     private const int MaxBatchSize = 256;
 
+    /// <summary>After Postgres failed a write, deliveries go straight to the spool for this long, so that an outage
+    /// does not cost every request the write timeout.</summary>
+    private static readonly TimeSpan s_postgresBackoff = TimeSpan.FromSeconds(5);
+
+    /// <summary>Only the single writer loop touches this.</summary>
+    private long _skipPostgresUntil;
+
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(
         new UnboundedChannelOptions { SingleReader = true });
 
@@ -79,20 +86,12 @@ internal sealed partial class InboxWriter(
         activity?.SetTag("ava.inbox.batch_size", batch.Count);
         var deliveries = batch.ConvertAll(w => w.Delivery);
 
-        try
+        if (Environment.TickCount64 >= _skipPostgresUntil && await TryWriteToPostgresAsync(deliveries, activity))
         {
-            using var timeout = new CancellationTokenSource(options.Value.InboxWriteTimeout);
-            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await InboxTable.InsertAsync(connection, null, deliveries, timeout.Token);
             telemetry.DeliveriesReceived.Add(batch.Count);
             Complete(batch, null);
             inboxSignal.Notify();
             return;
-        }
-        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
-        {
-            LogPostgresUnavailable(logger, batch.Count, exception);
-            activity?.AddEvent(new ActivityEvent("postgres unavailable"));
         }
 
         try
@@ -106,6 +105,24 @@ internal sealed partial class InboxWriter(
             LogSpoolFailed(logger, batch.Count, exception);
             activity?.SetStatus(ActivityStatusCode.Error, "not stored");
             Complete(batch, new InboxUnavailableException("Neither Postgres nor the spool could store the delivery.", exception));
+        }
+    }
+
+    private async Task<bool> TryWriteToPostgresAsync(List<InboundDeliveryRecord> deliveries, Activity? activity)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.Value.InboxWriteTimeout);
+            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
+            await InboxTable.InsertAsync(connection, null, deliveries, timeout.Token);
+            return true;
+        }
+        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            _skipPostgresUntil = Environment.TickCount64 + (long)s_postgresBackoff.TotalMilliseconds;
+            LogPostgresUnavailable(logger, deliveries.Count, exception);
+            activity?.AddEvent(new ActivityEvent("postgres unavailable"));
+            return false;
         }
     }
 
