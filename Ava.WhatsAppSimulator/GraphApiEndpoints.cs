@@ -17,7 +17,7 @@ public sealed record RecordedSend(
     DateTimeOffset At);
 
 /// <summary>Failures to answer instead of accepting, for the next <see cref="Count"/> sends (to one recipient, or any).</summary>
-public sealed record InjectedFailure(int Count, int HttpStatus, int? Code, string? Title, string? To);
+public sealed record InjectedFailure(int Count, int HttpStatus, int? Code, string? Title, string? To, int? RetryAfterSeconds = null);
 
 /// <summary>What the simulated Graph API was sent and what it is told to answer.</summary>
 public sealed class GraphApiState
@@ -105,6 +105,11 @@ internal static class GraphApiEndpoints
         if (state.TakeFailure(message.To) is { } failure)
         {
             state.Record(new(phoneNumberId, message.To, body, null, failure.HttpStatus, failure.Code, clock.GetUtcNow()));
+            if (failure.RetryAfterSeconds is { } retryAfter)
+            {
+                request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             return GraphError(failure.HttpStatus, failure.Code ?? 1, failure.Title ?? "Injected failure");
         }
 

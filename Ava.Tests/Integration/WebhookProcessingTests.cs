@@ -165,6 +165,35 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     }
 
     [Fact]
+    public async Task A_rate_limited_send_waits_as_long_as_retry_after_says()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        await _whatsApp.FailNextSendsAsync(phone, 1, 429, 130429, "Rate limit hit", retryAfterSeconds: 3);
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "slow down"))));
+
+        await _whatsApp.AcceptedSendsToAsync(phone, 1);
+        var sends = await _whatsApp.SendsToAsync(phone);
+        Assert.Equal([429, 200], sends.Select(s => s.HttpStatus));
+        Assert.True(sends[1].At - sends[0].At >= TimeSpan.FromSeconds(2.9), $"retried after {sends[1].At - sends[0].At}");
+    }
+
+    [Fact]
+    public async Task A_batch_of_a_thousand_messages_is_answered_in_full()
+    {
+        var phones = Enumerable.Range(0, 1000).Select(_ => WhatsAppDriver.NewPhone()).Distinct().ToArray();
+        var body = WhatsAppDriver.Notification(WhatsAppDriver.Messages([.. phones.Select(p => WhatsAppDriver.Text(p, "bulk"))]));
+
+        using var response = await _whatsApp.PostSignedAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answered = await WhatsAppDriver.EventuallyAsync(
+            () => _database.ScalarAsync<long>("SELECT count(*) FROM outbound_replies WHERE to_phone = ANY($1) AND status = 'sent'", (object)phones),
+            sent => sent == phones.Length);
+        Assert.Equal(phones.Length, answered);
+    }
+
+    [Fact]
     public async Task A_permanent_graph_error_is_recorded_and_not_retried()
     {
         var (phone, _) = await _database.LinkedUserAsync();

@@ -85,10 +85,10 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         return (await SendsToAsync(phone)).Where(s => s.HttpStatus == 200).ToList();
     }
 
-    public async Task FailNextSendsAsync(string phone, int count, int httpStatus, int code, string title)
+    public async Task FailNextSendsAsync(string phone, int count, int httpStatus, int code, string title, int? retryAfterSeconds = null)
     {
         using var response = await Simulator.PostAsJsonAsync(
-            "/simulator/failures", new { count, httpStatus, code, title, to = phone }, TestContext.Current.CancellationToken);
+            "/simulator/failures", new { count, httpStatus, code, title, to = phone, retryAfterSeconds }, TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
     }
 
