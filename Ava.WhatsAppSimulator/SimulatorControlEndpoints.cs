@@ -1,4 +1,3 @@
-using System.Globalization;
 using Ava.WhatsApp.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -47,38 +46,16 @@ internal static class SimulatorControlEndpoints
         TimeProvider clock)
     {
         var wamid = $"wamid.SIMIN{Guid.NewGuid():N}";
-        var notification = new WebhookNotification(WebhookNotification.WhatsAppBusinessAccount,
-        [
-            new WebhookEntry("SIMULATED-WABA",
-            [
-                new WebhookChange("messages", new WebhookValue(
-                    "whatsapp",
-                    new WebhookMetadata("15550000000", message.PhoneNumberId ?? options.Value.PhoneNumberId),
-                    [new WebhookContact(new WebhookProfile(message.Name ?? "Simulated user"), message.From, null)],
-                    [
-                        new WebhookMessage(
-                            From: message.From,
-                            FromUserId: null,
-                            Id: wamid,
-                            Timestamp: clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
-                            Type: "text",
-                            Text: new WebhookText(message.Text),
-                            Image: null, Audio: null, Video: null, Document: null, Sticker: null, Location: null, Contacts: null,
-                            Reaction: null, Interactive: null, Button: null, System: null, Context: null, Errors: null),
-                    ],
-                    Statuses: null,
-                    Errors: null)),
-            ]),
-        ]);
-
-        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(notification, WhatsAppJsonContext.Default.WebhookNotification);
+        var body = WebhookNotifications.Serialize(WebhookNotifications.Messages(
+            message.PhoneNumberId ?? options.Value.PhoneNumberId,
+            WebhookNotifications.Text(message.From, message.Text, wamid, clock.GetUtcNow())));
         var result = await deliverer.DeliverAsync(body, CancellationToken.None);
         return TypedResults.Ok(result with { Wamid = wamid });
     }
 }
 
 /// <summary>A text message from a phone, to deliver to Ava.</summary>
-public sealed record TextMessageToDeliver(string From, string Text, string? Name = null, string? PhoneNumberId = null);
+public sealed record TextMessageToDeliver(string From, string Text, string? PhoneNumberId = null);
 
 /// <summary>Ava's answer to a delivery.</summary>
 public sealed record DeliveryResult(int Status, string Body, string? Wamid = null);

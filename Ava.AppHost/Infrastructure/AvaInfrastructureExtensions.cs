@@ -23,6 +23,12 @@ public static class AvaInfrastructureExtensions
     /// <summary>Run with throwaway data (tests): no volumes, a temporary data directory removed at stop.</summary>
     public const string ThrowawayDataKey = "Ava:ThrowawayData";
 
+    /// <summary>
+    /// Whether Postgres syncs to disk (default: yes, except with throwaway data, whose cluster lives for minutes).
+    /// The benchmark keeps it on to measure what production would see.
+    /// </summary>
+    public const string DurablePostgresKey = "Ava:DurablePostgres";
+
     /// <summary>Wipe the local development data before starting.</summary>
     public const string StartCleanKey = "Ava:StartClean";
 
@@ -55,7 +61,7 @@ public static class AvaInfrastructureExtensions
 
         var (database, cache) = decision.Mode == InfrastructureMode.Containers
             ? builder.AddContainerInfrastructure(decision.ContainerRuntime!, throwaway)
-            : builder.AddLocalInfrastructure(decision.LocalTools!, data);
+            : builder.AddLocalInfrastructure(decision.LocalTools!, data, configuration.GetValue(DurablePostgresKey, !throwaway));
         return new AvaInfrastructure(database, cache, data.Root);
     }
 
@@ -83,8 +89,8 @@ public static class AvaInfrastructureExtensions
     }
 
     private static (IResourceBuilder<IResourceWithConnectionString>, IResourceBuilder<IResourceWithConnectionString>) AddLocalInfrastructure(
-        this IDistributedApplicationBuilder builder, LocalToolset tools, LocalDataDirectory data) =>
-        (builder.AddLocalPostgresDatabase("postgres", DatabaseName, tools, data), builder.AddLocalRedis(CacheName, tools, data));
+        this IDistributedApplicationBuilder builder, LocalToolset tools, LocalDataDirectory data, bool durable) =>
+        (builder.AddLocalPostgresDatabase("postgres", DatabaseName, tools, data, durable), builder.AddLocalRedis(CacheName, tools, data));
 
     /// <summary>Removes the throwaway data directory once the orchestrator has stopped every resource.</summary>
     private sealed class ThrowawayDataRemover(IHostApplicationLifetime lifetime, LocalDataDirectory data) : IHostedService

@@ -16,7 +16,8 @@ internal static class LocalInfrastructureExtensions
         string serverName,
         string databaseName,
         LocalToolset tools,
-        LocalDataDirectory data)
+        LocalDataDirectory data,
+        bool durable)
     {
         var server = new LocalPostgresServerResource(serverName, RunAs(tools, tools.Postgres!), data.Root);
         var serverBuilder = builder.AddResource(server)
@@ -25,7 +26,7 @@ internal static class LocalInfrastructureExtensions
             .WithArgs("-D", data.PostgresData, "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
             .WithIconName("DatabaseMultiple");
 
-        if (data.IsThrowaway)
+        if (!durable)
         {
             // A test cluster lives for minutes and is deleted afterwards: durability buys nothing there.
             serverBuilder.WithArgs("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");

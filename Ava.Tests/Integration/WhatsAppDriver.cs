@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Ava.AppHost.WhatsApp;
 using Ava.WhatsApp.Contracts;
 
@@ -26,37 +25,22 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
     public static string NewWamid() => $"wamid.TEST{Guid.NewGuid():N}";
 
     public static WebhookMessage Text(string from, string text, string? wamid = null) =>
-        Message(from, "text", wamid) with { Text = new WebhookText(text) };
+        WebhookNotifications.Text(from, text, wamid ?? NewWamid(), DateTimeOffset.UtcNow);
 
-    public static WebhookMessage Message(string? from, string type, string? wamid = null) => new(
-        From: from,
-        FromUserId: null,
-        Id: wamid ?? NewWamid(),
-        Timestamp: DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
-        Type: type,
-        Text: null, Image: null, Audio: null, Video: null, Document: null, Sticker: null, Location: null, Contacts: null,
-        Reaction: null, Interactive: null, Button: null, System: null, Context: null, Errors: null);
+    public static WebhookMessage Message(string? from, string type, string? wamid = null) =>
+        WebhookNotifications.Message(from, type, wamid ?? NewWamid(), DateTimeOffset.UtcNow);
 
-    public static WebhookChange Messages(params WebhookMessage[] messages) => new("messages", new WebhookValue(
-        "whatsapp",
-        new WebhookMetadata("15550000000", PhoneNumberId),
-        [.. messages.Where(m => m.From is not null).Select(m => new WebhookContact(new WebhookProfile("Test user"), m.From, null))],
-        messages,
-        Statuses: null,
-        Errors: null));
+    public static WebhookChange Messages(params WebhookMessage[] messages) => WebhookNotifications.Messages(PhoneNumberId, messages);
 
-    public static WebhookChange Statuses(params WebhookStatus[] statuses) => new("messages", new WebhookValue(
-        "whatsapp", new WebhookMetadata("15550000000", PhoneNumberId), null, null, statuses, null));
+    public static WebhookChange Statuses(params WebhookStatus[] statuses) => WebhookNotifications.Statuses(PhoneNumberId, statuses);
 
     public static WebhookStatus Status(string wamid, string status, string recipient, WhatsAppError? error = null) => new(
         wamid, status, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), recipient,
         error is null ? null : [error]);
 
-    public static byte[] Notification(params WebhookChange[] changes) => Notification([new WebhookEntry("TEST-WABA", changes)]);
+    public static byte[] Notification(params WebhookChange[] changes) => WebhookNotifications.Serialize(changes);
 
-    public static byte[] Notification(WebhookEntry[] entries) => JsonSerializer.SerializeToUtf8Bytes(
-        new WebhookNotification(WebhookNotification.WhatsAppBusinessAccount, entries),
-        WhatsAppJsonContext.Default.WebhookNotification);
+    public static byte[] Notification(WebhookEntry[] entries) => WebhookNotifications.Serialize(entries);
 
     /// <summary>Posts a body to the webhook signed with the app secret, as Meta does.</summary>
     public async Task<HttpResponseMessage> PostSignedAsync(byte[] body) =>
