@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ava.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -34,7 +35,14 @@ public static class AvaDataExtensions
     /// </summary>
     public static TBuilder AddAvaDataSource<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: AvaDbContext.MapEnums);
+        builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
+        {
+            AvaDbContext.MapEnums(dataSource);
+
+            // Background workers poll every second; their empty polls (and health probes) would bury the traces
+            // of real messages. Only commands that run within a traced operation are traced.
+            dataSource.ConfigureTracing(tracing => tracing.ConfigureCommandFilter(_ => Activity.Current is not null));
+        });
         return builder;
     }
 }

@@ -330,6 +330,10 @@ namespace Ava.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("to_phone");
 
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("text")
+                        .HasColumnName("trace_parent");
+
                     b.Property<Guid?>("UserId")
                         .HasColumnType("uuid")
                         .HasColumnName("user_id");

@@ -40,5 +40,8 @@ public sealed class OutboundReply
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>W3C traceparent of the processing that made the reply, so that sending joins the message's trace.</summary>
+    public string? TraceParent { get; set; }
+
     public DateTimeOffset? SentAt { get; set; }
 }

@@ -67,6 +67,7 @@ internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<Outb
         reply.Property(r => r.ErrorTitle).HasColumnName("error_title");
         reply.Property(r => r.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
         reply.Property(r => r.SentAt).HasColumnName("sent_at");
+        reply.Property(r => r.TraceParent).HasColumnName("trace_parent");
 
         reply.HasIndex(r => r.InboundWamid).IsUnique().HasDatabaseName("ux_outbound_replies_inbound_wamid");
         reply.HasIndex(r => r.Wamid).IsUnique().HasDatabaseName("ux_outbound_replies_wamid").HasFilter("wamid IS NOT NULL");

@@ -274,8 +274,8 @@ internal sealed partial class DeliveryProcessor(
 
         await using var insert = new NpgsqlCommand(
             """
-            INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, status)
-            SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.body, 'pending'
+            INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, status, trace_parent)
+            SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.body, 'pending', $7
             FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
                 AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body)
             ON CONFLICT (inbound_wamid) DO NOTHING
@@ -288,6 +288,7 @@ internal sealed partial class DeliveryProcessor(
         insert.Parameters.Add(TextArray(outbox.Select(r => r.Inbound.PhoneNumberId)));
         insert.Parameters.Add(TextArray(outbox.Select(r => r.Inbound.FromPhone)));
         insert.Parameters.Add(TextArray(outbox.Select(r => r.Body)));
+        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)Activity.Current?.Id ?? DBNull.Value });
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -33,7 +33,7 @@ internal sealed partial class InboxWriter(
     /// <exception cref="InboxUnavailableException">Neither Postgres nor the spool could store the delivery.</exception>
     public Task StoreAsync(InboundDeliveryRecord delivery)
     {
-        var write = new PendingWrite(delivery);
+        var write = new PendingWrite(delivery, Activity.Current?.Context ?? default);
         if (!_queue.Writer.TryWrite(write))
         {
             throw new InboxUnavailableException("The inbox is shutting down.", null);
@@ -82,7 +82,12 @@ internal sealed partial class InboxWriter(
 
     private async Task WriteBatchAsync(List<PendingWrite> batch)
     {
-        using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("inbox store");
+        // A lone delivery is stored as part of its request's trace; a group commit links every request it serves.
+        using var activity = WhatsAppTelemetry.ActivitySource.StartActivity(
+            "inbox store",
+            ActivityKind.Internal,
+            batch.Count == 1 ? batch[0].RequestContext : default,
+            links: batch.Count == 1 ? null : batch.Select(w => new ActivityLink(w.RequestContext)));
         activity?.SetTag("ava.inbox.batch_size", batch.Count);
         var deliveries = batch.ConvertAll(w => w.Delivery);
 
@@ -147,9 +152,11 @@ internal sealed partial class InboxWriter(
     [LoggerMessage(Level = LogLevel.Critical, Message = "Neither Postgres nor the spool could store {Count} deliveries; answering 503 so that Meta retries")]
     private static partial void LogSpoolFailed(ILogger logger, int count, Exception exception);
 
-    private sealed class PendingWrite(InboundDeliveryRecord delivery)
+    private sealed class PendingWrite(InboundDeliveryRecord delivery, ActivityContext requestContext)
     {
         public InboundDeliveryRecord Delivery { get; } = delivery;
+
+        public ActivityContext RequestContext { get; } = requestContext;
 
         public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

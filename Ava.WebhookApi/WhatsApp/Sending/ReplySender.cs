@@ -59,7 +59,7 @@ internal sealed partial class ReplySender(
                 ORDER BY next_attempt_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
-            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts
+            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent
             """);
         claim.Parameters.Add(new NpgsqlParameter { Value = options.Value.ClaimLease });
         claim.Parameters.Add(new NpgsqlParameter { Value = options.Value.MaxConcurrentSends * 2 });
@@ -68,7 +68,9 @@ internal sealed partial class ReplySender(
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            claimed.Add(new ClaimedReply(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4)));
+            claimed.Add(new ClaimedReply(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5)));
         }
 
         return claimed;
@@ -76,7 +78,9 @@ internal sealed partial class ReplySender(
 
     private async Task SendAsync(ClaimedReply reply, CancellationToken cancellationToken)
     {
-        using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("graph send");
+        // Sending continues the trace of the message being answered.
+        ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
+        using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("graph send", ActivityKind.Internal, processedIn);
         activity?.SetTag("ava.reply.id", reply.Id);
         activity?.SetTag("ava.reply.attempt", reply.Attempts);
 
@@ -166,7 +170,7 @@ internal sealed partial class ReplySender(
         new KeyValuePair<string, object?>("meta.error_code", result.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"),
         new KeyValuePair<string, object?>("retried", retried));
 
-    private sealed record ClaimedReply(long Id, string PhoneNumberId, string ToPhone, string Body, int Attempts);
+    private sealed record ClaimedReply(long Id, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reply {ReplyId} not accepted (attempt {Attempt}, Meta code {ErrorCode}: {ErrorTitle}); retrying in {Delay}")]
     private static partial void LogWillRetry(ILogger logger, long replyId, int attempt, int? errorCode, string? errorTitle, TimeSpan delay);
