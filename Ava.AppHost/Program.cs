@@ -32,10 +32,16 @@ builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WaitFor(cache)
     .WaitForCompletion(migrations)
     .WithWebhookSpool(infrastructure)
-    .WithWhatsAppCloudApi();
+    .WithWhatsAppCloudApi()
+    .WithApiReference();
+
+// Signed-in users' history and WhatsApp linking; tokens are Supabase-style HS256 (or OIDC, see README).
+var jwtSecret = builder.AddParameter("jwt-secret", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
 builder.AddProject<Projects.Ava_MessagesApi>("messagesapi")
     .WithHttpHealthCheck("/health")
+    .WithEnvironment("Auth__Secret", jwtSecret)
+    .WithApiReference()
     .WithReference(database)
     .WithReference(cache)
     .WaitFor(cache)
@@ -43,3 +49,11 @@ builder.AddProject<Projects.Ava_MessagesApi>("messagesapi")
 
 builder.Build().Run();
 return 0;
+
+internal static class ApiReferenceExtensions
+{
+    /// <summary>Links the service's Scalar API reference (served in Development) from the dashboard.</summary>
+    public static IResourceBuilder<ProjectResource> WithApiReference(this IResourceBuilder<ProjectResource> api) =>
+        api.WithUrlForEndpoint("http", url => url.DisplayText = "HTTP")
+            .WithUrl($"{api.GetEndpoint("http")}/scalar", "API reference");
+}

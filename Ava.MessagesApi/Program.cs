@@ -1,15 +1,39 @@
-using Ava.MessagesApi;
+using System.Text.Json.Serialization;
+using Ava.MessagesApi.Data;
+using Ava.MessagesApi.Identity;
+using Ava.MessagesApi.Me;
+using Ava.MessagesApi.Messages;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddMessagesApiServices();
+builder.AddAvaDbContext();
+builder.AddRedisClient("cache");
+builder.AddAvaIdentity();
+
+builder.Services.AddScoped<UserDataSession>();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseCurrentUser();
+app.UseAuthorization();
 
+if (app.Environment.IsDevelopment())
+{
+    app.MapOpenApi();
+    app.MapScalarApiReference();
+}
+
+app.MapMessages();
+app.MapWhatsAppLink();
 app.MapDefaultEndpoints();
 
 app.Run();

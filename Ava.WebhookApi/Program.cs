@@ -1,5 +1,6 @@
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Receiving;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,11 +9,18 @@ builder.AddAvaDataSource();
 builder.AddRedisClient("cache");
 builder.AddWhatsApp();
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+
+if (app.Environment.IsDevelopment())
+{
+    app.MapOpenApi();
+    app.MapScalarApiReference();
+}
 
 app.MapWhatsAppWebhook();
 app.MapDefaultEndpoints();

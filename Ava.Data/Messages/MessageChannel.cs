@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using NpgsqlTypes;
 
 namespace Ava.Data.Messages;
@@ -6,8 +7,10 @@ namespace Ava.Data.Messages;
 public enum MessageChannel
 {
     [PgName("app")]
+    [JsonStringEnumMemberName("app")]
     App,
 
     [PgName("whatsapp")]
+    [JsonStringEnumMemberName("whatsapp")]
     WhatsApp,
 }

@@ -22,4 +22,31 @@ public static class PhoneNumbers
             }
         });
     }
+
+    /// <summary>
+    /// Reads a phone number a person typed in international (E.164) form: <c>+</c>, country code and number,
+    /// 8 to 15 digits, spaces, dashes, dots and parentheses allowed between them.
+    /// </summary>
+    /// <param name="digits">The normalised number (digits only) when valid.</param>
+    public static bool TryParseE164(string? input, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? digits)
+    {
+        digits = null;
+        var text = input?.Trim();
+        if (text is not ['+', .. var rest] || rest.Any(c => !char.IsAsciiDigit(c) && c is not (' ' or '-' or '.' or '(' or ')')))
+        {
+            return false;
+        }
+
+        var candidate = Normalize(rest);
+        if (candidate.Length is < 8 or > 15 || candidate[0] == '0')
+        {
+            return false;
+        }
+
+        digits = candidate;
+        return true;
+    }
+
+    /// <summary>The E.164 form of a normalised number, for showing it to people.</summary>
+    public static string ToE164(string digits) => "+" + digits;
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using NpgsqlTypes;
 
 namespace Ava.Data.WhatsApp;
@@ -10,17 +11,22 @@ namespace Ava.Data.WhatsApp;
 public enum DeliveryStatus
 {
     [PgName("pending")]
+    [JsonStringEnumMemberName("pending")]
     Pending,
 
     [PgName("sent")]
+    [JsonStringEnumMemberName("sent")]
     Sent,
 
     [PgName("delivered")]
+    [JsonStringEnumMemberName("delivered")]
     Delivered,
 
     [PgName("read")]
+    [JsonStringEnumMemberName("read")]
     Read,
 
     [PgName("failed")]
+    [JsonStringEnumMemberName("failed")]
     Failed,
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using NpgsqlTypes;
 
 namespace Ava.Data.WhatsApp;
@@ -7,13 +8,16 @@ public enum InboundOutcome
 {
     /// <summary>Every message and status in it was handled.</summary>
     [PgName("processed")]
+    [JsonStringEnumMemberName("processed")]
     Processed,
 
     /// <summary>Signed correctly but not a WhatsApp notification (not JSON, or another shape): kept for inspection.</summary>
     [PgName("unprocessable")]
+    [JsonStringEnumMemberName("unprocessable")]
     Unprocessable,
 
     /// <summary>Processing kept failing; kept with its last error for a person to look at.</summary>
     [PgName("failed")]
+    [JsonStringEnumMemberName("failed")]
     Failed,
 }

@@ -37,6 +37,7 @@ internal static class WhatsAppExtensions
 
         // Processing
         services.AddSingleton<LinkedUserLookup>();
+        services.AddSingleton<PhoneLinking>();
         services.AddHostedService<DeliveryProcessor>();
 
         // Sending: a timeout and a circuit breaker, but no automatic retry (see GraphApiClient).

@@ -8,7 +8,9 @@ public sealed class WhatsAppOptions
 {
     public const string DefaultGraphApiVersion = "v25.0";
 
-    public const string DefaultRegistrationMessage = "Please create an account at ava.example.com and link your number";
+    public const string DefaultRegistrationMessage =
+        "Please create an account at ava.example.com and link your number: in the Ava app, add this number under " +
+        "WhatsApp, then send us the message LINK followed by the code the app shows you.";
 
     /// <summary>Bearer token for the Graph API (a system user's permanent token in production).</summary>
     [ConfigurationKeyName("WHATSAPP_ACCESS_TOKEN")]

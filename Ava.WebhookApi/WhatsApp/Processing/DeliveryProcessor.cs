@@ -16,6 +16,7 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 internal sealed partial class DeliveryProcessor(
     NpgsqlDataSource dataSource,
     LinkedUserLookup linkedUsers,
+    PhoneLinking phoneLinking,
     InboxSignal inboxSignal,
     OutboxSignal outboxSignal,
     WhatsAppTelemetry telemetry,
@@ -112,7 +113,12 @@ internal sealed partial class DeliveryProcessor(
 
             var phones = contents.Messages.Select(m => m.FromPhone).OfType<string>().ToHashSet();
             var users = await linkedUsers.FindAsync(phones, cancellationToken);
-            var replies = await StoreAsync(delivery, contents, users, cancellationToken);
+            var links = await phoneLinking.ResolveAsync(contents.Messages);
+            var (replies, applied) = await StoreAsync(delivery, contents, users, links, cancellationToken);
+            if (applied.Count > 0)
+            {
+                await phoneLinking.AfterCommitAsync(applied);
+            }
 
             activity?.SetTag("ava.delivery.messages", contents.Messages.Count);
             activity?.SetTag("ava.delivery.statuses", contents.Statuses.Count);
@@ -129,11 +135,12 @@ internal sealed partial class DeliveryProcessor(
         }
     }
 
-    /// <returns>How many replies were put in the outbox.</returns>
-    private async Task<int> StoreAsync(
+    /// <returns>How many replies were put in the outbox, and the LINK attempts made.</returns>
+    private async Task<(int Replies, List<(LinkAttempt Attempt, string? PreviousPhone)> Links)> StoreAsync(
         ClaimedDelivery delivery,
         NotificationContents contents,
         IReadOnlyDictionary<string, Guid?> users,
+        IReadOnlyDictionary<string, LinkAttempt> links,
         CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -143,10 +150,23 @@ internal sealed partial class DeliveryProcessor(
 
         var history = new List<Message>();
         var outbox = new List<(IncomingMessage Inbound, Guid? UserId, Guid? MessageId, string Body)>();
+        var applied = new List<(LinkAttempt Attempt, string? PreviousPhone)>();
         foreach (var message in contents.Messages.Where(m => newWamids.Contains(m.Wamid)))
         {
             var userId = message.FromPhone is { } phone ? users.GetValueOrDefault(phone) : null;
-            var reply = ReplyPolicy.ReplyTo(message, userId is not null, whatsApp.Value.RegistrationMessage);
+            var link = links.GetValueOrDefault(message.Wamid);
+            if (link is { UserId: { } linkingUser })
+            {
+                var previousPhone = await PhoneLinking.LinkAsync(connection, transaction, linkingUser, link.Phone, cancellationToken);
+                userId = linkingUser;
+                applied.Add((link, previousPhone));
+            }
+            else if (link is not null)
+            {
+                applied.Add((link, null));
+            }
+
+            var reply = ReplyPolicy.ReplyTo(message, userId is not null, whatsApp.Value.RegistrationMessage, link);
             telemetry.MessagesReceived.Add(1, new KeyValuePair<string, object?>("type", message.Type));
 
             Guid? replyMessageId = null;
@@ -186,7 +206,7 @@ internal sealed partial class DeliveryProcessor(
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return outbox.Count;
+        return (outbox.Count, applied);
     }
 
     private static async Task<HashSet<string>> InsertInboundMessagesAsync(

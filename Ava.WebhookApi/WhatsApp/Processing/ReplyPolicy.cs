@@ -7,13 +7,19 @@ internal static class ReplyPolicy
 {
     public const string EchoPrefix = "[Echo] ";
 
+    /// <param name="link">The message's LINK attempt, if it is one.</param>
     /// <returns>The reply text, or null when Ava does not answer this message.</returns>
-    public static string? ReplyTo(IncomingMessage message, bool senderIsLinked, string registrationMessage)
+    public static string? ReplyTo(IncomingMessage message, bool senderIsLinked, string registrationMessage, LinkAttempt? link = null)
     {
         if (message.FromPhone is null || message.PhoneNumberId is null)
         {
             // Without the sender's phone (a username-only user) or Ava's number there is nobody to answer to.
             return null;
+        }
+
+        if (link is not null)
+        {
+            return link.Succeeded ? PhoneLinking.LinkedReply : PhoneLinking.WrongCodeReply;
         }
 
         if (senderIsLinked)

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text.Json.Serialization;
+using Ava.Data.Users;
+using Ava.MessagesApi.Data;
+using Ava.MessagesApi.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
+
+namespace Ava.MessagesApi.Me;
+
+/// <summary>A request to link a WhatsApp number to the caller's account.</summary>
+public sealed record LinkWhatsAppRequest([property: JsonPropertyName("phone")] string? Phone);
+
+/// <summary>The code to send from the phone, and how.</summary>
+public sealed record WhatsAppLinkChallenge(
+    [property: JsonPropertyName("phone")] string Phone,
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt,
+    [property: JsonPropertyName("instructions")] string Instructions);
+
+/// <summary>The caller's WhatsApp link.</summary>
+public sealed record WhatsAppLinkStatus(
+    [property: JsonPropertyName("linked")] bool Linked,
+    [property: JsonPropertyName("phone")] string? Phone);
+
+/// <summary>
+/// Linking a WhatsApp number to the signed-in user. The API only issues a one-time code; the number is linked when
+/// the user sends <c>LINK &lt;code&gt;</c> from it, so nobody can link a phone they cannot send from.
+/// </summary>
+internal static class WhatsAppLinkEndpoints
+{
+    public static IEndpointRouteBuilder MapWhatsAppLink(this IEndpointRouteBuilder endpoints)
+    {
+        var link = endpoints.MapGroup("/me/whatsapp")
+            .WithTags("WhatsApp link")
+            .RequireAuthorization(IdentityExtensions.AvaUserPolicy);
+
+        link.MapGet("/", GetAsync).WithSummary("Whether a WhatsApp number is linked to the caller, and which.");
+        link.MapPost("/", RequestLinkAsync).WithSummary("Issues a one-time code to send from the phone as \"LINK <code>\".");
+        link.MapDelete("/", UnlinkAsync).WithSummary("Unlinks the caller's WhatsApp number.");
+
+        return endpoints;
+    }
+
+    internal static async Task<Ok<WhatsAppLinkStatus>> GetAsync(UserDataSession session, CurrentUser user, CancellationToken cancellationToken)
+    {
+        var phone = await session.RunAsync((db, token) => LinkedPhoneAsync(db, user.Id, token), cancellationToken);
+        return TypedResults.Ok(new WhatsAppLinkStatus(phone is not null, phone is null ? null : PhoneNumbers.ToE164(phone)));
+    }
+
+    internal static async Task<Results<Accepted<WhatsAppLinkChallenge>, Ok<WhatsAppLinkStatus>, ValidationProblem>> RequestLinkAsync(
+        LinkWhatsAppRequest request,
+        UserDataSession session,
+        CurrentUser user,
+        IConnectionMultiplexer redis,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        if (!PhoneNumbers.TryParseE164(request.Phone, out var phone))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["phone"] = ["phone must be an international number such as +15551234567."],
+            });
+        }
+
+        var linked = await session.RunAsync((db, token) => LinkedPhoneAsync(db, user.Id, token), cancellationToken);
+        if (linked == phone)
+        {
+            return TypedResults.Ok(new WhatsAppLinkStatus(true, PhoneNumbers.ToE164(phone)));
+        }
+
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        var pending = PhoneLinkCodes.PendingKeyFor(phone);
+        var redisDb = redis.GetDatabase();
+        await redisDb.HashSetAsync(pending, code, user.Id.ToString());
+        await redisDb.KeyExpireAsync(pending, PhoneLinkCodes.TimeToLive);
+
+        return TypedResults.Accepted(
+            "/me/whatsapp",
+            new WhatsAppLinkChallenge(
+                PhoneNumbers.ToE164(phone),
+                code,
+                clock.GetUtcNow() + PhoneLinkCodes.TimeToLive,
+                $"From {PhoneNumbers.ToE164(phone)}, send \"LINK {code}\" to Ava on WhatsApp within {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes."));
+    }
+
+    internal static async Task<NoContent> UnlinkAsync(
+        UserDataSession session,
+        CurrentUser user,
+        IConnectionMultiplexer redis,
+        CancellationToken cancellationToken)
+    {
+        var userId = user.Id;
+        var unlinked = await session.RunAsync(async (db, token) =>
+        {
+            var phone = await LinkedPhoneAsync(db, userId, token);
+            if (phone is not null)
+            {
+                await db.UserPreferences.Where(p => p.UserId == userId).ExecuteUpdateAsync(
+                    p => p.SetProperty(x => x.WhatsAppPhone, (string?)null).SetProperty(x => x.UpdatedAt, DateTimeOffset.UtcNow),
+                    token);
+            }
+
+            return phone;
+        }, cancellationToken);
+
+        if (unlinked is not null)
+        {
+            await redis.GetDatabase().KeyDeleteAsync(LinkedUserCache.KeyFor(unlinked));
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static Task<string?> LinkedPhoneAsync(Ava.Data.AvaDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        db.UserPreferences.Where(p => p.UserId == userId).Select(p => p.WhatsAppPhone).FirstOrDefaultAsync(cancellationToken);
+}

@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+using Ava.Data.Messages;
+using Ava.Data.WhatsApp;
+
+namespace Ava.MessagesApi.Messages;
+
+/// <summary>One message of the caller's history, named as the plan's MessageResponse (snake_case).</summary>
+/// <param name="DeliveryStatus">For Ava's WhatsApp replies: how far the reply got (pending … read, or failed).</param>
+public sealed record MessageResponse(
+    [property: JsonPropertyName("id")] Guid Id,
+    [property: JsonPropertyName("user_id")] Guid UserId,
+    [property: JsonPropertyName("avatar_id")] Guid? AvatarId,
+    [property: JsonPropertyName("channel")] MessageChannel Channel,
+    [property: JsonPropertyName("role")] MessageRole Role,
+    [property: JsonPropertyName("content")] string Content,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("delivery_status")] DeliveryStatus? DeliveryStatus);
+
+/// <summary>A page of history, newest first; <see cref="Next"/> fetches the page after it (older messages).</summary>
+public sealed record MessagesPage(
+    [property: JsonPropertyName("items")] IReadOnlyList<MessageResponse> Items,
+    [property: JsonPropertyName("next")] string? Next);
