@@ -1,4 +1,5 @@
 using System.Net;
+using Ava.WebhookApi.WhatsApp;
 using Ava.WhatsApp.Contracts;
 
 namespace Ava.Tests.Integration;
@@ -7,7 +8,7 @@ namespace Ava.Tests.Integration;
 [Collection(AvaStackCollection.Name)]
 public sealed class WebhookProcessingTests(AvaStackFixture stack)
 {
-    private const string RegistrationMessage = "Please create an account at ava.example.com and link your number";
+    private const string RegistrationMessage = WhatsAppOptions.DefaultRegistrationMessage;
 
     private readonly WhatsAppDriver _whatsApp = new(stack);
     private readonly AvaDatabase _database = new(stack);
