@@ -37,6 +37,7 @@ internal static class IdentityExtensions
                 if (!string.IsNullOrWhiteSpace(jwt.Authority))
                 {
                     bearer.Authority = jwt.Authority;
+                    bearer.RequireHttpsMetadata = jwt.RequireHttpsMetadata;
                     bearer.TokenValidationParameters.ValidateIssuer = true;
                     if (jwt.Issuer is { Length: > 0 } issuer)
                     {

@@ -16,6 +16,9 @@ public sealed class JwtOptions : IValidatableObject
     /// <summary>OpenID Connect authority; its discovery document gives the signing keys and issuer.</summary>
     public string? Authority { get; set; }
 
+    /// <summary>Whether the authority's metadata must come over https (turn off only for a local provider).</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
     /// <summary>Expected <c>aud</c>: Supabase signs user tokens for <c>authenticated</c>.</summary>
     [Required]
     public string Audience { get; set; } = "authenticated";
