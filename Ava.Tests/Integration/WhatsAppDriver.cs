@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using Ava.AppHost.WhatsApp;
 using Ava.WhatsApp.Contracts;
+using Ava.WhatsAppSimulator;
 
 namespace Ava.Tests.Integration;
 
@@ -58,11 +59,11 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         return await Webhook.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
-    public async Task<List<SimulatedSend>> SendsToAsync(string phone) =>
-        await Simulator.GetFromJsonAsync<List<SimulatedSend>>($"/simulator/sends?to={phone}", TestContext.Current.CancellationToken) ?? [];
+    public async Task<List<RecordedSend>> SendsToAsync(string phone) =>
+        await Simulator.GetFromJsonAsync<List<RecordedSend>>($"/simulator/sends?to={phone}", TestContext.Current.CancellationToken) ?? [];
 
     /// <summary>Waits until the simulator has accepted <paramref name="count"/> sends to the phone, then a moment longer to catch extras.</summary>
-    public async Task<List<SimulatedSend>> AcceptedSendsToAsync(string phone, int count)
+    public async Task<List<RecordedSend>> AcceptedSendsToAsync(string phone, int count)
     {
         var accepted = await EventuallyAsync(async () => (await SendsToAsync(phone)).Where(s => s.HttpStatus == 200).ToList(), s => s.Count >= count);
         await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
@@ -72,7 +73,7 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
     public async Task FailNextSendsAsync(string phone, int count, int httpStatus, int code, string title, int? retryAfterSeconds = null)
     {
         using var response = await Simulator.PostAsJsonAsync(
-            "/simulator/failures", new { count, httpStatus, code, title, to = phone, retryAfterSeconds }, TestContext.Current.CancellationToken);
+            "/simulator/failures", new InjectedFailure(count, httpStatus, code, title, phone, retryAfterSeconds), TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
     }
 
@@ -91,13 +92,3 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         }
     }
 }
-
-/// <summary>A send the simulator recorded (its JSON shape).</summary>
-public sealed record SimulatedSend(
-    string PhoneNumberId,
-    string To,
-    string? Body,
-    string? Wamid,
-    int HttpStatus,
-    int? ErrorCode,
-    DateTimeOffset At);

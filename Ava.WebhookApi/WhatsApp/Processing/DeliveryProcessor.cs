@@ -22,40 +22,14 @@ internal sealed partial class DeliveryProcessor(
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppOptions> whatsApp,
-    IOptions<WhatsAppProcessingOptions> options,
-    ILogger<DeliveryProcessor> logger) : BackgroundService
+    IOptions<WhatsAppProcessingOptions> processingOptions,
+    ILogger<DeliveryProcessor> logger) : ClaimingWorker<DeliveryProcessor.ClaimedDelivery>(inboxSignal, processingOptions, logger)
 {
     private const int ClaimBatchSize = 16;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            IReadOnlyList<ClaimedDelivery> claimed;
-            try
-            {
-                claimed = await ClaimAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
-            {
-                LogClaimFailed(logger, exception);
-                claimed = [];
-            }
+    protected override int MaxParallelism => 4;
 
-            if (claimed.Count == 0)
-            {
-                await inboxSignal.WaitAsync(options.Value.PollInterval, stoppingToken);
-                continue;
-            }
-
-            await Parallel.ForEachAsync(
-                claimed,
-                new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = stoppingToken },
-                async (delivery, cancellationToken) => await ProcessAsync(delivery, cancellationToken));
-        }
-    }
-
-    private async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(CancellationToken cancellationToken)
+    protected override async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(CancellationToken cancellationToken)
     {
         await using var claim = dataSource.CreateCommand(
             """
@@ -69,7 +43,7 @@ internal sealed partial class DeliveryProcessor(
                 FOR UPDATE SKIP LOCKED)
             RETURNING d.id, d.body, d.trace_parent, d.received_at, d.attempts
             """);
-        claim.Parameters.Add(new NpgsqlParameter { Value = options.Value.ClaimLease });
+        claim.Parameters.Add(new NpgsqlParameter { Value = Settings.ClaimLease });
         claim.Parameters.Add(new NpgsqlParameter { Value = ClaimBatchSize });
 
         var claimed = new List<ClaimedDelivery>();
@@ -87,7 +61,7 @@ internal sealed partial class DeliveryProcessor(
         return claimed.OrderBy(d => d.Id).ToList();
     }
 
-    private async Task ProcessAsync(ClaimedDelivery delivery, CancellationToken cancellationToken)
+    protected override async Task ProcessAsync(ClaimedDelivery delivery, CancellationToken cancellationToken)
     {
         // Processing continues the trace of the request that received the delivery.
         ActivityContext.TryParse(delivery.TraceParent, null, out var receivedIn);
@@ -353,7 +327,7 @@ internal sealed partial class DeliveryProcessor(
     /// </summary>
     private async Task RecordFailureAsync(ClaimedDelivery delivery, Exception exception)
     {
-        var givingUp = delivery.Attempts >= options.Value.MaxProcessingAttempts;
+        var givingUp = delivery.Attempts >= Settings.MaxProcessingAttempts;
         if (givingUp)
         {
             LogGaveUp(logger, delivery.Id, delivery.Attempts, exception);
@@ -381,7 +355,7 @@ internal sealed partial class DeliveryProcessor(
         catch (Exception recordException) when (recordException is NpgsqlException or TimeoutException)
         {
             // Postgres is down: the claim's lease expires and the delivery is claimed again then.
-            LogClaimFailed(logger, recordException);
+            WorkerLog.DatabaseUnavailable(logger, recordException);
         }
     }
 
@@ -401,7 +375,7 @@ internal sealed partial class DeliveryProcessor(
     private static NpgsqlParameter TextArray(IEnumerable<string?> values) =>
         new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values.ToArray() };
 
-    private sealed record ClaimedDelivery(long Id, byte[] Body, string? TraceParent, DateTimeOffset ReceivedAt, int Attempts);
+    internal sealed record ClaimedDelivery(long Id, byte[] Body, string? TraceParent, DateTimeOffset ReceivedAt, int Attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} ({Length} bytes) is not a WhatsApp notification; kept as unprocessable")]
     private static partial void LogUnprocessable(ILogger logger, long deliveryId, int length);
@@ -414,7 +388,4 @@ internal sealed partial class DeliveryProcessor(
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Processing delivery {DeliveryId} failed {Attempt} times; set aside as failed")]
     private static partial void LogGaveUp(ILogger logger, long deliveryId, int attempt, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not reach Postgres for the inbox; retrying")]
-    private static partial void LogClaimFailed(ILogger logger, Exception exception);
 }

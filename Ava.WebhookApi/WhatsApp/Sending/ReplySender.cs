@@ -16,38 +16,12 @@ internal sealed partial class ReplySender(
     GraphApiClient graph,
     OutboxSignal outboxSignal,
     WhatsAppTelemetry telemetry,
-    IOptions<WhatsAppProcessingOptions> options,
-    ILogger<ReplySender> logger) : BackgroundService
+    IOptions<WhatsAppProcessingOptions> processingOptions,
+    ILogger<ReplySender> logger) : ClaimingWorker<ReplySender.ClaimedReply>(outboxSignal, processingOptions, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            IReadOnlyList<ClaimedReply> claimed;
-            try
-            {
-                claimed = await ClaimAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
-            {
-                LogDatabaseUnavailable(logger, exception);
-                claimed = [];
-            }
+    protected override int MaxParallelism => Settings.MaxConcurrentSends;
 
-            if (claimed.Count == 0)
-            {
-                await outboxSignal.WaitAsync(options.Value.PollInterval, stoppingToken);
-                continue;
-            }
-
-            await Parallel.ForEachAsync(
-                claimed,
-                new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrentSends, CancellationToken = stoppingToken },
-                async (reply, cancellationToken) => await SendAsync(reply, cancellationToken));
-        }
-    }
-
-    private async Task<IReadOnlyList<ClaimedReply>> ClaimAsync(CancellationToken cancellationToken)
+    protected override async Task<IReadOnlyList<ClaimedReply>> ClaimAsync(CancellationToken cancellationToken)
     {
         await using var claim = dataSource.CreateCommand(
             """
@@ -61,8 +35,8 @@ internal sealed partial class ReplySender(
                 FOR UPDATE SKIP LOCKED)
             RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent
             """);
-        claim.Parameters.Add(new NpgsqlParameter { Value = options.Value.ClaimLease });
-        claim.Parameters.Add(new NpgsqlParameter { Value = options.Value.MaxConcurrentSends * 2 });
+        claim.Parameters.Add(new NpgsqlParameter { Value = Settings.ClaimLease });
+        claim.Parameters.Add(new NpgsqlParameter { Value = Settings.MaxConcurrentSends * 2 });
 
         var claimed = new List<ClaimedReply>();
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
@@ -76,7 +50,7 @@ internal sealed partial class ReplySender(
         return claimed;
     }
 
-    private async Task SendAsync(ClaimedReply reply, CancellationToken cancellationToken)
+    protected override async Task ProcessAsync(ClaimedReply reply, CancellationToken cancellationToken)
     {
         // Sending continues the trace of the message being answered.
         ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
@@ -96,7 +70,7 @@ internal sealed partial class ReplySender(
                     telemetry.RepliesSent.Add(1);
                     break;
 
-                case GraphSendOutcome.Transient when reply.Attempts < options.Value.MaxSendAttempts:
+                case GraphSendOutcome.Transient when reply.Attempts < Settings.MaxSendAttempts:
                     var delay = RetryDelay(reply.Attempts, result.RetryAfter);
                     LogWillRetry(logger, reply.Id, reply.Attempts, result.ErrorCode, result.ErrorTitle, delay);
                     CountFailure(result, retried: true);
@@ -114,14 +88,14 @@ internal sealed partial class ReplySender(
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {
             // The send happened but is not recorded; the lease expires and the reply is tried again then.
-            LogDatabaseUnavailable(logger, exception);
+            WorkerLog.DatabaseUnavailable(logger, exception);
         }
     }
 
     /// <summary>Exponential backoff with full jitter, never sooner than Meta's Retry-After.</summary>
     private TimeSpan RetryDelay(int attempt, TimeSpan? retryAfter)
     {
-        var settings = options.Value;
+        var settings = Settings;
         var ceiling = Math.Min(settings.MaxRetryDelay.TotalMilliseconds, settings.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
         var backoff = TimeSpan.FromMilliseconds((ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2));
         return retryAfter is { } wait && wait > backoff ? wait : backoff;
@@ -170,14 +144,11 @@ internal sealed partial class ReplySender(
         new KeyValuePair<string, object?>("meta.error_code", result.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"),
         new KeyValuePair<string, object?>("retried", retried));
 
-    private sealed record ClaimedReply(long Id, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent);
+    internal sealed record ClaimedReply(long Id, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reply {ReplyId} not accepted (attempt {Attempt}, Meta code {ErrorCode}: {ErrorTitle}); retrying in {Delay}")]
     private static partial void LogWillRetry(ILogger logger, long replyId, int attempt, int? errorCode, string? errorTitle, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reply {ReplyId} failed for good after {Attempt} attempt(s): Meta code {ErrorCode}: {ErrorTitle}")]
     private static partial void LogFailed(ILogger logger, long replyId, int attempt, int? errorCode, string? errorTitle);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not reach Postgres for the outbox; retrying")]
-    private static partial void LogDatabaseUnavailable(ILogger logger, Exception exception);
 }
