@@ -77,6 +77,7 @@ internal static class GraphApiEndpoints
         string phoneNumberId,
         HttpRequest request,
         GraphApiState state,
+        StatusReporter statuses,
         IOptions<SimulatorOptions> options,
         TimeProvider clock)
     {
@@ -115,6 +116,10 @@ internal static class GraphApiEndpoints
 
         var wamid = $"wamid.SIM{Guid.NewGuid():N}";
         state.Record(new(phoneNumberId, message.To, body, wamid, 200, null, clock.GetUtcNow()));
+        if (options.Value.SendStatuses)
+        {
+            statuses.Report(phoneNumberId, wamid, message.To);
+        }
         return TypedResults.Json(
             new SendMessageResponse("whatsapp", [new SendMessageContact(message.To, message.To)], [new SentMessage(wamid)]),
             WhatsAppJsonContext.Default.SendMessageResponse);

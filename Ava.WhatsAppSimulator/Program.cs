@@ -7,6 +7,7 @@ builder.Services.AddOptions<SimulatorOptions>().Bind(builder.Configuration);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<GraphApiState>();
 builder.Services.AddSingleton<WebhookDeliverer>();
+builder.Services.AddSingleton<StatusReporter>();
 // Meta delivers once per POST; a retry here would hide what Ava answered.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation.
 builder.Services.AddHttpClient(SimulatorControlEndpoints.WebhookClientName).RemoveAllResilienceHandlers();

@@ -15,6 +15,13 @@ public sealed class SimulatorOptions
     [ConfigurationKeyName("WHATSAPP_PHONE_NUMBER_ID")]
     public string PhoneNumberId { get; set; } = "100000000000001";
 
+    /// <summary>
+    /// Whether accepted sends are followed by their statuses (sent, delivered, read), as a phone that reads its
+    /// messages would cause. Off where a test decides which statuses arrive.
+    /// </summary>
+    [ConfigurationKeyName("SIMULATOR_SEND_STATUSES")]
+    public bool SendStatuses { get; set; }
+
     /// <summary>Ava's webhook (resolved through service discovery).</summary>
     [ConfigurationKeyName("SIMULATOR_WEBHOOK_URL")]
     public Uri WebhookUrl { get; set; } = new("http://webhookapi/webhook");

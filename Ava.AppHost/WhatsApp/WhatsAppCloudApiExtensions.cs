@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Ava.AppHost.Infrastructure;
+using Microsoft.Extensions.Configuration;
 
 namespace Ava.AppHost.WhatsApp;
 
@@ -42,6 +44,8 @@ public static class WhatsAppCloudApiExtensions
             .WithEnvironment("WHATSAPP_ACCESS_TOKEN", accessToken)
             .WithEnvironment("WHATSAPP_PHONE_NUMBER_ID", phoneNumberId)
             .WithEnvironment("WHATSAPP_APP_SECRET", appSecret)
+            // In development the simulated phone reads Ava's replies; tests decide their statuses themselves.
+            .WithEnvironment("SIMULATOR_SEND_STATUSES", (!builder.Configuration.GetValue<bool>(AvaInfrastructureExtensions.ThrowawayDataKey)).ToString())
             .WithReference(webhook);
 
         return webhook

@@ -1,0 +1,31 @@
+using Ava.WhatsApp.Contracts;
+
+namespace Ava.WhatsAppSimulator;
+
+/// <summary>Reports sent, delivered and read for an accepted message, a moment apart, as Meta would.</summary>
+public sealed partial class StatusReporter(WebhookDeliverer deliverer, TimeProvider clock, ILogger<StatusReporter> logger)
+{
+    private static readonly TimeSpan s_step = TimeSpan.FromMilliseconds(500);
+
+    public void Report(string phoneNumberId, string wamid, string recipient) => _ = Task.Run(async () =>
+    {
+        foreach (var status in new[] { "sent", "delivered", "read" })
+        {
+            await Task.Delay(s_step);
+            var body = WebhookNotifications.Serialize(WebhookNotifications.Statuses(
+                phoneNumberId,
+                new WebhookStatus(wamid, status, clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), recipient, null)));
+            try
+            {
+                await deliverer.DeliverAsync(body, CancellationToken.None);
+            }
+            catch (HttpRequestException exception)
+            {
+                LogStatusNotDelivered(logger, status, exception);
+            }
+        }
+    });
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver the {Status} status to Ava's webhook")]
+    private static partial void LogStatusNotDelivered(ILogger logger, string status, Exception exception);
+}
