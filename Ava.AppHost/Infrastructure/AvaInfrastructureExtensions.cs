@@ -84,6 +84,10 @@ public static class AvaInfrastructureExtensions
 
         var database = postgres.AddDatabase(DatabaseName);
         var cache = builder.AddRedis(CacheName);
+        if (!throwaway)
+        {
+            cache.WithDataVolume("ava-redis-data").WithLifetime(ContainerLifetime.Persistent);
+        }
 
         return (database, cache);
     }

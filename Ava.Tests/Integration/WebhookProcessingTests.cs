@@ -190,7 +190,8 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answered = await WhatsAppDriver.EventuallyAsync(
             () => _database.ScalarAsync<long>("SELECT count(*) FROM outbound_replies WHERE to_phone = ANY($1) AND status = 'sent'", (object)phones),
-            sent => sent == phones.Length);
+            sent => sent == phones.Length,
+            patience: TimeSpan.FromMinutes(2));
         Assert.Equal(phones.Length, answered);
     }
 

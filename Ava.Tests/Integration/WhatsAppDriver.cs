@@ -77,9 +77,9 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         response.EnsureSuccessStatusCode();
     }
 
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? patience = null)
     {
-        var deadline = DateTimeOffset.UtcNow + s_patience;
+        var deadline = DateTimeOffset.UtcNow + (patience ?? s_patience);
         while (true)
         {
             var value = await read();

@@ -13,6 +13,9 @@ internal static partial class WebhookEndpoints
 {
     public static IEndpointRouteBuilder MapWhatsAppWebhook(this IEndpointRouteBuilder endpoints)
     {
+        // Created now rather than on the first delivery, so that a missing app secret is warned about at start.
+        endpoints.ServiceProvider.GetRequiredService<WebhookSignatureVerifier>();
+
         var webhook = endpoints.MapGroup("/webhook").WithTags("WhatsApp webhook");
 
         webhook.MapGet("/", Verify)
