@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Ava.MessagesApi;
 using Ava.MessagesApi.Data;
 using Ava.MessagesApi.Identity;
 using Ava.MessagesApi.Me;
@@ -15,6 +16,7 @@ builder.AddAvaIdentity();
 builder.Services.AddScoped<UserDataSession>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<DependencyUnavailableHandler>();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 

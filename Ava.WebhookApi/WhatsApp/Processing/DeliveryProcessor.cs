@@ -125,7 +125,7 @@ internal sealed partial class DeliveryProcessor(
         var history = new List<Message>();
         var outbox = new List<(IncomingMessage Inbound, Guid? UserId, Guid? MessageId, string Body)>();
         var applied = new List<(LinkAttempt Attempt, string? PreviousPhone)>();
-        foreach (var message in contents.Messages.Where(m => newWamids.Contains(m.Wamid)))
+        foreach (var message in contents.Messages.DistinctBy(m => m.Wamid).Where(m => newWamids.Contains(m.Wamid)))
         {
             var userId = message.FromPhone is { } phone ? users.GetValueOrDefault(phone) : null;
             var link = links.GetValueOrDefault(message.Wamid);

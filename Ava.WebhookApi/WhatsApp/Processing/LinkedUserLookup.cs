@@ -66,13 +66,18 @@ internal sealed partial class LinkedUserLookup(
         var misses = new List<string>();
         for (var i = 0; i < ordered.Length; i++)
         {
-            if (cached[i].IsNull)
+            if (cached[i] == LinkedUserCache.NotLinked)
             {
-                misses.Add(ordered[i]);
+                found[ordered[i]] = null;
+            }
+            else if (Guid.TryParse(cached[i].ToString(), out var userId))
+            {
+                found[ordered[i]] = userId;
             }
             else
             {
-                found[ordered[i]] = cached[i] == LinkedUserCache.NotLinked ? null : Guid.Parse(cached[i].ToString());
+                // Absent (or unreadable): ask Postgres, which rewrites the entry.
+                misses.Add(ordered[i]);
             }
         }
 
