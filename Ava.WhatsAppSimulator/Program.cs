@@ -17,6 +17,8 @@ builder.Services.AddProblemDetails();
 var app = builder.Build();
 
 app.UseExceptionHandler();
+app.UseDefaultFiles();
+app.UseStaticFiles();
 app.MapGraphApi();
 app.MapSimulatorControl();
 app.MapDefaultEndpoints();

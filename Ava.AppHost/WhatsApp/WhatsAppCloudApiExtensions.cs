@@ -41,6 +41,7 @@ public static class WhatsAppCloudApiExtensions
 
         var simulator = builder.AddProject<Projects.Ava_WhatsAppSimulator>(SimulatorName)
             .WithHttpHealthCheck("/health")
+            .WithUrlForEndpoint("http", url => url.DisplayText = "Chat with Ava")
             .WithEnvironment("WHATSAPP_ACCESS_TOKEN", accessToken)
             .WithEnvironment("WHATSAPP_PHONE_NUMBER_ID", phoneNumberId)
             .WithEnvironment("WHATSAPP_APP_SECRET", appSecret)
