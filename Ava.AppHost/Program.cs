@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Ava.AppHost.Infrastructure;
 using Ava.AppHost.WhatsApp;
+using Ava.Data.Users;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -16,11 +17,16 @@ catch (InfrastructureUnavailableException exception)
     return 1;
 }
 
-var (database, cache, _) = infrastructure;
+var (database, cache, _, _) = infrastructure;
+
+// The messages API logs in as its own row-level-security-bound role; the migrations give that login this password.
+var messagesDbPassword = builder.AddParameter(
+    "messages-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 
 var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
     .WithReference(database)
-    .WaitFor(database);
+    .WaitFor(database)
+    .WithEnvironment("MessagesApi__DatabasePassword", messagesDbPassword);
 
 // Meta's webhook; talks to the real Graph API when a token is configured, to the simulator otherwise.
 // Any number of instances may run side by side (Ava:WebhookReplicas): they share the inbox and outbox safely.
@@ -43,7 +49,7 @@ builder.AddProject<Projects.Ava_MessagesApi>("messagesapi")
     .WithHttpHealthCheck("/health")
     .WithEnvironment("Auth__Secret", jwtSecret)
     .WithApiReference()
-    .WithReference(database)
+    .WithEnvironment("ConnectionStrings__ava", infrastructure.DatabaseConnectionStringFor(UserDataAccess.LoginRole, messagesDbPassword))
     .WaitFor(database)
     .WithReference(cache)
     .WaitFor(cache)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ava.Data;
+using Ava.Data.Users;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ava.MigrationService;
@@ -12,9 +13,13 @@ namespace Ava.MigrationService;
 internal sealed partial class DatabaseMigrator(
     IServiceProvider services,
     IHostApplicationLifetime lifetime,
+    IConfiguration configuration,
     ILogger<DatabaseMigrator> logger) : BackgroundService
 {
     public const string ActivitySourceName = "Ava.Migrations";
+
+    /// <summary>The password the messages API's login gets (a secret the AppHost passes to both).</summary>
+    public const string MessagesApiPasswordKey = "MessagesApi:DatabasePassword";
 
     private static readonly ActivitySource s_activitySource = new(ActivitySourceName);
 
@@ -31,6 +36,11 @@ internal sealed partial class DatabaseMigrator(
             var strategy = db.Database.CreateExecutionStrategy();
             await strategy.ExecuteAsync(() => db.Database.MigrateAsync(stoppingToken));
 
+            if (configuration[MessagesApiPasswordKey] is { Length: > 0 } password)
+            {
+                await strategy.ExecuteAsync(() => SetMessagesApiPasswordAsync(db, password, stoppingToken));
+            }
+
             LogApplied(logger, db.Database.GetMigrations().LastOrDefault() ?? "none");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -41,6 +51,17 @@ internal sealed partial class DatabaseMigrator(
         }
 
         lifetime.StopApplication();
+    }
+
+    /// <summary>ALTER ROLE takes no parameters: the password travels in a transaction-local setting instead.</summary>
+    private static async Task SetMessagesApiPasswordAsync(AvaDbContext db, string password, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT set_config('ava.messages_api_password', {password}, true)", cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(
+            $"DO $$ BEGIN EXECUTE format('ALTER ROLE {UserDataAccess.LoginRole} PASSWORD %L', current_setting('ava.messages_api_password')); END $$;",
+            cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is up to date at migration {Migration}")]

@@ -10,10 +10,18 @@ namespace Ava.AppHost.Infrastructure;
 /// <param name="DataDirectory">
 /// Where services keep local state (the webhook's spool): beside the solution in development, throwaway in tests.
 /// </param>
+/// <param name="DatabaseEndpoint">The Postgres server's endpoint, for connections under another login.</param>
 public sealed record AvaInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> Database,
     IResourceBuilder<IResourceWithConnectionString> Cache,
-    string DataDirectory);
+    string DataDirectory,
+    EndpointReference DatabaseEndpoint)
+{
+    /// <summary>A connection string to Ava's database as another login than the owner the services share.</summary>
+    public ReferenceExpression DatabaseConnectionStringFor(string login, IResourceBuilder<ParameterResource> password) =>
+        ReferenceExpression.Create(
+            $"Host={DatabaseEndpoint.Property(EndpointProperty.Host)};Port={DatabaseEndpoint.Property(EndpointProperty.Port)};Username={login};Password={password.Resource};Database={AvaInfrastructureExtensions.DatabaseName}");
+}
 
 public static class AvaInfrastructureExtensions
 {
@@ -59,10 +67,10 @@ public static class AvaInfrastructureExtensions
                 services.GetRequiredService<IHostApplicationLifetime>(), data));
         }
 
-        var (database, cache) = decision.Mode == InfrastructureMode.Containers
+        var (database, cache, endpoint) = decision.Mode == InfrastructureMode.Containers
             ? builder.AddContainerInfrastructure(decision.ContainerRuntime!, throwaway)
             : builder.AddLocalInfrastructure(decision.LocalTools!, data, configuration.GetValue(DurablePostgresKey, !throwaway));
-        return new AvaInfrastructure(database, cache, data.Root);
+        return new AvaInfrastructure(database, cache, data.Root, endpoint);
     }
 
     /// <summary>The webhook's spool (deliveries waiting for Postgres) lives in the stack's data directory.</summary>
@@ -70,7 +78,7 @@ public static class AvaInfrastructureExtensions
         this IResourceBuilder<ProjectResource> webhook, AvaInfrastructure infrastructure) =>
         webhook.WithEnvironment("WhatsApp__SpoolDirectory", Path.Combine(infrastructure.DataDirectory, "webhook-spool"));
 
-    private static (IResourceBuilder<IResourceWithConnectionString>, IResourceBuilder<IResourceWithConnectionString>) AddContainerInfrastructure(
+    private static (IResourceBuilder<IResourceWithConnectionString>, IResourceBuilder<IResourceWithConnectionString>, EndpointReference) AddContainerInfrastructure(
         this IDistributedApplicationBuilder builder, string runtime, bool throwaway)
     {
         // Tell Aspire's orchestrator which engine answered (it assumes Docker otherwise).
@@ -89,12 +97,15 @@ public static class AvaInfrastructureExtensions
             cache.WithDataVolume("ava-redis-data").WithLifetime(ContainerLifetime.Persistent);
         }
 
-        return (database, cache);
+        return (database, cache, postgres.Resource.PrimaryEndpoint);
     }
 
-    private static (IResourceBuilder<IResourceWithConnectionString>, IResourceBuilder<IResourceWithConnectionString>) AddLocalInfrastructure(
-        this IDistributedApplicationBuilder builder, LocalToolset tools, LocalDataDirectory data, bool durable) =>
-        (builder.AddLocalPostgresDatabase("postgres", DatabaseName, tools, data, durable), builder.AddLocalRedis(CacheName, tools, data));
+    private static (IResourceBuilder<IResourceWithConnectionString>, IResourceBuilder<IResourceWithConnectionString>, EndpointReference) AddLocalInfrastructure(
+        this IDistributedApplicationBuilder builder, LocalToolset tools, LocalDataDirectory data, bool durable)
+    {
+        var database = builder.AddLocalPostgresDatabase("postgres", DatabaseName, tools, data, durable);
+        return (database, builder.AddLocalRedis(CacheName, tools, data), database.Resource.Parent.PrimaryEndpoint);
+    }
 
     /// <summary>Removes the throwaway data directory once the orchestrator has stopped every resource.</summary>
     private sealed class ThrowawayDataRemover(IHostApplicationLifetime lifetime, LocalDataDirectory data) : IHostedService

@@ -3,13 +3,20 @@ namespace Ava.Data.Users;
 /// <summary>
 /// Row-level security for data read on a user's behalf. Work done for a signed-in user runs in a transaction under
 /// <see cref="Role"/>, with the user's id in the <see cref="UserIdSetting"/> setting; the policies on the user
-/// tables admit only rows of that user, and nothing when no user id is set. Server-to-server writers (the webhook)
-/// connect as the tables' owner, which the policies do not bind.
+/// tables admit only rows of that user, and nothing when no user id is set. The messages API logs in as
+/// <see cref="LoginRole"/>, a member of that role; server-to-server writers (the webhook) connect as the tables'
+/// owner, which the policies do not bind.
 /// </summary>
 public static class UserDataAccess
 {
     /// <summary>The database role the policies apply to (NOLOGIN, no BYPASSRLS).</summary>
     public const string Role = "ava_app_user";
+
+    /// <summary>
+    /// The login the messages API connects as: a member of <see cref="Role"/>, neither owner nor superuser, so that
+    /// the API process itself cannot step around the policies. Its password is set by the migration service.
+    /// </summary>
+    public const string LoginRole = "ava_messages_api";
 
     /// <summary>The transaction-local setting that carries the signed-in user's id.</summary>
     public const string UserIdSetting = "app.user_id";

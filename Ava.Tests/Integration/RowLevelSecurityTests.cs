@@ -1,5 +1,6 @@
 using Ava.Data.Users;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Ava.Tests.Integration;
@@ -49,6 +50,31 @@ public sealed class RowLevelSecurityTests(AvaStackFixture stack)
 
         Assert.Equal(["read"], await StatusesAsUserAsync(alice));
         Assert.Equal(["delivered"], await StatusesAsUserAsync(bob));
+    }
+
+    [Fact]
+    public async Task The_messages_api_logs_in_as_a_role_that_cannot_step_around_the_policies()
+    {
+        await SeedTwoUsersAsync();
+        var api = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<ProjectResource>().Single(p => p.Name == "messagesapi");
+#pragma warning disable CS0618 // The simplest way to read what the AppHost hands the API; its replacement needs an execution context.
+        var environment = await api.GetEnvironmentVariableValuesAsync();
+#pragma warning restore CS0618
+
+        await using var connection = new NpgsqlConnection(environment["ConnectionStrings__ava"]);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(
+            """
+            RESET ROLE;
+            SELECT current_user || ' super=' || rolsuper || ' bypassrls=' || rolbypassrls || ' sees=' || (SELECT count(*) FROM messages)
+            FROM pg_roles WHERE rolname = current_user
+            """,
+            connection);
+
+        Assert.Equal(
+            $"{UserDataAccess.LoginRole} super=false bypassrls=false sees=0",
+            await command.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
