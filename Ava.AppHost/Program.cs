@@ -1,7 +1,8 @@
-using Microsoft.Extensions.Configuration;
+using Ava.AppHost;
 using Ava.AppHost.Infrastructure;
 using Ava.AppHost.WhatsApp;
 using Ava.Data.Users;
+using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -47,21 +48,13 @@ var jwtSecret = builder.AddParameter("jwt-secret", new GenerateParameterDefault 
 
 builder.AddProject<Projects.Ava_MessagesApi>("messagesapi")
     .WithHttpHealthCheck("/health")
-    .WithEnvironment("Auth__Secret", jwtSecret)
-    .WithApiReference()
     .WithEnvironment("ConnectionStrings__ava", infrastructure.DatabaseConnectionStringFor(UserDataAccess.LoginRole, messagesDbPassword))
     .WaitFor(database)
     .WithReference(cache)
     .WaitFor(cache)
-    .WaitForCompletion(migrations);
+    .WaitForCompletion(migrations)
+    .WithEnvironment("Auth__Secret", jwtSecret)
+    .WithApiReference();
 
 builder.Build().Run();
 return 0;
-
-internal static class ApiReferenceExtensions
-{
-    /// <summary>Links the service's Scalar API reference (served in Development) from the dashboard.</summary>
-    public static IResourceBuilder<ProjectResource> WithApiReference(this IResourceBuilder<ProjectResource> api) =>
-        api.WithUrlForEndpoint("http", url => url.DisplayText = "HTTP")
-            .WithUrl($"{api.GetEndpoint("http")}/scalar", "API reference");
-}

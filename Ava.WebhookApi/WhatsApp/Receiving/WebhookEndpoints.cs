@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Ava.WebhookApi.WhatsApp.Receiving;
 
 /// <summary>Meta's side of Ava: the subscription handshake and the delivery of notifications.</summary>
-internal static partial class WebhookEndpoints
+internal static class WebhookEndpoints
 {
     public static IEndpointRouteBuilder MapWhatsAppWebhook(this IEndpointRouteBuilder endpoints)
     {
@@ -55,8 +55,7 @@ internal static partial class WebhookEndpoints
         HttpRequest request,
         WebhookSignatureVerifier verifier,
         InboxWriter inbox,
-        IOptions<WhatsAppProcessingOptions> options,
-        ILogger<InboxWriter> logger)
+        IOptions<WhatsAppProcessingOptions> options)
     {
         var maxBytes = options.Value.MaxDeliveryBytes;
         if (request.ContentLength > maxBytes)
@@ -72,7 +71,6 @@ internal static partial class WebhookEndpoints
 
         if (!verifier.IsSignedByMeta(request.Headers[WebhookSignature.HeaderName], body))
         {
-            LogBadSignature(logger, body.Length);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status401Unauthorized,
                 title: "Invalid signature",
@@ -124,9 +122,6 @@ internal static partial class WebhookEndpoints
         statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "Delivery too large",
         detail: $"A delivery may be at most {maxBytes} bytes.");
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a webhook delivery of {Length} bytes with a missing or wrong signature")]
-    private static partial void LogBadSignature(ILogger logger, int length);
 }
 
 /// <summary>The webhook's answer to Meta: <c>{"status":"ok"}</c>.</summary>

@@ -10,9 +10,11 @@ internal sealed partial class WebhookSignatureVerifier
 {
     private readonly byte[]? _appSecret;
     private readonly byte[] _verifyTokenHash;
+    private readonly ILogger<WebhookSignatureVerifier> _logger;
 
     public WebhookSignatureVerifier(IOptions<WhatsAppOptions> options, ILogger<WebhookSignatureVerifier> logger)
     {
+        _logger = logger;
         var settings = options.Value;
         _appSecret = string.IsNullOrEmpty(settings.AppSecret) ? null : Encoding.UTF8.GetBytes(settings.AppSecret);
         _verifyTokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(settings.VerifyToken ?? ""));
@@ -23,13 +25,24 @@ internal sealed partial class WebhookSignatureVerifier
         }
     }
 
-    public bool IsSignedByMeta(string? signatureHeader, ReadOnlySpan<byte> body) =>
-        _appSecret is null || WebhookSignature.IsValid(signatureHeader, _appSecret, body);
+    public bool IsSignedByMeta(string? signatureHeader, ReadOnlySpan<byte> body)
+    {
+        if (_appSecret is null || WebhookSignature.IsValid(signatureHeader, _appSecret, body))
+        {
+            return true;
+        }
+
+        LogBadSignature(_logger, body.Length, signatureHeader is null ? "missing" : "wrong");
+        return false;
+    }
 
     /// <summary>Compares in constant time; hashing first keeps the token's length from showing too.</summary>
     public bool IsVerifyToken(string? candidate) =>
         candidate is not null
         && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(candidate)), _verifyTokenHash);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a webhook delivery of {Length} bytes: its signature is {Problem}")]
+    private static partial void LogBadSignature(ILogger logger, int length, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "WHATSAPP_APP_SECRET is not set: webhook signatures are NOT checked (allowed in Development only)")]
     private static partial void LogSignaturesNotChecked(ILogger logger);
