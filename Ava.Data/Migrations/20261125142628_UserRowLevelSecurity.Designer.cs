@@ -14,7 +14,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ava.Data.Migrations
 {
     [DbContext(typeof(AvaDbContext))]
-    [Migration("20261125134956_UserRowLevelSecurity")]
+    [Migration("20261125142628_UserRowLevelSecurity")]
     partial class UserRowLevelSecurity
     {
         /// <inheritdoc />

@@ -1,4 +1,5 @@
 ﻿using System;
+using Ava.Data.Messages;
 using Ava.Data.WhatsApp;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
@@ -8,7 +9,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ava.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class WhatsAppInboxAndOutbox : Migration
+    public partial class InitialSchema : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -17,15 +18,7 @@ namespace Ava.Data.Migrations
                 .Annotation("Npgsql:Enum:delivery_status", "pending,sent,delivered,read,failed")
                 .Annotation("Npgsql:Enum:inbound_outcome", "failed,processed,unprocessable")
                 .Annotation("Npgsql:Enum:message_channel", "app,whatsapp")
-                .Annotation("Npgsql:Enum:message_role", "assistant,user")
-                .OldAnnotation("Npgsql:Enum:message_channel", "app,whatsapp")
-                .OldAnnotation("Npgsql:Enum:message_role", "assistant,user");
-
-            migrationBuilder.AddColumn<string>(
-                name: "external_id",
-                table: "messages",
-                type: "text",
-                nullable: true);
+                .Annotation("Npgsql:Enum:message_role", "assistant,user");
 
             migrationBuilder.CreateTable(
                 name: "delivery_status_events",
@@ -85,6 +78,24 @@ namespace Ava.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "messages",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false, defaultValueSql: "gen_random_uuid()"),
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    avatar_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    channel = table.Column<MessageChannel>(type: "message_channel", nullable: false),
+                    role = table.Column<MessageRole>(type: "message_role", nullable: false),
+                    content = table.Column<string>(type: "text", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false, defaultValueSql: "now()"),
+                    external_id = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_messages", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "outbound_replies",
                 columns: table => new
                 {
@@ -104,11 +115,26 @@ namespace Ava.Data.Migrations
                     error_code = table.Column<int>(type: "integer", nullable: true),
                     error_title = table.Column<string>(type: "text", nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false, defaultValueSql: "now()"),
+                    trace_parent = table.Column<string>(type: "text", nullable: true),
                     sent_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_outbound_replies", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_preferences",
+                columns: table => new
+                {
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    whatsapp_phone = table.Column<string>(type: "text", nullable: true),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false, defaultValueSql: "now()"),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false, defaultValueSql: "now()")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_user_preferences", x => x.user_id);
                 });
 
             migrationBuilder.CreateIndex(
@@ -121,6 +147,12 @@ namespace Ava.Data.Migrations
                 name: "ix_inbound_messages_from_phone_sent_at",
                 table: "inbound_messages",
                 columns: new[] { "from_phone", "sent_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_messages_user_id_created_at_id",
+                table: "messages",
+                columns: new[] { "user_id", "created_at", "id" },
+                descending: new[] { false, true, true });
 
             migrationBuilder.CreateIndex(
                 name: "ix_outbound_replies_message_id",
@@ -146,6 +178,13 @@ namespace Ava.Data.Migrations
                 column: "wamid",
                 unique: true,
                 filter: "wamid IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ux_user_preferences_whatsapp_phone",
+                table: "user_preferences",
+                column: "whatsapp_phone",
+                unique: true,
+                filter: "whatsapp_phone IS NOT NULL");
         }
 
         /// <inheritdoc />
@@ -161,19 +200,13 @@ namespace Ava.Data.Migrations
                 name: "inbound_messages");
 
             migrationBuilder.DropTable(
+                name: "messages");
+
+            migrationBuilder.DropTable(
                 name: "outbound_replies");
 
-            migrationBuilder.DropColumn(
-                name: "external_id",
-                table: "messages");
-
-            migrationBuilder.AlterDatabase()
-                .Annotation("Npgsql:Enum:message_channel", "app,whatsapp")
-                .Annotation("Npgsql:Enum:message_role", "assistant,user")
-                .OldAnnotation("Npgsql:Enum:delivery_status", "pending,sent,delivered,read,failed")
-                .OldAnnotation("Npgsql:Enum:inbound_outcome", "failed,processed,unprocessable")
-                .OldAnnotation("Npgsql:Enum:message_channel", "app,whatsapp")
-                .OldAnnotation("Npgsql:Enum:message_role", "assistant,user");
+            migrationBuilder.DropTable(
+                name: "user_preferences");
         }
     }
 }

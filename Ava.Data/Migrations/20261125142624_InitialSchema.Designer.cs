@@ -14,8 +14,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ava.Data.Migrations
 {
     [DbContext(typeof(AvaDbContext))]
-    [Migration("20261125132329_WhatsAppInboxAndOutbox")]
-    partial class WhatsAppInboxAndOutbox
+    [Migration("20261125142624_InitialSchema")]
+    partial class InitialSchema
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -332,6 +332,10 @@ namespace Ava.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("to_phone");
+
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("text")
+                        .HasColumnName("trace_parent");
 
                     b.Property<Guid?>("UserId")
                         .HasColumnType("uuid")

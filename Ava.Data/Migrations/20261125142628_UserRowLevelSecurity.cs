@@ -6,23 +6,29 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Ava.Data.Migrations
 {
     /// <summary>
-    /// Row-level security on every table that holds a user's data, bound to <see cref="UserDataAccess.Role"/>
-    /// (see <see cref="UserDataAccess"/>). The tables' owner, which the webhook connects as, is not bound.
+    /// Row-level security on every table that holds a user's data, bound to <see cref="UserDataAccess.Role"/>, and
+    /// the messages API's own login, a member of that role (see <see cref="UserDataAccess"/>). The tables' owner,
+    /// which the webhook connects as, is not bound.
     /// </summary>
     public partial class UserRowLevelSecurity : Migration
     {
         private const string CurrentUser = UserDataAccess.CurrentUserIdSql;
         private const string Role = UserDataAccess.Role;
+        private const string Login = UserDataAccess.LoginRole;
 
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            // Roles belong to the cluster, not the database: create it only where it is missing.
+            // Roles belong to the cluster, not the database: create them only where they are missing. The login
+            // gets its password from the migration service.
             migrationBuilder.Sql($"""
                 DO $$
                 BEGIN
                     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{Role}') THEN
                         CREATE ROLE {Role} NOLOGIN NOBYPASSRLS;
+                    END IF;
+                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{Login}') THEN
+                        CREATE ROLE {Login} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS IN ROLE {Role};
                     END IF;
                 END
                 $$;
@@ -65,6 +71,7 @@ namespace Ava.Data.Migrations
             migrationBuilder.Sql("ALTER TABLE messages DISABLE ROW LEVEL SECURITY;");
             migrationBuilder.Sql($"REVOKE ALL ON messages, outbound_replies, delivery_status_events, user_preferences FROM {Role};");
             migrationBuilder.Sql($"REVOKE USAGE ON SCHEMA public FROM {Role};");
+            migrationBuilder.Sql($"REVOKE {Role} FROM {Login};");
         }
     }
 }
