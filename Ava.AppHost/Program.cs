@@ -2,6 +2,7 @@ using Ava.AppHost;
 using Ava.AppHost.Infrastructure;
 using Ava.AppHost.WhatsApp;
 using Ava.Data.Users;
+using Ava.Data.WhatsApp;
 using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -20,13 +21,16 @@ catch (InfrastructureUnavailableException exception)
 
 var (database, cache, _, _) = infrastructure;
 
-// The messages API logs in as its own row-level-security-bound role; the migrations give that login this password.
+// Each API logs in as its own least-privileged role; the migrations create the logins and give them these passwords.
+var webhookDbPassword = builder.AddParameter(
+    "webhook-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 var messagesDbPassword = builder.AddParameter(
     "messages-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 
 var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
     .WithReference(database)
     .WaitFor(database)
+    .WithEnvironment("WebhookApi__DatabasePassword", webhookDbPassword)
     .WithEnvironment("MessagesApi__DatabasePassword", messagesDbPassword);
 
 // Meta's webhook; talks to the real Graph API when a token is configured, to the simulator otherwise.
@@ -34,7 +38,7 @@ var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
 builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WithReplicas(builder.Configuration.GetValue("Ava:WebhookReplicas", 1))
     .WithHttpHealthCheck("/health")
-    .WithReference(database)
+    .WithEnvironment("ConnectionStrings__ava", infrastructure.DatabaseConnectionStringFor(WebhookDataAccess.LoginRole, webhookDbPassword))
     .WaitFor(database)
     .WithReference(cache)
     .WaitFor(cache)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ava.Data;
 using Ava.Data.Users;
+using Ava.Data.WhatsApp;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ava.MigrationService;
@@ -21,6 +22,9 @@ internal sealed partial class DatabaseMigrator(
     /// <summary>The password the messages API's login gets (a secret the AppHost passes to both).</summary>
     public const string MessagesApiPasswordKey = "MessagesApi:DatabasePassword";
 
+    /// <summary>The password the webhook's login gets (a secret the AppHost passes to both).</summary>
+    public const string WebhookApiPasswordKey = "WebhookApi:DatabasePassword";
+
     private static readonly ActivitySource s_activitySource = new(ActivitySourceName);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -36,9 +40,16 @@ internal sealed partial class DatabaseMigrator(
             var strategy = db.Database.CreateExecutionStrategy();
             await strategy.ExecuteAsync(() => db.Database.MigrateAsync(stoppingToken));
 
-            if (configuration[MessagesApiPasswordKey] is { Length: > 0 } password)
+            foreach (var (login, passwordKey) in new[]
             {
-                await strategy.ExecuteAsync(() => SetMessagesApiPasswordAsync(db, password, stoppingToken));
+                (UserDataAccess.LoginRole, MessagesApiPasswordKey),
+                (WebhookDataAccess.LoginRole, WebhookApiPasswordKey),
+            })
+            {
+                if (configuration[passwordKey] is { Length: > 0 } password)
+                {
+                    await strategy.ExecuteAsync(() => SetPasswordAsync(db, login, password, stoppingToken));
+                }
             }
 
             LogApplied(logger, db.Database.GetMigrations().LastOrDefault() ?? "none");
@@ -53,13 +64,14 @@ internal sealed partial class DatabaseMigrator(
         lifetime.StopApplication();
     }
 
-    /// <summary>ALTER ROLE takes no parameters: the password travels in a transaction-local setting instead.</summary>
-    private static async Task SetMessagesApiPasswordAsync(AvaDbContext db, string password, CancellationToken cancellationToken)
+    /// <summary>ALTER ROLE takes no parameters: login and password travel in transaction-local settings instead.</summary>
+    private static async Task SetPasswordAsync(AvaDbContext db, string login, string password, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT set_config('ava.messages_api_password', {password}, true)", cancellationToken);
+        await db.Database.ExecuteSqlAsync(
+            $"SELECT set_config('ava.login', {login}, true), set_config('ava.login_password', {password}, true)", cancellationToken);
         await db.Database.ExecuteSqlRawAsync(
-            $"DO $$ BEGIN EXECUTE format('ALTER ROLE {UserDataAccess.LoginRole} PASSWORD %L', current_setting('ava.messages_api_password')); END $$;",
+            "DO $$ BEGIN EXECUTE format('ALTER ROLE %I PASSWORD %L', current_setting('ava.login'), current_setting('ava.login_password')); END $$;",
             cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

@@ -18,6 +18,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         message.Property(m => m.Content).HasColumnName("content");
         message.Property(m => m.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
         message.Property(m => m.ExternalId).HasColumnName("external_id");
+        message.Property(m => m.DeliveryStatus).HasColumnName("delivery_status");
 
         // Serves "this user's messages, newest first" and keyset paging on (created_at, id).
         message.HasIndex(m => new { m.UserId, m.CreatedAt, m.Id })

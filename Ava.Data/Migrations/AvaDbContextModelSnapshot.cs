@@ -55,6 +55,10 @@ namespace Ava.Data.Migrations
                         .HasColumnName("created_at")
                         .HasDefaultValueSql("now()");
 
+                    b.Property<DeliveryStatus?>("DeliveryStatus")
+                        .HasColumnType("delivery_status")
+                        .HasColumnName("delivery_status");
+
                     b.Property<string>("ExternalId")
                         .HasColumnType("text")
                         .HasColumnName("external_id");
@@ -105,7 +109,10 @@ namespace Ava.Data.Migrations
                         .HasDatabaseName("ux_user_preferences_whatsapp_phone")
                         .HasFilter("whatsapp_phone IS NOT NULL");
 
-                    b.ToTable("user_preferences", (string)null);
+                    b.ToTable("user_preferences", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_user_preferences_whatsapp_phone_digits", "whatsapp_phone ~ '^[0-9]+$'");
+                        });
                 });
 
             modelBuilder.Entity("Ava.Data.WhatsApp.DeliveryStatusEvent", b =>
@@ -166,6 +173,10 @@ namespace Ava.Data.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("body");
 
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("claim_token");
+
                     b.Property<string>("Error")
                         .HasColumnType("text")
                         .HasColumnName("error");
@@ -198,6 +209,9 @@ namespace Ava.Data.Migrations
                     b.HasIndex("Id")
                         .HasDatabaseName("ix_inbound_deliveries_pending")
                         .HasFilter("processed_at IS NULL");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_inbound_deliveries_received_at");
 
                     b.ToTable("inbound_deliveries", (string)null);
                 });
@@ -251,6 +265,9 @@ namespace Ava.Data.Migrations
                     b.HasKey("Wamid")
                         .HasName("pk_inbound_messages");
 
+                    b.HasIndex("ProcessedAt")
+                        .HasDatabaseName("ix_inbound_messages_processed_at");
+
                     b.HasIndex("FromPhone", "SentAt")
                         .HasDatabaseName("ix_inbound_messages_from_phone_sent_at");
 
@@ -277,6 +294,10 @@ namespace Ava.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("body");
 
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("claim_token");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("timestamp with time zone")
@@ -290,6 +311,12 @@ namespace Ava.Data.Migrations
                     b.Property<string>("ErrorTitle")
                         .HasColumnType("text")
                         .HasColumnName("error_title");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at")
+                        .HasDefaultValueSql("now() + interval '24 hours'");
 
                     b.Property<string>("InboundWamid")
                         .IsRequired()

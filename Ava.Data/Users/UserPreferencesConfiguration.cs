@@ -7,7 +7,9 @@ internal sealed class UserPreferencesConfiguration : IEntityTypeConfiguration<Us
 {
     public void Configure(EntityTypeBuilder<UserPreferences> preferences)
     {
-        preferences.ToTable("user_preferences");
+        // Phones are compared as digits (Meta's form); another writer's "+1 555…" would silently never match.
+        preferences.ToTable("user_preferences", table => table.HasCheckConstraint(
+            "ck_user_preferences_whatsapp_phone_digits", "whatsapp_phone ~ '^[0-9]+$'"));
 
         preferences.HasKey(p => p.UserId);
         preferences.Property(p => p.UserId).HasColumnName("user_id").ValueGeneratedNever();

@@ -21,8 +21,14 @@ public sealed class InboundDelivery
 
     public int Attempts { get; set; }
 
-    /// <summary>A processor holds the delivery until then; after it, another may claim it.</summary>
+    /// <summary>A processor holds the delivery until then (renewed while it works); after it, another may claim it.</summary>
     public DateTimeOffset? LockedUntil { get; set; }
+
+    /// <summary>
+    /// The claim that holds the delivery: new for every claim, so that a processor whose lease was taken over can
+    /// no longer complete the delivery (every completing write matches it).
+    /// </summary>
+    public Guid? ClaimToken { get; set; }
 
     public string? Error { get; set; }
 }

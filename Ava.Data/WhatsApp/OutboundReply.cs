@@ -31,6 +31,15 @@ public sealed class OutboundReply
 
     public DateTimeOffset? LockedUntil { get; set; }
 
+    /// <summary>The claim that holds the reply (see <see cref="InboundDelivery.ClaimToken"/>).</summary>
+    public Guid? ClaimToken { get; set; }
+
+    /// <summary>
+    /// When the customer-service window of the message this answers closes (24 hours after the user wrote): until
+    /// then a reply is worth retrying; after it Meta would refuse it.
+    /// </summary>
+    public DateTimeOffset ExpiresAt { get; set; }
+
     /// <summary>Meta's id of the sent reply.</summary>
     public string? Wamid { get; set; }
 

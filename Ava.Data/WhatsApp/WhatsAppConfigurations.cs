@@ -17,10 +17,14 @@ internal sealed class InboundDeliveryConfiguration : IEntityTypeConfiguration<In
         delivery.Property(d => d.ProcessedAt).HasColumnName("processed_at");
         delivery.Property(d => d.Attempts).HasColumnName("attempts").HasDefaultValue(0);
         delivery.Property(d => d.LockedUntil).HasColumnName("locked_until");
+        delivery.Property(d => d.ClaimToken).HasColumnName("claim_token");
         delivery.Property(d => d.Error).HasColumnName("error");
 
         // The processor's claim scans only what is still to do.
         delivery.HasIndex(d => d.Id).HasDatabaseName("ix_inbound_deliveries_pending").HasFilter("processed_at IS NULL");
+
+        // Retention purges old deliveries in batches without scanning the table.
+        delivery.HasIndex(d => d.ReceivedAt).HasDatabaseName("ix_inbound_deliveries_received_at");
     }
 }
 
@@ -42,6 +46,7 @@ internal sealed class InboundMessageConfiguration : IEntityTypeConfiguration<Inb
         message.Property(m => m.ProcessedAt).HasColumnName("processed_at").HasDefaultValueSql("now()");
 
         message.HasIndex(m => new { m.FromPhone, m.SentAt }).HasDatabaseName("ix_inbound_messages_from_phone_sent_at");
+        message.HasIndex(m => m.ProcessedAt).HasDatabaseName("ix_inbound_messages_processed_at");
     }
 }
 
@@ -62,6 +67,8 @@ internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<Outb
         reply.Property(r => r.Attempts).HasColumnName("attempts").HasDefaultValue(0);
         reply.Property(r => r.NextAttemptAt).HasColumnName("next_attempt_at").HasDefaultValueSql("now()");
         reply.Property(r => r.LockedUntil).HasColumnName("locked_until");
+        reply.Property(r => r.ClaimToken).HasColumnName("claim_token");
+        reply.Property(r => r.ExpiresAt).HasColumnName("expires_at").HasDefaultValueSql("now() + interval '24 hours'");
         reply.Property(r => r.Wamid).HasColumnName("wamid");
         reply.Property(r => r.ErrorCode).HasColumnName("error_code");
         reply.Property(r => r.ErrorTitle).HasColumnName("error_title");

@@ -1,3 +1,4 @@
+using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Ava.WebhookApi.WhatsApp.Sending;
@@ -19,12 +20,19 @@ internal static class WhatsAppExtensions
         services.AddSingleton<IValidateOptions<WhatsAppOptions>, WhatsAppOptionsValidator>();
         services.AddOptions<WhatsAppProcessingOptions>()
             .Bind(builder.Configuration.GetSection(WhatsAppProcessingOptions.SectionName))
+            .Validate(settings => settings.Problem() is null, "WhatsApp processing settings do not hold together (see WhatsAppProcessingOptions.Problem).")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<WhatsAppTelemetry>();
         services.AddSingleton<InboxSignal>();
         services.AddSingleton<OutboxSignal>();
+
+        // Claims: short leases on the inbox and outbox, renewed while work is in hand.
+        services.AddSingleton<DatabaseOutage>();
+        services.AddSingleton<InboxClaims>();
+        services.AddSingleton<OutboxClaims>();
+        services.AddHostedService<ClaimLeaseRenewer>();
 
         // Receiving
         services.AddSingleton<WebhookSignatureVerifier>();
@@ -38,19 +46,33 @@ internal static class WhatsAppExtensions
         // Processing
         services.AddSingleton<LinkedUserLookup>();
         services.AddSingleton<PhoneLinking>();
+        services.AddSingleton<DeliveryBatchProcessor>();
         services.AddHostedService<DeliveryProcessor>();
 
-        // Sending: a timeout and a circuit breaker, but no automatic retry (see GraphApiClient).
+        // Sending: a timeout and a circuit breaker on the Graph API, but no automatic retry (see GraphApiClient).
+        services.AddSingleton<SenderPresence>();
+        services.AddHostedService(provider => provider.GetRequiredService<SenderPresence>());
+        services.AddSingleton<SendPacer>();
+        services.AddSingleton<GraphApiClient>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; dropping the default retry is the point.
-        services.AddHttpClient<GraphApiClient>((provider, http) =>
+        services.AddHttpClient(GraphApiClient.HttpClientName, (provider, http) =>
             {
                 var baseUrl = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value.GraphBaseUrl.ToString();
                 http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
             })
             .RemoveAllResilienceHandlers()
-            .AddResilienceHandler("graph-send", pipeline => pipeline
-                .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions())
-                .AddTimeout(TimeSpan.FromSeconds(15)));
+            .AddResilienceHandler("graph-send", (pipeline, context) =>
+            {
+                var settings = context.ServiceProvider.GetRequiredService<IOptions<WhatsAppProcessingOptions>>().Value;
+                pipeline
+                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                    {
+                        // Meta's rate limits (429) are one number's business; only a failing Graph API opens the circuit.
+                        ShouldHandle = arguments => ValueTask.FromResult(
+                            arguments.Outcome.Exception is not null || (int?)arguments.Outcome.Result?.StatusCode >= 500),
+                    })
+                    .AddTimeout(settings.GraphSendTimeout);
+            });
 #pragma warning restore EXTEXP0001
         services.AddHostedService<ReplySender>();
 

@@ -22,20 +22,69 @@ public sealed class WhatsAppProcessingOptions
     /// <summary>How often workers look for work made by other instances (their own work wakes them at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a claimed delivery or reply is held before another worker may take it over.</summary>
-    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a claimed delivery or reply is held without renewal before another instance may take it over: short,
+    /// so that a dead instance's work moves on within seconds. Renewed every <see cref="LeaseRenewalInterval"/> while
+    /// the work is in hand, and always longer than a Graph send may take (<see cref="GraphSendTimeout"/>).
+    /// </summary>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(14);
 
-    /// <summary>After this many failed attempts a delivery is set aside as failed.</summary>
+    public TimeSpan LeaseRenewalInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Deliveries claimed and written together, in one transaction.</summary>
+    public int ProcessingBatchSize { get; set; } = 256;
+
+    /// <summary>Batches in progress at once per instance; few, so that acknowledging Meta keeps its share of the CPU.</summary>
+    public int ProcessingConcurrency { get; set; } = 2;
+
+    /// <summary>
+    /// After this many failures of a delivery processed on its own — errors that are not an outage of Postgres or
+    /// Redis, which never count — it is set aside as failed for a person to look at.
+    /// </summary>
     public int MaxProcessingAttempts { get; set; } = 10;
 
-    /// <summary>After this many transient failures a reply is given up as failed.</summary>
-    public int MaxSendAttempts { get; set; } = 10;
-
-    /// <summary>First retry delay of a send; doubled each attempt, with jitter, up to <see cref="MaxRetryDelay"/>.</summary>
+    /// <summary>
+    /// First retry delay of a failed delivery or send; doubled each attempt, with jitter, up to
+    /// <see cref="MaxRetryDelay"/>, never sooner than Meta's Retry-After.
+    /// </summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Sends in flight at once (Cloud API allows 80 messages/s per number by default).</summary>
-    public int MaxConcurrentSends { get; set; } = 16;
+    /// <summary>
+    /// How long after the user wrote a reply is still worth sending: Meta's customer-service window. Transient
+    /// failures are retried until it closes; then the reply fails with Meta's reason (131047).
+    /// </summary>
+    public TimeSpan ReplyWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Graph sends in flight at once per instance.</summary>
+    public int MaxConcurrentSends { get; set; } = 64;
+
+    /// <summary>Replies claimed at once; claimed replies wait for a send slot and for their number's pace.</summary>
+    public int SendBatchSize { get; set; } = 256;
+
+    /// <summary>How long one Graph send may take; shorter than <see cref="ClaimLease"/> minus a renewal interval.</summary>
+    public TimeSpan GraphSendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Messages per second each business number may send (Meta's default tier: 80), shared by all instances.</summary>
+    public int MessagesPerSecondPerNumber { get; set; } = 80;
+
+    /// <summary>Numbers on a higher tier (up to 1,000/s), by phone number id: <c>WhatsApp:NumberRates:&lt;id&gt;=1000</c>.</summary>
+    public Dictionary<string, int> NumberRates { get; set; } = [];
+
+    /// <summary>Processed deliveries (raw bodies) and dedup records are kept this long, then purged.</summary>
+    public TimeSpan DeliveryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The rate of one business number, from <see cref="NumberRates"/> or the default tier.</summary>
+    public int RateOf(string phoneNumberId) =>
+        NumberRates.TryGetValue(phoneNumberId, out var rate) && rate > 0 ? rate : MessagesPerSecondPerNumber;
+
+    /// <returns>What is wrong with these settings, or null when they hold together.</returns>
+    public string? Problem() =>
+        ClaimLease <= LeaseRenewalInterval * 2 ? "WhatsApp:ClaimLease must be more than twice WhatsApp:LeaseRenewalInterval."
+        : GraphSendTimeout >= ClaimLease - LeaseRenewalInterval ? "WhatsApp:GraphSendTimeout must be shorter than WhatsApp:ClaimLease minus WhatsApp:LeaseRenewalInterval, so that a send always ends inside its lease."
+        : ProcessingBatchSize < 1 || ProcessingConcurrency < 1 || MaxConcurrentSends < 1 || SendBatchSize < 1 ? "WhatsApp batch sizes and concurrency must be at least 1."
+        : MessagesPerSecondPerNumber < 1 ? "WhatsApp:MessagesPerSecondPerNumber must be at least 1."
+        : DeliveryRetention < TimeSpan.FromDays(8) ? "WhatsApp:DeliveryRetention must be at least 8 days: Meta retries deliveries for up to 7 days, and the dedup records must outlive that."
+        : null;
 }

@@ -25,6 +25,8 @@ internal sealed class WhatsAppTelemetry : IDisposable
         SendFailures = _meter.CreateCounter<long>("ava.whatsapp.replies.failures", description: "Failed Graph API sends, by Meta error code and whether they will be retried");
         CacheLookups = _meter.CreateCounter<long>("ava.whatsapp.user_cache.lookups", description: "Linked-user cache lookups, by result");
         ProcessingLag = _meter.CreateHistogram<double>("ava.whatsapp.processing.lag", unit: "s", description: "Time from receiving a delivery to processing it");
+        ProcessingBatchSize = _meter.CreateHistogram<int>("ava.whatsapp.processing.batch_size", unit: "{delivery}", description: "Deliveries processed in one transaction");
+        SendBatchSize = _meter.CreateHistogram<int>("ava.whatsapp.sending.batch_size", unit: "{reply}", description: "Replies claimed at once by a sender");
     }
 
     public Counter<long> DeliveriesReceived { get; }
@@ -42,6 +44,10 @@ internal sealed class WhatsAppTelemetry : IDisposable
     public Counter<long> CacheLookups { get; }
 
     public Histogram<double> ProcessingLag { get; }
+
+    public Histogram<int> ProcessingBatchSize { get; }
+
+    public Histogram<int> SendBatchSize { get; }
 
     public void Dispose() => _meter.Dispose();
 }

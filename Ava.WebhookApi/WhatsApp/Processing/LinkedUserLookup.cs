@@ -1,4 +1,5 @@
 using Ava.Data.Users;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -33,7 +34,7 @@ internal sealed partial class LinkedUserLookup(
         var misses = await ReadCacheAsync(phones, found);
         if (misses.Count > 0)
         {
-            var linked = await ReadDatabaseAsync(misses, cancellationToken);
+            var linked = await UserPreferencesTable.FindLinkedAsync(dataSource, misses, cancellationToken);
             foreach (var phone in misses)
             {
                 found[phone] = linked.TryGetValue(phone, out var userId) ? userId : null;
@@ -84,21 +85,6 @@ internal sealed partial class LinkedUserLookup(
         telemetry.CacheLookups.Add(ordered.Length - misses.Count, new KeyValuePair<string, object?>("result", "hit"));
         telemetry.CacheLookups.Add(misses.Count, new KeyValuePair<string, object?>("result", "miss"));
         return misses;
-    }
-
-    private async Task<Dictionary<string, Guid>> ReadDatabaseAsync(List<string> phones, CancellationToken cancellationToken)
-    {
-        await using var query = dataSource.CreateCommand(
-            "SELECT whatsapp_phone, user_id FROM user_preferences WHERE whatsapp_phone = ANY($1)");
-        query.Parameters.Add(new NpgsqlParameter { Value = phones.ToArray() });
-        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
-        var linked = new Dictionary<string, Guid>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            linked[reader.GetString(0)] = reader.GetGuid(1);
-        }
-
-        return linked;
     }
 
     private async Task WriteCacheAsync(List<string> phones, Dictionary<string, Guid?> found)

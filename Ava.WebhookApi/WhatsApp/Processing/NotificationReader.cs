@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
@@ -6,7 +7,7 @@ using Ava.WhatsApp.Contracts;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
-/// <summary>One inbound message of a delivery, as Ava handles it.</summary>
+/// <summary>One inbound message of a delivery, as Ava handles it. Every string is storable (see <see cref="StorableText"/>).</summary>
 /// <param name="Text">The text of a text message; null for every other type.</param>
 internal sealed record IncomingMessage(
     string Wamid,
@@ -30,36 +31,91 @@ internal sealed record IncomingStatus(
 internal sealed record NotificationContents(IReadOnlyList<IncomingMessage> Messages, IReadOnlyList<IncomingStatus> Statuses, int Skipped);
 
 /// <summary>
-/// Reads every entry, change, message and status of a delivery. Parts Ava cannot use (no wamid, an unknown status)
-/// are counted and skipped, never fatal; only a body that is not a WhatsApp notification at all is unprocessable.
+/// Reads every entry, change, message and status of a delivery. Parts Ava cannot use (no wamid, an unknown status,
+/// a message whose shape does not parse) are counted and skipped, never fatal to the others; only a body that is
+/// not a WhatsApp notification at all is unprocessable.
 /// </summary>
 internal static class NotificationReader
 {
     /// <returns>The contents, or null when the body is not a WhatsApp Business Account notification.</returns>
-    public static NotificationContents? Read(ReadOnlySpan<byte> body)
+    public static NotificationContents? Read(byte[] body)
     {
-        WebhookNotification? notification;
+        var json = StorableText.NeutraliseJsonEscapes(body);
         try
         {
-            notification = JsonSerializer.Deserialize(body, WhatsAppJsonContext.Default.WebhookNotification);
+            var notification = JsonSerializer.Deserialize(json, WhatsAppJsonContext.Default.WebhookNotification);
+            return notification is { Object: WebhookNotification.WhatsAppBusinessAccount, Entry: not null }
+                ? Collect(notification.Entry.SelectMany(entry => entry?.Changes ?? []).Select(change => change?.Value), skipped: 0)
+                : null;
         }
         catch (JsonException)
         {
-            return null;
+            // One part of an unexpected shape must not cost the others: read part by part.
+            return ReadPartByPart(json);
         }
+    }
 
-        if (notification is not { Object: WebhookNotification.WhatsAppBusinessAccount, Entry: not null })
+    private static NotificationContents? ReadPartByPart(byte[] json)
+    {
+        JsonDocument document;
+        try
         {
-            return null;
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            try
+            {
+                // Not UTF-8 throughout: read what the bytes say, with replacement characters where they say nothing.
+                document = JsonDocument.Parse(Encoding.UTF8.GetString(json));
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
         }
 
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("object", out var kind) || kind.ValueKind != JsonValueKind.String
+                || kind.GetString() != WebhookNotification.WhatsAppBusinessAccount
+                || !root.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+
+            var skipped = 0;
+            var values = new List<WebhookValue?>();
+            foreach (var value in Elements(entries).SelectMany(entry => Elements(Property(entry, "changes"))).Select(change => Property(change, "value")))
+            {
+                if (value is not { ValueKind: JsonValueKind.Object } element)
+                {
+                    continue;
+                }
+
+                values.Add(new WebhookValue(
+                    MessagingProduct: null,
+                    Metadata: Parse(Property(element, "metadata"), WhatsAppJsonContext.Default.WebhookMetadata, ref skipped),
+                    Contacts: [.. Elements(Property(element, "contacts")).Select(c => Parse(c, WhatsAppJsonContext.Default.WebhookContact, ref skipped)).OfType<WebhookContact>()],
+                    Messages: [.. Elements(Property(element, "messages")).Select(m => Parse(m, WhatsAppJsonContext.Default.WebhookMessage, ref skipped)).OfType<WebhookMessage>()],
+                    Statuses: [.. Elements(Property(element, "statuses")).Select(s => Parse(s, WhatsAppJsonContext.Default.WebhookStatus, ref skipped)).OfType<WebhookStatus>()],
+                    Errors: null));
+            }
+
+            return Collect(values, skipped);
+        }
+    }
+
+    private static NotificationContents Collect(IEnumerable<WebhookValue?> values, int skipped)
+    {
         var messages = new List<IncomingMessage>();
         var statuses = new List<IncomingStatus>();
-        var skipped = 0;
 
-        foreach (var change in notification.Entry.SelectMany(entry => entry?.Changes ?? []))
+        foreach (var value in values)
         {
-            if (change?.Value is not { } value)
+            if (value is null)
             {
                 continue;
             }
@@ -75,13 +131,13 @@ internal static class NotificationReader
                 var type = message.Type ?? "unknown";
                 var fromPhone = message.From is { Length: > 0 } from ? PhoneNumbers.Normalize(from) : null;
                 messages.Add(new IncomingMessage(
-                    wamid,
-                    value.Metadata?.PhoneNumberId,
+                    StorableText.Clean(wamid),
+                    Storable(value.Metadata?.PhoneNumberId),
                     fromPhone is { Length: > 0 } ? fromPhone : null,
-                    message.FromUserId ?? value.Contacts?.FirstOrDefault(c => c?.WaId == message.From)?.UserId,
-                    type,
-                    MessageSummary.Describe(message),
-                    type == "text" ? message.Text?.Body ?? "" : null,
+                    Storable(message.FromUserId ?? value.Contacts?.FirstOrDefault(c => c?.WaId == message.From)?.UserId),
+                    StorableText.Clean(type),
+                    StorableText.Clean(MessageSummary.Describe(message)),
+                    type == "text" ? StorableText.Clean(message.Text?.Body ?? "") : null,
                     ParseTimestamp(message.Timestamp)));
             }
 
@@ -95,12 +151,44 @@ internal static class NotificationReader
 
                 var error = status.Errors?.FirstOrDefault();
                 statuses.Add(new IncomingStatus(
-                    wamid, deliveryStatus, ParseTimestamp(status.Timestamp), status.RecipientId, error?.Code, error?.Title ?? error?.Message));
+                    StorableText.Clean(wamid),
+                    deliveryStatus,
+                    ParseTimestamp(status.Timestamp),
+                    Storable(status.RecipientId),
+                    error?.Code,
+                    Storable(error?.Title ?? error?.Message)));
             }
         }
 
         return new NotificationContents(messages, statuses, skipped);
     }
+
+    private static T? Parse<T>(JsonElement? element, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, ref int skipped)
+        where T : class
+    {
+        if (element is not { ValueKind: JsonValueKind.Object } value)
+        {
+            return null;
+        }
+
+        try
+        {
+            return value.Deserialize(type);
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+            skipped++;
+            return null;
+        }
+    }
+
+    private static JsonElement? Property(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : null;
+
+    private static IEnumerable<JsonElement> Elements(JsonElement? array) =>
+        array is { ValueKind: JsonValueKind.Array } items ? items.EnumerateArray() : [];
+
+    private static string? Storable(string? text) => text is null ? null : StorableText.Clean(text);
 
     private static DeliveryStatus? ParseStatus(string? status) => status switch
     {
@@ -112,7 +200,7 @@ internal static class NotificationReader
     };
 
     private static DateTimeOffset? ParseTimestamp(string? unixSeconds) =>
-        long.TryParse(unixSeconds, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+        long.TryParse(unixSeconds, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds < 253_402_300_800
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
 }

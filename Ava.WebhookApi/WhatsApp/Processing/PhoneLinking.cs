@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Ava.Data.Users;
-using Npgsql;
+using Ava.WebhookApi.WhatsApp.Storage;
 using StackExchange.Redis;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;
@@ -13,8 +13,9 @@ internal sealed record LinkAttempt(string Phone, string Code, Guid? UserId)
 
 /// <summary>
 /// The webhook's half of linking a phone (see <see cref="PhoneLinkCodes"/>): recognises <c>LINK &lt;code&gt;</c>,
-/// checks the code the messages API issued for the sender's phone, links the phone inside the processing
-/// transaction, and afterwards consumes the code and evicts cached lookups. Wrong codes are counted per phone; too
+/// checks the code the messages API issued for the sender's phone (the phone is linked inside the processing
+/// transaction, see <see cref="UserPreferencesTable.LinkAsync"/>), and afterwards consumes the code and evicts
+/// cached lookups. Wrong codes are counted per phone; too
 /// many drop the phone's pending codes.
 /// </summary>
 internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger<PhoneLinking> logger)
@@ -33,50 +34,21 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
     /// <returns>The attempts, by wamid.</returns>
     public async Task<IReadOnlyDictionary<string, LinkAttempt>> ResolveAsync(IEnumerable<IncomingMessage> messages)
     {
-        var attempts = new Dictionary<string, LinkAttempt>();
-        foreach (var message in messages)
-        {
-            if (CodeIn(message) is not { } code)
-            {
-                continue;
-            }
+        var db = redis.GetDatabase();
+        var lookups = messages
+            .Select(message => (Message: message, Code: CodeIn(message)))
+            .Where(m => m.Code is not null)
+            .Select(m => (m.Message, m.Code, IssuedTo: db.HashGetAsync(PhoneLinkCodes.PendingKeyFor(m.Message.FromPhone!), m.Code)))
+            .ToList();
 
-            var issuedTo = await redis.GetDatabase().HashGetAsync(PhoneLinkCodes.PendingKeyFor(message.FromPhone!), code);
-            attempts[message.Wamid] = new LinkAttempt(
-                message.FromPhone!, code, Guid.TryParse(issuedTo.ToString(), out var userId) ? userId : null);
+        var attempts = new Dictionary<string, LinkAttempt>(StringComparer.Ordinal);
+        foreach (var (message, code, issuedTo) in lookups)
+        {
+            var userId = Guid.TryParse((await issuedTo).ToString(), out var id) ? id : (Guid?)null;
+            attempts[message.Wamid] = new LinkAttempt(message.FromPhone!, code!, userId);
         }
 
         return attempts;
-    }
-
-    /// <summary>Links the phone to the user, taking it from whoever had it (the code proves the sender holds it).</summary>
-    /// <returns>The phone the user had linked before, if another.</returns>
-    public static async Task<string?> LinkAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, string phone, CancellationToken cancellationToken)
-    {
-        await using (var release = new NpgsqlCommand(
-            "UPDATE user_preferences SET whatsapp_phone = NULL, updated_at = now() WHERE whatsapp_phone = $2 AND user_id <> $1",
-            connection,
-            transaction))
-        {
-            release.Parameters.Add(new() { Value = userId });
-            release.Parameters.Add(new() { Value = phone });
-            await release.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var link = new NpgsqlCommand(
-            """
-            WITH previous AS (SELECT whatsapp_phone FROM user_preferences WHERE user_id = $1)
-            INSERT INTO user_preferences (user_id, whatsapp_phone) VALUES ($1, $2)
-            ON CONFLICT (user_id) DO UPDATE SET whatsapp_phone = excluded.whatsapp_phone, updated_at = now()
-            RETURNING (SELECT whatsapp_phone FROM previous)
-            """,
-            connection,
-            transaction);
-        link.Parameters.Add(new() { Value = userId });
-        link.Parameters.Add(new() { Value = phone });
-        var previous = await link.ExecuteScalarAsync(cancellationToken) as string;
-        return previous == phone ? null : previous;
     }
 
     /// <summary>After the transaction committed: consume used codes, evict stale lookups, count wrong codes.</summary>
@@ -106,7 +78,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
                     await db.KeyDeleteAsync(PhoneLinkCodes.PendingKeyFor(attempt.Phone));
                 }
             }
-            catch (RedisException exception)
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
                 // The link itself is committed; stale cache entries expire on their own.
                 LogCleanupFailed(logger, exception);

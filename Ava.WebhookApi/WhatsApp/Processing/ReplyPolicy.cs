@@ -32,6 +32,6 @@ internal static class ReplyPolicy
         return message.Type is "reaction" or "system" ? null : registrationMessage;
     }
 
-    private static string Truncate(string body) =>
-        body.Length <= SendTextMessageRequest.MaxBodyLength ? body : body[..SendTextMessageRequest.MaxBodyLength];
+    /// <summary>Meta takes at most 4,096 characters; a longer echo is cut, never inside a character.</summary>
+    private static string Truncate(string body) => StorableText.Truncate(body, SendTextMessageRequest.MaxBodyLength);
 }

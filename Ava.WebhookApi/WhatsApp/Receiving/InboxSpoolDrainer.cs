@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 
 namespace Ava.WebhookApi.WhatsApp.Receiving;

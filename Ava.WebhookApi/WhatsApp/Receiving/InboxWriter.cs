@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 
 namespace Ava.WebhookApi.WhatsApp.Receiving;

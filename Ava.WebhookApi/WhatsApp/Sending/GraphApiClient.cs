@@ -10,13 +10,17 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 
 /// <summary>
 /// Sends text messages through Meta's Graph API. One attempt per call, no hidden retries: a POST that Meta
-/// accepted must not be sent again, so retrying is the <see cref="ReplySender"/>'s decision.
+/// accepted must not be sent again, so retrying is the <see cref="ReplySender"/>'s decision. The HttpClient is
+/// taken from the factory for each send, so that its pooled connections follow DNS changes of the Graph API.
 /// </summary>
-internal sealed class GraphApiClient(HttpClient http, IOptions<WhatsAppOptions> options)
+internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvider clock, IOptions<WhatsAppOptions> options)
 {
+    public const string HttpClientName = "graph-api";
+
     public async Task<GraphSendResult> SendTextAsync(string phoneNumberId, string to, string body, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var http = httpClients.CreateClient(HttpClientName);
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{settings.GraphApiVersion}/{Uri.EscapeDataString(phoneNumberId)}/messages")
         {
             Content = JsonContent.Create(SendTextMessageRequest.Create(to, body), WhatsAppJsonContext.Default.SendTextMessageRequest),
@@ -64,10 +68,10 @@ internal sealed class GraphApiClient(HttpClient http, IOptions<WhatsAppOptions> 
         }
     }
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    private TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
     {
         { Delta: { } delta } => delta,
-        { Date: { } date } => date - DateTimeOffset.UtcNow,
+        { Date: { } date } => date - clock.GetUtcNow(),
         _ => null,
     };
 }

@@ -1,154 +1,295 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Ava.WebhookApi.WhatsApp.Claims;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Ava.WebhookApi.WhatsApp.Sending;
 
 /// <summary>
-/// Works through the outbox: claims due replies with a lease, sends them (many in flight), and records what Meta
-/// said. Transient failures are retried with exponential backoff and jitter, honouring Retry-After; permanent
-/// ones are recorded with Meta's code and title. The one window where a reply can repeat is a crash after Meta
-/// accepted a send and before Ava recorded it (Meta offers no idempotency key): the lease then expires and the
-/// reply is sent again. Recording is a single statement right after the answer to keep that window small.
+/// Works through the outbox as a pipeline: a claimer takes due replies in batches (claim token and a short lease,
+/// renewed while held); each reply waits for its number's pace and a send slot, is sent on its own (many in flight),
+/// and its outcome joins the recorder, which writes outcomes many per statement.
 /// </summary>
+/// <remarks>
+/// A reply Meta accepted is never sent again by Ava's doing: a send is started only while its lease surely outlasts
+/// the send's timeout, sends in flight are never cancelled (not even when the host stops — they finish and are
+/// recorded), and a failed record is retried, never the send. The one window left is the process dying between
+/// Meta's accept and the record (Meta offers no idempotency key); after an outage of Postgres, expired claims are
+/// taken over only once their holders had a lease's time to record (see <see cref="DatabaseOutage"/>).
+/// </remarks>
 internal sealed partial class ReplySender(
     NpgsqlDataSource dataSource,
     GraphApiClient graph,
+    OutboxClaims claims,
     OutboxSignal outboxSignal,
+    SendPacer pacer,
+    DatabaseOutage outage,
     WhatsAppTelemetry telemetry,
-    IOptions<WhatsAppProcessingOptions> processingOptions,
-    ILogger<ReplySender> logger) : ClaimingWorker<ReplySender.ClaimedReply>(outboxSignal, processingOptions, logger)
+    TimeProvider clock,
+    IOptions<WhatsAppProcessingOptions> options,
+    ILogger<ReplySender> logger) : BackgroundService
 {
-    protected override int MaxParallelism => Settings.MaxConcurrentSends;
+    private static readonly TimeSpan s_maxRecordRetryDelay = TimeSpan.FromSeconds(5);
 
-    protected override async Task<IReadOnlyList<ClaimedReply>> ClaimAsync(CancellationToken cancellationToken)
+    private readonly Channel<ReplyOutcome> _outcomes = Channel.CreateUnbounded<ReplyOutcome>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<Task, bool> _sends = new();
+    private readonly CapacitySignal _capacity = new();
+    private SemaphoreSlim? _sendSlots;
+    private int _inHand;
+
+    private WhatsAppProcessingOptions Settings => options.Value;
+
+    /// <summary>Replies claimed and not yet recorded: enough to keep every send slot busy while others are recorded.</summary>
+    private int MaxInHand => Math.Max(Settings.SendBatchSize, Settings.MaxConcurrentSends) * 2;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var claim = dataSource.CreateCommand(
-            """
-            UPDATE outbound_replies r
-            SET locked_until = now() + $1, attempts = r.attempts + 1
-            WHERE r.id IN (
-                SELECT id FROM outbound_replies
-                WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-                ORDER BY next_attempt_at, id
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED)
-            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent
-            """);
-        claim.Parameters.Add(new NpgsqlParameter { Value = Settings.ClaimLease });
-        claim.Parameters.Add(new NpgsqlParameter { Value = Settings.MaxConcurrentSends * 2 });
-
-        var claimed = new List<ClaimedReply>();
-        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            claimed.Add(new ClaimedReply(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5)));
-        }
-
-        return claimed;
-    }
-
-    protected override async Task ProcessAsync(ClaimedReply reply, CancellationToken cancellationToken)
-    {
-        // Sending continues the trace of the message being answered.
-        ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
-        using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("graph send", ActivityKind.Internal, processedIn);
-        activity?.SetTag("ava.reply.id", reply.Id);
-        activity?.SetTag("ava.reply.attempt", reply.Attempts);
-
-        var result = await graph.SendTextAsync(reply.PhoneNumberId, reply.ToPhone, reply.Body, cancellationToken);
-        activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
-
+        _sendSlots = new SemaphoreSlim(Settings.MaxConcurrentSends);
+        var recorder = Task.Run(RecordAsync, CancellationToken.None);
         try
         {
-            switch (result.Outcome)
+            await ClaimAsync(stoppingToken);
+        }
+        finally
+        {
+            // Stopping: sends in flight finish, replies not yet sent are handed back, and everything is recorded.
+            await Task.WhenAll(_sends.Keys);
+            _outcomes.Writer.TryComplete();
+            await recorder;
+        }
+    }
+
+    private async Task ClaimAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
             {
-                case GraphSendOutcome.Accepted:
-                    await RecordSentAsync(reply, result.Wamid!);
-                    telemetry.RepliesSent.Add(1);
-                    break;
+                var room = MaxInHand - Volatile.Read(ref _inHand);
+                if (room < Math.Min(Settings.SendBatchSize, MaxInHand / 4))
+                {
+                    await _capacity.WaitAsync(Settings.PollInterval, stoppingToken);
+                    continue;
+                }
 
-                case GraphSendOutcome.Transient when reply.Attempts < Settings.MaxSendAttempts:
-                    var delay = RetryDelay(reply.Attempts, result.RetryAfter);
-                    LogWillRetry(logger, reply.Id, reply.Attempts, result.ErrorCode, result.ErrorTitle, delay);
-                    CountFailure(result, retried: true);
-                    await RecordRetryAsync(reply, result, delay);
-                    break;
+                var token = Guid.CreateVersion7();
+                var claimedAt = clock.GetTimestamp();
+                List<ClaimedReply> claimed;
+                try
+                {
+                    claimed = await OutboxTable.ClaimAsync(
+                        dataSource, token, Math.Min(room, Settings.SendBatchSize), Settings.ClaimLease, outage.MayTakeOver, pacer.SaturatedNumbers(), stoppingToken);
+                }
+                catch (Exception exception) when (Outages.IsOutage(exception) && !stoppingToken.IsCancellationRequested)
+                {
+                    outage.Failed();
+                    WorkerLog.DatabaseUnavailable(logger, exception);
+                    await Task.Delay(Settings.PollInterval, clock, stoppingToken);
+                    continue;
+                }
 
-                default:
-                    activity?.SetStatus(ActivityStatusCode.Error, result.ErrorTitle);
-                    LogFailed(logger, reply.Id, reply.Attempts, result.ErrorCode, result.ErrorTitle);
-                    CountFailure(result, retried: false);
-                    await RecordFailedAsync(reply, result);
-                    break;
+                if (claimed.Count == 0)
+                {
+                    await outboxSignal.WaitAsync(Settings.PollInterval, stoppingToken);
+                    continue;
+                }
+
+                telemetry.SendBatchSize.Record(claimed.Count);
+                Interlocked.Add(ref _inHand, claimed.Count);
+                var held = claims.Hold(token, claimed.Select(r => r.Id), claimedAt);
+                foreach (var reply in claimed)
+                {
+                    var send = SendAsync(held, reply, stoppingToken);
+                    _sends[send] = true;
+                    _ = send.ContinueWith(done => _sends.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogWorkerFailed(logger, exception);
+                await Task.Delay(Settings.PollInterval, clock, stoppingToken);
             }
         }
-        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+    }
+
+    private async Task SendAsync(HeldClaim held, ClaimedReply reply, CancellationToken stoppingToken)
+    {
+        ReplyOutcome outcome;
+        try
         {
-            // The send happened but is not recorded; the lease expires and the reply is tried again then.
-            WorkerLog.DatabaseUnavailable(logger, exception);
+            outcome = ReplyRetryPolicy.Expired(reply, held.Token, clock.GetUtcNow())
+                ?? await PaceAndSendAsync(held, reply, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            outcome = new ReplyOutcome(reply.Id, held.Token, ReplyState.Released, Attempted: false);
+        }
+        catch (Exception exception)
+        {
+            // Not sent (the send itself reports its failures as results): hand it back to be tried again.
+            LogWorkerFailed(logger, exception);
+            outcome = new ReplyOutcome(reply.Id, held.Token, ReplyState.Retry, Attempted: false, ErrorTitle: exception.Message, RetryIn: Settings.RetryBaseDelay);
+        }
+
+        if (outcome is { State: ReplyState.Failed, Attempted: false })
+        {
+            LogFailed(logger, reply.Id, reply.Attempts, outcome.ErrorCode, outcome.ErrorTitle);
+        }
+
+        _outcomes.Writer.TryWrite(outcome);
+    }
+
+    private async Task<ReplyOutcome> PaceAndSendAsync(HeldClaim held, ClaimedReply reply, CancellationToken stoppingToken)
+    {
+        await pacer.WaitTurnAsync(reply.PhoneNumberId, stoppingToken);
+        await _sendSlots!.WaitAsync(stoppingToken);
+        try
+        {
+            // A send that could outlive the lease might be taken over and sent again by another instance.
+            if (claims.Remaining(held) <= Settings.GraphSendTimeout + Settings.LeaseRenewalInterval)
+            {
+                return new ReplyOutcome(reply.Id, held.Token, ReplyState.Released, Attempted: false);
+            }
+
+            // Sending continues the trace of the message being answered.
+            ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
+            using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("graph send", ActivityKind.Internal, processedIn);
+            activity?.SetTag("ava.reply.id", reply.Id);
+            activity?.SetTag("ava.reply.attempt", reply.Attempts + 1);
+
+            // Never cancelled: a send abandoned half-way may still have reached Meta.
+            var result = await graph.SendTextAsync(reply.PhoneNumberId, reply.ToPhone, reply.Body, CancellationToken.None);
+            activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
+
+            var outcome = ReplyRetryPolicy.Decide(reply, held.Token, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);
+            if (ReplyRetryPolicy.ThrottlesNumber(result) && outcome.RetryIn is { } pause)
+            {
+                pacer.Pause(reply.PhoneNumberId, pause);
+            }
+
+            switch (outcome.State)
+            {
+                case ReplyState.Sent:
+                    telemetry.RepliesSent.Add(1);
+                    break;
+                case ReplyState.Retry:
+                    LogWillRetry(logger, reply.Id, reply.Attempts + 1, result.ErrorCode, result.ErrorTitle, outcome.RetryIn!.Value);
+                    CountFailure(result, retried: true);
+                    break;
+                default:
+                    activity?.SetStatus(ActivityStatusCode.Error, outcome.ErrorTitle);
+                    LogFailed(logger, reply.Id, reply.Attempts + 1, outcome.ErrorCode, outcome.ErrorTitle);
+                    CountFailure(result, retried: false);
+                    break;
+            }
+
+            return outcome;
+        }
+        finally
+        {
+            _sendSlots.Release();
         }
     }
 
-    /// <summary>Exponential backoff with full jitter, never sooner than Meta's Retry-After.</summary>
-    private TimeSpan RetryDelay(int attempt, TimeSpan? retryAfter)
+    /// <summary>Writes outcomes as they come, many per statement, until the sender stops and all are written.</summary>
+    private async Task RecordAsync()
     {
-        var settings = Settings;
-        var ceiling = Math.Min(settings.MaxRetryDelay.TotalMilliseconds, settings.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
-        var backoff = TimeSpan.FromMilliseconds((ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2));
-        return retryAfter is { } wait && wait > backoff ? wait : backoff;
+        var batch = new List<ReplyOutcome>(Settings.SendBatchSize);
+        while (await _outcomes.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < Settings.SendBatchSize * 2 && _outcomes.Reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            await RecordWithRetryAsync(batch);
+            foreach (var outcome in batch)
+            {
+                claims.Finished(outcome.Token, outcome.Id);
+            }
+
+            Interlocked.Add(ref _inHand, -batch.Count);
+            _capacity.Notify();
+            if (batch.Any(o => o.State is ReplyState.Retry or ReplyState.Released))
+            {
+                outboxSignal.Notify();
+            }
+        }
     }
 
-    private async Task RecordSentAsync(ClaimedReply reply, string wamid)
+    /// <summary>Postgres being away never loses an outcome: the record is retried (never the send) until it is written.</summary>
+    private async Task RecordWithRetryAsync(List<ReplyOutcome> batch)
     {
-        await using var record = dataSource.CreateCommand(
-            """
-            WITH sent AS (
-                UPDATE outbound_replies
-                SET status = 'sent', wamid = $2, sent_at = now(), locked_until = NULL, error_code = NULL, error_title = NULL
-                WHERE id = $1
-                RETURNING message_id)
-            UPDATE messages SET external_id = $2 WHERE id = (SELECT message_id FROM sent)
-            """);
-        record.Parameters.Add(new NpgsqlParameter { Value = reply.Id });
-        record.Parameters.Add(new NpgsqlParameter { Value = wamid });
-        await record.ExecuteNonQueryAsync(CancellationToken.None);
-    }
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var write = dataSource.CreateBatch();
+                var sent = batch.Where(o => o.State == ReplyState.Sent).ToList();
+                if (sent.Count > 0)
+                {
+                    write.BatchCommands.Add(MessagesTable.LockReplyStatuses(sent.Select(o => o.Wamid!)));
+                }
 
-    private async Task RecordRetryAsync(ClaimedReply reply, GraphSendResult result, TimeSpan delay)
-    {
-        await using var record = dataSource.CreateCommand(
-            "UPDATE outbound_replies SET next_attempt_at = now() + $2, locked_until = NULL, error_code = $3, error_title = $4 WHERE id = $1");
-        record.Parameters.Add(new NpgsqlParameter { Value = reply.Id });
-        record.Parameters.Add(new NpgsqlParameter { Value = delay });
-        record.Parameters.Add(new NpgsqlParameter { Value = (object?)result.ErrorCode ?? DBNull.Value });
-        record.Parameters.Add(new NpgsqlParameter { Value = (object?)result.ErrorTitle ?? DBNull.Value });
-        await record.ExecuteNonQueryAsync(CancellationToken.None);
-        outboxSignal.Notify();
-    }
+                var record = OutboxTable.Record(batch);
+                write.BatchCommands.Add(record);
+                write.BatchCommands.Add(MessagesTable.ApplyReplyOutcomes(batch.Where(o => o.State is ReplyState.Sent or ReplyState.Failed).Select(o => o.Id)));
+                await write.ExecuteNonQueryAsync(CancellationToken.None);
 
-    private async Task RecordFailedAsync(ClaimedReply reply, GraphSendResult result)
-    {
-        await using var record = dataSource.CreateCommand(
-            "UPDATE outbound_replies SET status = 'failed', locked_until = NULL, error_code = $2, error_title = $3 WHERE id = $1");
-        record.Parameters.Add(new NpgsqlParameter { Value = reply.Id });
-        record.Parameters.Add(new NpgsqlParameter { Value = (object?)result.ErrorCode ?? DBNull.Value });
-        record.Parameters.Add(new NpgsqlParameter { Value = (object?)result.ErrorTitle ?? DBNull.Value });
-        await record.ExecuteNonQueryAsync(CancellationToken.None);
+                if (record.RecordsAffected < batch.Count)
+                {
+                    LogOutcomesLost(logger, batch.Count - record.RecordsAffected);
+                }
+
+                return;
+            }
+            catch (Exception exception) when (Outages.IsOutage(exception))
+            {
+                outage.Failed();
+                LogRecordFailed(logger, batch.Count, batch.Count(o => o.State == ReplyState.Sent), exception);
+                await Task.Delay(Backoff.Delay(attempt, TimeSpan.FromMilliseconds(200), s_maxRecordRetryDelay), clock);
+            }
+            catch (Exception exception)
+            {
+                // Not an outage: retrying the same statement would fail the same way. The claims run out, and the
+                // replies are claimed again — the ones Meta accepted are then sent a second time, so say so loudly.
+                LogRecordImpossible(logger, batch.Count, string.Join(", ", batch.Where(o => o.State == ReplyState.Sent).Select(o => $"{o.Id}={o.Wamid}")), exception);
+                return;
+            }
+        }
     }
 
     private void CountFailure(GraphSendResult result, bool retried) => telemetry.SendFailures.Add(
         1,
-        new KeyValuePair<string, object?>("meta.error_code", result.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"),
+        new KeyValuePair<string, object?>("meta.error_code", result.ErrorCode?.ToString(CultureInfo.InvariantCulture) ?? "none"),
         new KeyValuePair<string, object?>("retried", retried));
 
-    internal sealed record ClaimedReply(long Id, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent);
+    private sealed class CapacitySignal : WorkSignal;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reply {ReplyId} not accepted (attempt {Attempt}, Meta code {ErrorCode}: {ErrorTitle}); retrying in {Delay}")]
     private static partial void LogWillRetry(ILogger logger, long replyId, int attempt, int? errorCode, string? errorTitle, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reply {ReplyId} failed for good after {Attempt} attempt(s): Meta code {ErrorCode}: {ErrorTitle}")]
     private static partial void LogFailed(ILogger logger, long replyId, int attempt, int? errorCode, string? errorTitle);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record {Count} send outcomes ({Accepted} accepted by Meta) yet; retrying the record, not the sends")]
+    private static partial void LogRecordFailed(ILogger logger, int count, int accepted, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Recording {Count} send outcomes failed for a reason that is not an outage; replies accepted by Meta (id=wamid: {Accepted}) may be sent again")]
+    private static partial void LogRecordImpossible(ILogger logger, int count, string accepted, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} send outcomes were not recorded: their claims had been taken over by another instance")]
+    private static partial void LogOutcomesLost(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The reply sender hit an unexpected error; it carries on")]
+    private static partial void LogWorkerFailed(ILogger logger, Exception exception);
 }

@@ -1,0 +1,25 @@
+using System.Net.Sockets;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Ava.WebhookApi.WhatsApp.Claims;
+
+/// <summary>
+/// Which failures are the infrastructure being away (Postgres, Redis, the network) rather than something wrong with
+/// the work itself. An outage is waited out, however long it lasts: it never counts against a delivery or a reply.
+/// </summary>
+internal static class Outages
+{
+    public static bool IsOutage(Exception exception) => exception switch
+    {
+        // Connection loss, timeouts, serialization failures and deadlocks: Npgsql knows they may pass.
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql is not PostgresException,
+        RedisException or RedisTimeoutException or TimeoutException or SocketException => true,
+        OperationCanceledException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(IsOutage),
+        _ => exception.InnerException is { } inner && IsOutage(inner),
+    };
+}
+
+/// <summary>The claim a write was meant to finish is no longer ours: its lease ran out and another took it over.</summary>
+internal sealed class LostClaimException(string message) : Exception(message);

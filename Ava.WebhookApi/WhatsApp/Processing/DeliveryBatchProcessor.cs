@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using Ava.WebhookApi.WhatsApp.Claims;
+using Ava.WebhookApi.WhatsApp.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Ava.WebhookApi.WhatsApp.Processing;
+
+/// <summary>
+/// Handles a claimed batch of deliveries in one transaction: reads them all, looks up every sender at once (one
+/// Redis MGET), lets the exactly-once gate decide which messages are new, plans what they mean, and writes the plan
+/// in a few set-based statements — history, replies, statuses, links and the deliveries' outcomes — with one commit.
+/// </summary>
+internal sealed partial class DeliveryBatchProcessor(
+    NpgsqlDataSource dataSource,
+    LinkedUserLookup linkedUsers,
+    PhoneLinking phoneLinking,
+    OutboxSignal outboxSignal,
+    WhatsAppTelemetry telemetry,
+    TimeProvider clock,
+    IOptions<WhatsAppOptions> whatsApp,
+    IOptions<WhatsAppProcessingOptions> processing,
+    ILogger<DeliveryBatchProcessor> logger)
+{
+    /// <exception cref="LostClaimException">The lease ran out and another instance took the batch over; nothing was committed.</exception>
+    public async Task ProcessAsync(Guid token, IReadOnlyList<ClaimedDelivery> claim, CancellationToken cancellationToken)
+    {
+        // The batch links every delivery's trace; each delivery's own span continues the request that received it.
+        using var batchActivity = WhatsAppTelemetry.ActivitySource.StartActivity(
+            "process deliveries",
+            ActivityKind.Consumer,
+            parentContext: default,
+            links: claim.Select(d => new ActivityLink(ReceivedIn(d))));
+        batchActivity?.SetTag("ava.batch.size", claim.Count);
+        telemetry.ProcessingBatchSize.Record(claim.Count);
+
+        var deliveryActivities = new List<Activity>(claim.Count);
+        try
+        {
+            var now = clock.GetUtcNow();
+            var decoded = new List<DecodedDelivery>(claim.Count);
+            foreach (var delivery in claim)
+            {
+                var activity = WhatsAppTelemetry.ActivitySource.StartActivity("process delivery", ActivityKind.Consumer, ReceivedIn(delivery));
+                activity?.SetTag("ava.delivery.id", delivery.Id);
+                if (activity is not null)
+                {
+                    deliveryActivities.Add(activity);
+                }
+
+                telemetry.ProcessingLag.Record((now - delivery.ReceivedAt).TotalSeconds);
+                var contents = NotificationReader.Read(delivery.Body);
+                if (contents is null)
+                {
+                    LogUnprocessable(logger, delivery.Id, delivery.Body.Length);
+                }
+                else if (contents.Skipped > 0)
+                {
+                    LogSkippedParts(logger, delivery.Id, contents.Skipped);
+                }
+
+                decoded.Add(new DecodedDelivery(delivery.Id, contents, activity?.Id));
+            }
+
+            var messages = decoded.SelectMany(d => d.Contents?.Messages ?? []).ToList();
+            var users = await linkedUsers.FindAsync(messages.Select(m => m.FromPhone).OfType<string>().ToHashSet(StringComparer.Ordinal), cancellationToken);
+            var links = await phoneLinking.ResolveAsync(messages);
+
+            var (plan, appliedLinks) = await WriteAsync(token, decoded, users, links, cancellationToken);
+
+            if (appliedLinks.Count > 0)
+            {
+                await phoneLinking.AfterCommitAsync(appliedLinks);
+            }
+
+            foreach (var (type, count) in plan.Received)
+            {
+                telemetry.MessagesReceived.Add(count, new KeyValuePair<string, object?>("type", type));
+            }
+
+            telemetry.MessagesDuplicate.Add(plan.Duplicates);
+            batchActivity?.SetTag("ava.batch.messages", plan.Received.Values.Sum());
+            batchActivity?.SetTag("ava.batch.replies", plan.Replies.Count);
+            if (plan.Replies.Count > 0)
+            {
+                outboxSignal.Notify();
+            }
+        }
+        catch (Exception exception)
+        {
+            batchActivity?.AddException(exception);
+            batchActivity?.SetStatus(ActivityStatusCode.Error);
+            throw;
+        }
+        finally
+        {
+            foreach (var activity in deliveryActivities)
+            {
+                activity.Dispose();
+            }
+        }
+    }
+
+    /// <returns>The plan, and its LINK attempts with the phone each linking user had before (for cache eviction).</returns>
+    private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, string? PreviousPhone)> Links)> WriteAsync(
+        Guid token,
+        IReadOnlyList<DecodedDelivery> decoded,
+        IReadOnlyDictionary<string, Guid?> users,
+        IReadOnlyDictionary<string, LinkAttempt> links,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users), cancellationToken);
+        var plan = DeliveryPlanner.Plan(
+            decoded,
+            users,
+            links,
+            newWamids,
+            new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow),
+            clock.GetUtcNow());
+
+        // Links are rare: one round trip each, in phone order so that two batches linking the same phones cannot deadlock.
+        var appliedLinks = new List<(LinkAttempt Attempt, string? PreviousPhone)>(plan.Links.Count);
+        foreach (var link in plan.Links.OrderBy(l => l.Phone, StringComparer.Ordinal))
+        {
+            appliedLinks.Add((link, link.UserId is { } userId
+                ? await UserPreferencesTable.LinkAsync(connection, transaction, userId, link.Phone, cancellationToken)
+                : null));
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (plan.History.Count > 0)
+        {
+            batch.BatchCommands.Add(MessagesTable.Insert(plan.History));
+        }
+
+        if (plan.Replies.Count > 0)
+        {
+            batch.BatchCommands.Add(OutboxTable.Insert(plan.Replies));
+        }
+
+        if (plan.Statuses.Count > 0)
+        {
+            batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
+            batch.BatchCommands.Add(MessagesTable.LockReplyStatuses(plan.Statuses.Select(s => s.Wamid)));
+            batch.BatchCommands.Add(MessagesTable.ApplyStatuses(plan.Statuses));
+        }
+
+        var complete = InboxTable.Complete(token, plan.Outcomes);
+        batch.BatchCommands.Add(complete);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+
+        if (complete.RecordsAffected != plan.Outcomes.Count)
+        {
+            // Disposing the transaction rolls it back: the new holder does the work, exactly once.
+            throw new LostClaimException($"{plan.Outcomes.Count - complete.RecordsAffected} of {plan.Outcomes.Count} deliveries were taken over by another instance.");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (plan, appliedLinks);
+    }
+
+    private static ActivityContext ReceivedIn(ClaimedDelivery delivery) =>
+        ActivityContext.TryParse(delivery.TraceParent, null, out var context) ? context : default;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} ({Length} bytes) is not a WhatsApp notification; kept as unprocessable")]
+    private static partial void LogUnprocessable(ILogger logger, long deliveryId, int length);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: skipped {Count} message(s) or status(es) without an id, with an unknown status or of a shape that does not parse")]
+    private static partial void LogSkippedParts(ILogger logger, long deliveryId, int count);
+}

@@ -1,0 +1,55 @@
+using Ava.Data.Messages;
+using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Storage;
+
+namespace Ava.WebhookApi.WhatsApp.Processing;
+
+/// <summary>A claimed delivery as read.</summary>
+/// <param name="Contents">Null when the body is not a WhatsApp notification.</param>
+/// <param name="TraceParent">The trace of the delivery's processing, which its replies continue.</param>
+internal sealed record DecodedDelivery(long DeliveryId, NotificationContents? Contents, string? TraceParent);
+
+/// <summary>A row of <c>inbound_messages</c>: the exactly-once gate (its wamid) and the audit of who wrote what.</summary>
+internal sealed record InboundMessageRow(
+    string Wamid,
+    long DeliveryId,
+    string? PhoneNumberId,
+    string? FromPhone,
+    string? FromUserId,
+    string Type,
+    string Content,
+    DateTimeOffset? SentAt,
+    Guid? UserId);
+
+/// <summary>A line of a linked user's history.</summary>
+/// <param name="DeliveryStatus">Pending for Ava's replies (the sender moves it on); null for the user's own lines.</param>
+internal sealed record HistoryRow(
+    Guid Id, Guid UserId, MessageRole Role, string Content, DateTimeOffset CreatedAt, string? ExternalId, DeliveryStatus? DeliveryStatus = null);
+
+/// <summary>A reply for the outbox.</summary>
+/// <param name="MessageId">Its history row, when the sender is a linked user.</param>
+/// <param name="ExpiresAt">When the user's customer-service window closes: retries stop there.</param>
+internal sealed record ReplyRow(
+    string InboundWamid,
+    Guid? UserId,
+    Guid? MessageId,
+    string PhoneNumberId,
+    string ToPhone,
+    string Body,
+    DateTimeOffset ExpiresAt,
+    string? TraceParent);
+
+/// <summary>What a batch of deliveries comes to, once the messages seen before are set apart.</summary>
+/// <param name="Links">LINK attempts of new messages: the ones that succeeded are applied, the wrong ones counted.</param>
+/// <param name="Received">New messages by type, for the metrics.</param>
+internal sealed record DeliveryPlan(
+    IReadOnlyList<HistoryRow> History,
+    IReadOnlyList<ReplyRow> Replies,
+    IReadOnlyList<LinkAttempt> Links,
+    IReadOnlyList<IncomingStatus> Statuses,
+    IReadOnlyList<DeliveryOutcome> Outcomes,
+    IReadOnlyDictionary<string, int> Received,
+    int Duplicates);
+
+/// <summary>The settings that shape a plan.</summary>
+internal sealed record PlanningRules(string RegistrationMessage, TimeSpan ReplyWindow);

@@ -1,0 +1,62 @@
+using Ava.WebhookApi.WhatsApp.Storage;
+
+namespace Ava.WebhookApi.WhatsApp.Sending;
+
+/// <summary>
+/// What a send's result means for the reply. Accepted: sent. Refused for good: failed with Meta's code and title.
+/// Not accepted this time: tried again after an exponential, jittered delay, never sooner than Meta's Retry-After —
+/// for as long as the user's 24-hour customer-service window is open. Retries are budgeted by that window, not by
+/// a count, so that an outage of any length ends in the reply being sent, not failed.
+/// </summary>
+internal static class ReplyRetryPolicy
+{
+    /// <summary>Meta's code for a message outside the customer-service window.</summary>
+    public const int WindowClosedCode = 131047;
+
+    /// <summary>Meta's pair rate limit: about one message per six seconds to the same user.</summary>
+    public const int PairRateLimitCode = 131056;
+
+    public static readonly TimeSpan PairRateDelay = TimeSpan.FromSeconds(6);
+
+    public static ReplyOutcome Decide(
+        ClaimedReply reply, Guid token, GraphSendResult result, DateTimeOffset now, TimeSpan baseDelay, TimeSpan maxDelay, Random? random = null)
+    {
+        switch (result.Outcome)
+        {
+            case GraphSendOutcome.Accepted:
+                return new ReplyOutcome(reply.Id, token, ReplyState.Sent, Attempted: true, Wamid: result.Wamid);
+
+            case GraphSendOutcome.Permanent:
+                return new ReplyOutcome(reply.Id, token, ReplyState.Failed, Attempted: true, ErrorCode: result.ErrorCode, ErrorTitle: result.ErrorTitle);
+
+            default:
+                var delay = Backoff.Delay(reply.Attempts + 1, baseDelay, maxDelay, random);
+                if (result.RetryAfter is { } retryAfter && retryAfter > delay)
+                {
+                    delay = retryAfter;
+                }
+
+                if (result.ErrorCode == PairRateLimitCode && delay < PairRateDelay)
+                {
+                    delay = PairRateDelay;
+                }
+
+                return now + delay >= reply.ExpiresAt
+                    ? WindowClosed(reply, token, attempted: true, $" (last error: {result.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} {result.ErrorTitle})")
+                    : new ReplyOutcome(reply.Id, token, ReplyState.Retry, Attempted: true, ErrorCode: result.ErrorCode, ErrorTitle: result.ErrorTitle, RetryIn: delay);
+        }
+    }
+
+    /// <returns>The reply's failure when its window has closed before it could be sent; null while it is open.</returns>
+    public static ReplyOutcome? Expired(ClaimedReply reply, Guid token, DateTimeOffset now) =>
+        now >= reply.ExpiresAt ? WindowClosed(reply, token, attempted: false, "") : null;
+
+    private static ReplyOutcome WindowClosed(ClaimedReply reply, Guid token, bool attempted, string detail) => new(
+        reply.Id, token, ReplyState.Failed, attempted, ErrorCode: WindowClosedCode,
+        ErrorTitle: "Re-engagement message: the 24-hour customer service window closed before Ava could send the reply" + detail);
+
+    /// <summary>Whether Meta asks the whole business number to slow down (rather than this message or recipient).</summary>
+    public static bool ThrottlesNumber(GraphSendResult result) =>
+        result.Outcome == GraphSendOutcome.Transient
+        && (result.ErrorCode is 4 or 17 or 341 or 80007 or 130429 || (result.ErrorCode is null && result.RetryAfter is not null));
+}

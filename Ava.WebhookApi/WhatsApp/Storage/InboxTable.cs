@@ -1,0 +1,131 @@
+using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Receiving;
+using Npgsql;
+using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
+
+namespace Ava.WebhookApi.WhatsApp.Storage;
+
+/// <summary>A delivery held by this instance's processor.</summary>
+internal sealed record ClaimedDelivery(long Id, byte[] Body, string? TraceParent, DateTimeOffset ReceivedAt, int Attempts);
+
+/// <summary>What became of a claimed delivery, written when its processing commits.</summary>
+internal sealed record DeliveryOutcome(long Id, InboundOutcome Outcome, string? Error);
+
+/// <summary>
+/// The SQL of <c>inbound_deliveries</c>: the inbox. Deliveries are inserted many per statement; processors claim
+/// them with <c>FOR UPDATE SKIP LOCKED</c> under a claim token and a lease; every write that finishes or releases a
+/// claim matches its token, so a processor whose lease was taken over cannot overwrite the new holder's work.
+/// </summary>
+internal static class InboxTable
+{
+    public const string Name = "inbound_deliveries";
+
+    public static async Task InsertAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        IReadOnlyList<InboundDeliveryRecord> deliveries,
+        CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO inbound_deliveries (received_at, body, trace_parent)
+            SELECT * FROM unnest($1::timestamptz[], $2::bytea[], $3::text[])
+            """,
+            connection,
+            transaction);
+        insert.Parameters.Add(Times(deliveries.Select(d => (DateTimeOffset?)d.ReceivedAt)));
+        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea, Value = deliveries.Select(d => d.Body).ToArray() });
+        insert.Parameters.Add(Texts(deliveries.Select(d => d.TraceParent)));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> pending deliveries, oldest first: those nobody holds and whose retry
+    /// time has come, and — when <paramref name="takeOverExpired"/> — those whose holder's lease ran out.
+    /// </summary>
+    public static async Task<List<ClaimedDelivery>> ClaimAsync(
+        NpgsqlDataSource dataSource, Guid token, int limit, TimeSpan lease, bool takeOverExpired, CancellationToken cancellationToken)
+    {
+        await using var claim = dataSource.CreateCommand(
+            """
+            UPDATE inbound_deliveries d
+            SET claim_token = $1, locked_until = now() + $2
+            WHERE d.id IN (
+                SELECT id FROM inbound_deliveries
+                WHERE processed_at IS NULL
+                  AND (locked_until IS NULL OR locked_until < now())
+                  AND (claim_token IS NULL OR $4)
+                ORDER BY id
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED)
+            RETURNING d.id, d.body, d.trace_parent, d.received_at, d.attempts
+            """);
+        claim.Parameters.Add(Value(token));
+        claim.Parameters.Add(Value(lease));
+        claim.Parameters.Add(Value(limit));
+        claim.Parameters.Add(Value(takeOverExpired));
+
+        var claimed = new List<ClaimedDelivery>(limit);
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedDelivery(
+                reader.GetInt64(0),
+                reader.GetFieldValue<byte[]>(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetFieldValue<DateTimeOffset>(3),
+                reader.GetInt32(4)));
+        }
+
+        claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return claimed;
+    }
+
+    /// <summary>Marks claimed deliveries done (part of the transaction that wrote their effects).</summary>
+    /// <returns>How many were still held by this claim; fewer means the lease was lost and the work is not ours to commit.</returns>
+    public static NpgsqlBatchCommand Complete(Guid token, IReadOnlyList<DeliveryOutcome> outcomes) => Command(
+        """
+        UPDATE inbound_deliveries d
+        SET processed_at = now(), outcome = o.outcome, error = o.error, locked_until = NULL, claim_token = NULL
+        FROM unnest($1::bigint[], $2::inbound_outcome[], $3::text[]) AS o(id, outcome, error)
+        WHERE d.id = o.id AND d.claim_token = $4
+        """,
+        Ids(outcomes.Select(o => o.Id)),
+        Enums(outcomes.Select(o => o.Outcome)),
+        Texts(outcomes.Select(o => o.Error)),
+        Value(token));
+
+    /// <summary>
+    /// Hands claimed deliveries back, to be claimed again after <paramref name="delay"/>. A failure that is not an
+    /// outage is counted (<paramref name="countFailure"/>): too many of those set a delivery aside.
+    /// </summary>
+    public static async Task ReleaseAsync(
+        NpgsqlDataSource dataSource, Guid token, IReadOnlyList<long> ids, TimeSpan delay, string? error, bool countFailure, CancellationToken cancellationToken)
+    {
+        await using var release = dataSource.CreateCommand(
+            """
+            UPDATE inbound_deliveries
+            SET claim_token = NULL, locked_until = now() + $3, error = coalesce($4, error), attempts = attempts + $5
+            WHERE id = ANY($1) AND claim_token = $2
+            """);
+        release.Parameters.Add(Ids(ids));
+        release.Parameters.Add(Value(token));
+        release.Parameters.Add(Value(delay));
+        release.Parameters.Add(Text(error));
+        release.Parameters.Add(Value(countFailure ? 1 : 0));
+        await release.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Sets deliveries aside for good (unreadable, or failing on their own too often), outside any batch.</summary>
+    public static async Task SetAsideAsync(NpgsqlDataSource dataSource, Guid token, IReadOnlyList<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Complete(token, outcomes));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Extends the lease of rows still held under their claim tokens.</summary>
+    public static Task<IReadOnlySet<long>> RenewAsync(
+        NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
+}

@@ -1,0 +1,148 @@
+using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Processing;
+using Npgsql;
+using NpgsqlTypes;
+using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
+
+namespace Ava.WebhookApi.WhatsApp.Storage;
+
+/// <summary>A reply held by this instance's sender.</summary>
+internal sealed record ClaimedReply(
+    long Id, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt);
+
+/// <summary>What the sender learned about a claimed reply.</summary>
+internal enum ReplyState
+{
+    /// <summary>Meta accepted it (with a wamid).</summary>
+    Sent,
+
+    /// <summary>Not accepted this time: tried again after a delay.</summary>
+    Retry,
+
+    /// <summary>Refused for good, or its window closed: recorded with the reason.</summary>
+    Failed,
+
+    /// <summary>Not sent at all (shutting down, or the lease could not be trusted): handed back as it was.</summary>
+    Released,
+}
+
+/// <param name="Attempted">Whether a send was made (counted in <c>attempts</c>).</param>
+internal sealed record ReplyOutcome(
+    long Id,
+    Guid Token,
+    ReplyState State,
+    bool Attempted,
+    string? Wamid = null,
+    int? ErrorCode = null,
+    string? ErrorTitle = null,
+    TimeSpan? RetryIn = null);
+
+/// <summary>
+/// The SQL of <c>outbound_replies</c>: the outbox. Replies are written with the messages they answer; the sender
+/// claims due ones under a claim token and a lease, and records outcomes many per statement, each matched to the
+/// claim that made the send — so that a sender whose lease was taken over cannot overwrite the new holder's result.
+/// </summary>
+internal static class OutboxTable
+{
+    public const string Name = "outbound_replies";
+
+    public static NpgsqlBatchCommand Insert(IReadOnlyList<ReplyRow> replies) => Command(
+        """
+        INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, status, expires_at, trace_parent)
+        SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.body, 'pending', r.expires_at, r.trace_parent
+        FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+            AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, expires_at, trace_parent)
+        ON CONFLICT (inbound_wamid) DO NOTHING
+        """,
+        Texts(replies.Select(r => r.InboundWamid)),
+        Uuids(replies.Select(r => r.UserId)),
+        Uuids(replies.Select(r => r.MessageId)),
+        Texts(replies.Select(r => r.PhoneNumberId)),
+        Texts(replies.Select(r => r.ToPhone)),
+        Texts(replies.Select(r => r.Body)),
+        Times(replies.Select(r => (DateTimeOffset?)r.ExpiresAt)),
+        Texts(replies.Select(r => r.TraceParent)));
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due replies, longest-waiting first, skipping numbers that already have
+    /// a second's worth waiting here (<paramref name="saturatedNumbers"/>), so that one busy number cannot crowd out
+    /// the others.
+    /// </summary>
+    public static async Task<List<ClaimedReply>> ClaimAsync(
+        NpgsqlDataSource dataSource,
+        Guid token,
+        int limit,
+        TimeSpan lease,
+        bool takeOverExpired,
+        IReadOnlyCollection<string> saturatedNumbers,
+        CancellationToken cancellationToken)
+    {
+        await using var claim = dataSource.CreateCommand(
+            """
+            UPDATE outbound_replies r
+            SET claim_token = $1, locked_until = now() + $2
+            WHERE r.id IN (
+                SELECT id FROM outbound_replies
+                WHERE status = 'pending' AND next_attempt_at <= now()
+                  AND (locked_until IS NULL OR locked_until < now())
+                  AND (claim_token IS NULL OR $4)
+                  AND phone_number_id <> ALL($5)
+                ORDER BY next_attempt_at, id
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED)
+            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent, r.expires_at
+            """);
+        claim.Parameters.Add(Value(token));
+        claim.Parameters.Add(Value(lease));
+        claim.Parameters.Add(Value(limit));
+        claim.Parameters.Add(Value(takeOverExpired));
+        claim.Parameters.Add(Texts(saturatedNumbers));
+
+        var claimed = new List<ClaimedReply>(limit);
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedReply(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>Records outcomes, each only where its claim still holds the reply.</summary>
+    public static NpgsqlBatchCommand Record(IReadOnlyList<ReplyOutcome> outcomes) => Command(
+        """
+        UPDATE outbound_replies r
+        SET status = o.status,
+            wamid = coalesce(o.wamid, r.wamid),
+            sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE r.sent_at END,
+            attempts = r.attempts + CASE WHEN o.attempted THEN 1 ELSE 0 END,
+            next_attempt_at = CASE WHEN o.retry_in IS NULL THEN r.next_attempt_at ELSE now() + o.retry_in END,
+            error_code = CASE WHEN o.state = 'released' THEN r.error_code ELSE o.error_code END,
+            error_title = CASE WHEN o.state = 'released' THEN r.error_title ELSE o.error_title END,
+            locked_until = NULL,
+            claim_token = NULL
+        FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::delivery_status[], $5::boolean[], $6::text[], $7::integer[], $8::text[], $9::interval[])
+            AS o(id, token, state, status, attempted, wamid, error_code, error_title, retry_in)
+        WHERE r.id = o.id AND r.claim_token = o.token
+        """,
+        Ids(outcomes.Select(o => o.Id)),
+        Uuids(outcomes.Select(o => (Guid?)o.Token)),
+        Texts(outcomes.Select(o => o.State.ToString().ToLowerInvariant())),
+        Enums(outcomes.Select(o => o.State switch
+        {
+            ReplyState.Sent => DeliveryStatus.Sent,
+            ReplyState.Failed => DeliveryStatus.Failed,
+            _ => DeliveryStatus.Pending,
+        })),
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, Value = outcomes.Select(o => o.Attempted).ToArray() },
+        Texts(outcomes.Select(o => o.Wamid)),
+        Integers(outcomes.Select(o => o.ErrorCode)),
+        Texts(outcomes.Select(o => o.ErrorTitle)),
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = outcomes.Select(o => o.RetryIn).ToArray() });
+
+    public static Task<IReadOnlySet<long>> RenewAsync(
+        NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
+}
