@@ -52,7 +52,10 @@ internal static class WhatsAppExtensions
         // Sending: a timeout and a circuit breaker on the Graph API, but no automatic retry (see GraphApiClient).
         services.AddSingleton<SenderPresence>();
         services.AddHostedService(provider => provider.GetRequiredService<SenderPresence>());
-        services.AddSingleton<SendPacer>();
+        services.AddSingleton(provider => new SendPacer(
+            provider.GetRequiredService<TimeProvider>(),
+            () => provider.GetRequiredService<SenderPresence>().ActiveSenders,
+            provider.GetRequiredService<IOptions<WhatsAppProcessingOptions>>()));
         services.AddSingleton<GraphApiClient>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; dropping the default retry is the point.
         services.AddHttpClient(GraphApiClient.HttpClientName, (provider, http) =>

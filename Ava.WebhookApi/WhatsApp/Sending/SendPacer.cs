@@ -9,9 +9,13 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// (<see cref="SenderPresence"/>): a generic cell rate algorithm per number, allowing a tenth of a second's burst.
 /// When Meta asks a number to slow down, that number pauses; the others go on.
 /// </summary>
-internal sealed class SendPacer(TimeProvider clock, SenderPresence presence, IOptions<WhatsAppProcessingOptions> options)
+/// <param name="activeSenders">How many instances share each number's rate (see <see cref="SenderPresence"/>).</param>
+internal sealed class SendPacer(TimeProvider clock, Func<int> activeSenders, IOptions<WhatsAppProcessingOptions> options)
 {
     private readonly ConcurrentDictionary<string, NumberPace> _numbers = new(StringComparer.Ordinal);
+
+    /// <summary>Times are counted in seconds from here, small enough for a double to keep sub-millisecond precision.</summary>
+    private readonly long _origin = clock.GetTimestamp();
 
     /// <summary>Numbers with a second's worth of replies already waiting here: claiming more for them only queues.</summary>
     public IReadOnlyCollection<string> SaturatedNumbers() =>
@@ -40,9 +44,9 @@ internal sealed class SendPacer(TimeProvider clock, SenderPresence presence, IOp
     public void Pause(string phoneNumberId, TimeSpan duration) =>
         _numbers.GetOrAdd(phoneNumberId, _ => new NumberPace()).PauseUntil(Seconds(clock.GetTimestamp()) + duration.TotalSeconds);
 
-    private double RateHere(string phoneNumberId) => Math.Max(1.0, (double)options.Value.RateOf(phoneNumberId) / presence.ActiveSenders);
+    private double RateHere(string phoneNumberId) => Math.Max(1.0, (double)options.Value.RateOf(phoneNumberId) / Math.Max(1, activeSenders()));
 
-    private double Seconds(long timestamp) => (double)timestamp / clock.TimestampFrequency;
+    private double Seconds(long timestamp) => (double)(timestamp - _origin) / clock.TimestampFrequency;
 
     private sealed class NumberPace
     {

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Ava.Data.WhatsApp;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Ava.Tests.Integration;
+
+/// <summary>
+/// Nothing Meta sends is lost to its content, a poison delivery costs only itself, a dead instance's work moves on
+/// within seconds, and the webhook holds no more database power than it needs.
+/// </summary>
+[Collection(AvaStackCollection.Name)]
+public sealed class WebhookHardeningTests(AvaStackFixture stack)
+{
+    private readonly WhatsAppDriver _whatsApp = new(stack);
+    private readonly AvaDatabase _database = new(stack);
+
+    [Fact]
+    public async Task A_text_of_2048_emoji_is_logged_whole_and_echoed_cut_at_a_character_boundary()
+    {
+        var (phone, userId) = await _database.LinkedUserAsync();
+        var text = string.Concat(Enumerable.Repeat("😀", 2048));
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, text))));
+
+        var echo = Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body!;
+        Assert.Equal("[Echo] " + string.Concat(Enumerable.Repeat("😀", 2044)), echo);
+        Assert.Equal(
+            [text],
+            await WhatsAppDriver.EventuallyAsync(
+                () => _database.QueryAsync<string>("SELECT content FROM messages WHERE user_id = $1 AND role = 'user'", userId),
+                rows => rows.Count == 1));
+    }
+
+    [Fact]
+    public async Task A_nul_and_a_lone_surrogate_are_kept_escaped_answered_and_sink_none_of_their_delivery_mates()
+    {
+        var (phone, userId) = await _database.LinkedUserAsync();
+        var body = WhatsAppDriver.Notification(WhatsAppDriver.Messages(
+            WhatsAppDriver.Text(phone, "before NUL_HERE after"),
+            WhatsAppDriver.Text(phone, "half LONE_HERE a pair"),
+            WhatsAppDriver.Text(phone, "plain")));
+        body = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body)
+            .Replace("NUL_HERE", @"\u0000", StringComparison.Ordinal)
+            .Replace("LONE_HERE", @"\ud800", StringComparison.Ordinal));
+
+        using var response = await _whatsApp.PostSignedAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(
+            [@"[Echo] before \u0000 after", @"[Echo] half \ud800 a pair", "[Echo] plain"],
+            (await _whatsApp.AcceptedSendsToAsync(phone, 3)).Select(s => s.Body).Order(StringComparer.Ordinal));
+        Assert.Equal(6, await _database.ScalarAsync<long>("SELECT count(*) FROM messages WHERE user_id = $1", userId));
+    }
+
+    [Fact]
+    public async Task A_delivery_whose_writes_fail_is_retried_on_its_own_and_its_batch_mates_are_answered()
+    {
+        var poisoned = WhatsAppDriver.Text(WhatsAppDriver.NewPhone(), "poison");
+        var trigger = "test_poison_" + Guid.NewGuid().ToString("N")[..12];
+        await _database.ExecuteAsync($"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'poisoned for a test'; END $$");
+        await _database.ExecuteAsync(
+            $"CREATE TRIGGER {trigger} BEFORE INSERT ON inbound_messages FOR EACH ROW WHEN (NEW.wamid = '{poisoned.Id}') EXECUTE FUNCTION {trigger}()");
+        try
+        {
+            var mates = Enumerable.Range(0, 5).Select(_ => WhatsAppDriver.NewPhone()).ToArray();
+            var bodies = mates.Select(p => WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(p, "mate"))))
+                .Prepend(WhatsAppDriver.Notification(WhatsAppDriver.Messages(poisoned)));
+            var responses = await Task.WhenAll(bodies.Select(_whatsApp.PostSignedAsync));
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+
+            foreach (var mate in mates)
+            {
+                Assert.Single(await _whatsApp.AcceptedSendsToAsync(mate, 1));
+            }
+
+            var failing = await WhatsAppDriver.EventuallyAsync(
+                () => _database.QueryAsync<string>(
+                    "SELECT error FROM inbound_deliveries WHERE body = $1 AND processed_at IS NULL AND attempts >= 1",
+                    WhatsAppDriver.Notification(WhatsAppDriver.Messages(poisoned))),
+                rows => rows.Count == 1);
+            Assert.Contains("poisoned for a test", Assert.Single(failing), StringComparison.Ordinal);
+            Assert.Empty(await _whatsApp.SendsToAsync(poisoned.From!));
+        }
+        finally
+        {
+            await _database.ExecuteAsync($"DROP TRIGGER {trigger} ON inbound_messages");
+            await _database.ExecuteAsync($"DROP FUNCTION {trigger}()");
+        }
+
+        // Once the fault is gone, the delivery's next retry answers it.
+        Assert.Single(await _whatsApp.AcceptedSendsToAsync(poisoned.From!, 1));
+    }
+
+    [Fact]
+    public async Task A_delivery_held_by_an_instance_that_died_a_moment_ago_is_answered_within_seconds()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        var body = WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "taken over")));
+        var started = Stopwatch.StartNew();
+
+        // As an instance leaves it when it dies right after claiming: held, with a fresh lease it will never renew.
+        await _database.ExecuteAsync(
+            "INSERT INTO inbound_deliveries (body, claim_token, locked_until) VALUES ($1, gen_random_uuid(), now() + interval '14 seconds')", body);
+
+        Assert.Equal("[Echo] taken over", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(13), TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task A_reply_held_by_an_instance_that_died_a_moment_ago_is_sent_within_seconds()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        var started = Stopwatch.StartNew();
+
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO outbound_replies (inbound_wamid, phone_number_id, to_phone, body, claim_token, locked_until)
+            VALUES ($1, $2, $3, 'held by the dead', gen_random_uuid(), now() + interval '14 seconds')
+            """,
+            WhatsAppDriver.NewWamid(), WhatsAppDriver.PhoneNumberId, phone);
+
+        Assert.Equal("held by the dead", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(13), TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task The_webhook_logs_in_as_its_own_role_which_cannot_change_the_schema_or_act_as_superuser()
+    {
+        var webhook = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<ProjectResource>().Single(r => r.Name == "webhookapi");
+        var configuration = await ExecutionConfigurationBuilder.Create(webhook)
+            .WithEnvironmentVariablesConfig()
+            .BuildAsync(stack.App.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
+        await using var connection = new NpgsqlConnection(configuration.EnvironmentVariables.Single(v => v.Key == "ConnectionStrings__ava").Value);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+
+        await using (var who = new NpgsqlCommand("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", connection))
+        await using (var reader = await who.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+            Assert.Equal((WebhookDataAccess.LoginRole, false, false), (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2)));
+        }
+
+        foreach (var forbidden in new[] { "CREATE TABLE webhook_was_here (id int)", "DROP TABLE messages", "TRUNCATE user_preferences", "DELETE FROM messages" })
+        {
+            await using var command = new NpgsqlCommand(forbidden, connection);
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
+    }
+}

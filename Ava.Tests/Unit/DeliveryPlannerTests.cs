@@ -1,0 +1,188 @@
+using Ava.Data.Messages;
+using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WebhookApi.WhatsApp.Storage;
+
+namespace Ava.Tests.Unit;
+
+/// <summary>What a batch of deliveries means, decided without a database.</summary>
+public sealed class DeliveryPlannerTests
+{
+    private const string Ava = "100000000000001";
+    private const string LinkedPhone = "15551110001";
+    private const string UnlinkedPhone = "15551110002";
+
+    private static readonly Guid s_linkedUser = Guid.Parse("0196a8a0-0000-7000-8000-000000000001");
+    private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly PlanningRules s_rules = new(WhatsAppOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
+
+    private static readonly Dictionary<string, Guid?> s_users = new()
+    {
+        [LinkedPhone] = s_linkedUser,
+        [UnlinkedPhone] = null,
+    };
+
+    [Fact]
+    public void A_linked_senders_text_becomes_two_history_lines_and_an_echo()
+    {
+        var message = Text("wamid.A", LinkedPhone, "hello", s_now.AddSeconds(-5));
+
+        var plan = Plan([Delivery(1, message)]);
+
+        Assert.Equal(
+            [(MessageRole.User, "hello", (string?)"wamid.A", (DeliveryStatus?)null), (MessageRole.Assistant, "[Echo] hello", null, DeliveryStatus.Pending)],
+            plan.History.Select(h => (h.Role, h.Content, h.ExternalId, h.DeliveryStatus)));
+        Assert.All(plan.History, h => Assert.Equal(s_linkedUser, h.UserId));
+        var reply = Assert.Single(plan.Replies);
+        Assert.Equal(("wamid.A", LinkedPhone, Ava, "[Echo] hello", (Guid?)plan.History[1].Id), (reply.InboundWamid, reply.ToPhone, reply.PhoneNumberId, reply.Body, reply.MessageId));
+        Assert.Equal([new DeliveryOutcome(1, InboundOutcome.Processed, null)], plan.Outcomes);
+    }
+
+    [Fact]
+    public void An_unlinked_sender_gets_the_registration_message_and_no_history()
+    {
+        var plan = Plan([Delivery(1, Text("wamid.A", UnlinkedPhone, "hi"))]);
+
+        Assert.Empty(plan.History);
+        var reply = Assert.Single(plan.Replies);
+        Assert.Equal((WhatsAppOptions.DefaultRegistrationMessage, (Guid?)null, (Guid?)null), (reply.Body, reply.UserId, reply.MessageId));
+    }
+
+    [Fact]
+    public void Messages_the_gate_did_not_let_through_cause_nothing()
+    {
+        var plan = Plan([Delivery(1, Text("wamid.SEEN", LinkedPhone, "again"), Text("wamid.NEW", LinkedPhone, "new"))], newWamids: new HashSet<string> { "wamid.NEW" });
+
+        Assert.Equal(["[Echo] new"], plan.Replies.Select(r => r.Body));
+        Assert.Equal(1, plan.Duplicates);
+        Assert.Equal(2, plan.History.Count);
+    }
+
+    [Fact]
+    public void A_message_repeated_within_a_batch_is_handled_once()
+    {
+        var message = Text("wamid.A", LinkedPhone, "twice");
+
+        var plan = Plan([Delivery(1, message), Delivery(2, message)]);
+
+        Assert.Single(plan.Replies);
+        Assert.Equal(1, plan.Duplicates);
+        Assert.Equal(2, plan.Outcomes.Count(o => o.Outcome == InboundOutcome.Processed));
+    }
+
+    [Fact]
+    public void A_link_earlier_in_the_batch_makes_the_phones_later_messages_its_new_owners()
+    {
+        var newOwner = Guid.CreateVersion7();
+        var link = Text("wamid.LINK", UnlinkedPhone, "LINK 123456");
+        var after = Text("wamid.AFTER", UnlinkedPhone, "and now?");
+
+        var plan = Plan(
+            [Delivery(1, link), Delivery(2, after)],
+            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner) });
+
+        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] and now?"], plan.Replies.Select(r => r.Body));
+        Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
+        Assert.Equal([UnlinkedPhone], plan.Links.Select(l => l.Phone));
+    }
+
+    [Fact]
+    public void A_wrong_code_is_answered_and_counted_but_links_nothing()
+    {
+        var plan = Plan(
+            [Delivery(1, Text("wamid.LINK", UnlinkedPhone, "LINK 000000"))],
+            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "000000", null) });
+
+        Assert.Equal([PhoneLinking.WrongCodeReply], plan.Replies.Select(r => r.Body));
+        Assert.Empty(plan.History);
+        Assert.False(Assert.Single(plan.Links).Succeeded);
+    }
+
+    [Fact]
+    public void An_unreadable_delivery_is_set_aside_and_its_batch_mates_are_processed()
+    {
+        var plan = Plan([new DecodedDelivery(1, null, null), Delivery(2, Text("wamid.B", LinkedPhone, "fine"))]);
+
+        Assert.Equal(
+            [new DeliveryOutcome(1, InboundOutcome.Unprocessable, DeliveryPlanner.NotANotification), new DeliveryOutcome(2, InboundOutcome.Processed, null)],
+            plan.Outcomes);
+        Assert.Single(plan.Replies);
+    }
+
+    [Fact]
+    public void A_reply_is_worth_sending_until_24_hours_after_the_user_wrote_never_later_than_from_now()
+    {
+        var plan = Plan(
+        [
+            Delivery(1, Text("wamid.OLD", LinkedPhone, "an hour ago", s_now.AddHours(-1))),
+            Delivery(2, Text("wamid.AHEAD", LinkedPhone, "from the future", s_now.AddHours(3))),
+        ]);
+
+        Assert.Equal([s_now.AddHours(23), s_now.AddHours(24)], plan.Replies.Select(r => r.ExpiresAt));
+    }
+
+    [Fact]
+    public void The_reply_is_logged_after_the_users_message_even_when_metas_clock_runs_ahead()
+    {
+        var plan = Plan([Delivery(1, Text("wamid.A", LinkedPhone, "hi", s_now.AddSeconds(30)))]);
+
+        Assert.True(plan.History[1].CreatedAt > plan.History[0].CreatedAt);
+    }
+
+    [Fact]
+    public void Statuses_are_kept_once_per_message_and_status_in_a_fixed_order()
+    {
+        var statuses = new[]
+        {
+            new IncomingStatus("wamid.B", DeliveryStatus.Read, null, null, null, null),
+            new IncomingStatus("wamid.A", DeliveryStatus.Delivered, null, null, null, null),
+            new IncomingStatus("wamid.B", DeliveryStatus.Read, null, null, null, null),
+            new IncomingStatus("wamid.B", DeliveryStatus.Sent, null, null, null, null),
+        };
+
+        var plan = Plan([new DecodedDelivery(1, new NotificationContents([], statuses, 0), null)]);
+
+        Assert.Equal(
+            [("wamid.A", DeliveryStatus.Delivered), ("wamid.B", DeliveryStatus.Sent), ("wamid.B", DeliveryStatus.Read)],
+            plan.Statuses.Select(s => (s.Wamid, s.Status)));
+    }
+
+    [Fact]
+    public void The_gate_rows_are_one_per_wamid_in_wamid_order_so_that_instances_lock_alike()
+    {
+        var rows = DeliveryPlanner.InboundRows(
+            [Delivery(7, Text("wamid.C", LinkedPhone, "c"), Text("wamid.A", UnlinkedPhone, "a")), Delivery(8, Text("wamid.C", LinkedPhone, "c"))],
+            s_users);
+
+        Assert.Equal([("wamid.A", 7L, (Guid?)null), ("wamid.C", 7L, s_linkedUser)], rows.Select(r => (r.Wamid, r.DeliveryId, r.UserId)));
+    }
+
+    [Fact]
+    public void Reactions_of_unlinked_senders_and_messages_without_a_phone_get_no_reply()
+    {
+        var reaction = Text("wamid.R", UnlinkedPhone, "") with { Type = "reaction", Text = null, Content = "[reaction] 👍" };
+        var usernameOnly = Text("wamid.U", UnlinkedPhone, "hi") with { FromPhone = null, FromUserId = "US.1" };
+
+        var plan = Plan([Delivery(1, reaction, usernameOnly)]);
+
+        Assert.Empty(plan.Replies);
+        Assert.Equal(new Dictionary<string, int> { ["reaction"] = 1, ["text"] = 1 }, plan.Received);
+    }
+
+    private static DeliveryPlan Plan(
+        IReadOnlyList<DecodedDelivery> deliveries, Dictionary<string, LinkAttempt>? links = null, IReadOnlySet<string>? newWamids = null) =>
+        DeliveryPlanner.Plan(
+            deliveries,
+            s_users,
+            links ?? [],
+            newWamids ?? deliveries.SelectMany(d => d.Contents?.Messages ?? []).Select(m => m.Wamid).ToHashSet(),
+            s_rules,
+            s_now);
+
+    private static DecodedDelivery Delivery(long id, params IncomingMessage[] messages) =>
+        new(id, new NotificationContents(messages, [], 0), $"00-{id:x32}-{id:x16}-01");
+
+    private static IncomingMessage Text(string wamid, string from, string text, DateTimeOffset? sentAt = null) =>
+        new(wamid, Ava, from, null, "text", text, text, sentAt ?? s_now.AddSeconds(-1));
+}

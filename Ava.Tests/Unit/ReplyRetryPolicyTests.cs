@@ -1,0 +1,92 @@
+using Ava.WebhookApi.WhatsApp.Sending;
+using Ava.WebhookApi.WhatsApp.Storage;
+
+namespace Ava.Tests.Unit;
+
+/// <summary>What a Graph API answer means for a reply: sent, retried (until its window closes) or failed.</summary>
+public sealed class ReplyRetryPolicyTests
+{
+    private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly Guid s_token = Guid.CreateVersion7();
+    private static readonly TimeSpan s_base = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_max = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public void An_accepted_send_is_sent_with_metas_wamid()
+    {
+        var outcome = Decide(Reply(), GraphSendResult.Accepted("wamid.OUT"));
+
+        Assert.Equal((ReplyState.Sent, "wamid.OUT", true), (outcome.State, outcome.Wamid, outcome.Attempted));
+    }
+
+    [Fact]
+    public void A_permanent_refusal_fails_with_metas_code_and_title()
+    {
+        var outcome = Decide(Reply(), new GraphSendResult(GraphSendOutcome.Permanent, ErrorCode: 131026, ErrorTitle: "Message undeliverable"));
+
+        Assert.Equal((ReplyState.Failed, (int?)131026, "Message undeliverable"), (outcome.State, outcome.ErrorCode, outcome.ErrorTitle));
+    }
+
+    [Fact]
+    public void A_transient_failure_is_retried_with_a_growing_delay_never_sooner_than_retry_after()
+    {
+        var first = Decide(Reply(attempts: 0), Transient(131000));
+        var sixth = Decide(Reply(attempts: 5), Transient(131000));
+        var throttled = Decide(Reply(attempts: 0), Transient(130429, retryAfter: TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(ReplyState.Retry, first.State);
+        Assert.InRange(first.RetryIn!.Value, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
+        Assert.InRange(sixth.RetryIn!.Value, TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(32));
+        Assert.Equal(TimeSpan.FromSeconds(30), throttled.RetryIn);
+    }
+
+    [Fact]
+    public void The_pair_rate_limit_waits_at_least_six_seconds()
+    {
+        Assert.True(Decide(Reply(), Transient(ReplyRetryPolicy.PairRateLimitCode)).RetryIn >= ReplyRetryPolicy.PairRateDelay);
+    }
+
+    [Fact]
+    public void Retries_go_on_for_as_long_as_the_window_is_open_however_many_they_are()
+    {
+        var outcome = Decide(Reply(attempts: 500, expiresIn: TimeSpan.FromHours(1)), Transient(2));
+
+        Assert.Equal(ReplyState.Retry, outcome.State);
+    }
+
+    [Fact]
+    public void A_retry_that_would_land_after_the_window_closes_fails_with_metas_reason()
+    {
+        var outcome = Decide(Reply(attempts: 3, expiresIn: TimeSpan.FromSeconds(2)), Transient(131000, retryAfter: TimeSpan.FromSeconds(10)));
+
+        Assert.Equal((ReplyState.Failed, (int?)ReplyRetryPolicy.WindowClosedCode), (outcome.State, outcome.ErrorCode));
+        Assert.Contains("131000", outcome.ErrorTitle, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_reply_whose_window_closed_while_it_waited_fails_without_a_send()
+    {
+        Assert.Null(ReplyRetryPolicy.Expired(Reply(expiresIn: TimeSpan.FromSeconds(1)), s_token, s_now));
+        var expired = ReplyRetryPolicy.Expired(Reply(expiresIn: TimeSpan.Zero), s_token, s_now)!;
+
+        Assert.Equal((ReplyState.Failed, false, (int?)ReplyRetryPolicy.WindowClosedCode), (expired.State, expired.Attempted, expired.ErrorCode));
+    }
+
+    [Fact]
+    public void Throughput_limits_slow_the_number_down_and_the_pair_limit_only_the_message()
+    {
+        Assert.True(ReplyRetryPolicy.ThrottlesNumber(Transient(130429)));
+        Assert.True(ReplyRetryPolicy.ThrottlesNumber(Transient(80007)));
+        Assert.False(ReplyRetryPolicy.ThrottlesNumber(Transient(ReplyRetryPolicy.PairRateLimitCode)));
+        Assert.False(ReplyRetryPolicy.ThrottlesNumber(Transient(131000)));
+    }
+
+    private static ReplyOutcome Decide(ClaimedReply reply, GraphSendResult result) =>
+        ReplyRetryPolicy.Decide(reply, s_token, result, s_now, s_base, s_max);
+
+    private static GraphSendResult Transient(int code, TimeSpan? retryAfter = null) =>
+        new(GraphSendOutcome.Transient, ErrorCode: code, ErrorTitle: "try later", RetryAfter: retryAfter);
+
+    private static ClaimedReply Reply(int attempts = 0, TimeSpan? expiresIn = null) =>
+        new(42, "100000000000001", "15551230001", "[Echo] hi", attempts, null, s_now + (expiresIn ?? TimeSpan.FromHours(24)));
+}
