@@ -30,12 +30,18 @@ public class AvaStackFixture : IAsyncLifetime
             builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
         }
 
+        Configure(builder);
         _app = await builder.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);
         await WaitForAllResourcesAsync(_app, timeout.Token);
     }
 
     public HttpClient CreateHttpClient(string resourceName) => App.CreateHttpClient(resourceName);
+
+    /// <summary>Adjusts the stack before it starts (a collection's own settings).</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
 
     public async Task<string> GetConnectionStringAsync(string resourceName) =>
         await App.GetConnectionStringAsync(resourceName, TestContext.Current.CancellationToken)
@@ -89,9 +95,17 @@ public sealed class AvaStackCollection : ICollectionFixture<AvaStackFixture>
     public const string Name = "Ava stack";
 }
 
-/// <summary>A stack of its own for tests that stop and start Postgres or Redis.</summary>
+/// <summary>
+/// A stack of its own for tests that stop and start Postgres or Redis. Its webhook retries sends within a fraction
+/// of a second instead of seconds to minutes, so that a long run of failures fits in a test.
+/// </summary>
 public sealed class OutageStackFixture : AvaStackFixture
 {
+    protected override void Configure(IDistributedApplicationTestingBuilder builder) =>
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "webhookapi"))
+            .WithEnvironment("WhatsApp__RetryBaseDelay", "00:00:00.050")
+            .WithEnvironment("WhatsApp__MaxRetryDelay", "00:00:00.200");
+
     public async Task StopAsync(string resourceName)
     {
         var commands = App.Services.GetRequiredService<ResourceCommandService>();

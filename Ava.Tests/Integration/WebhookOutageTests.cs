@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Ava.WebhookApi.WhatsApp.Processing;
 
 namespace Ava.Tests.Integration;
 
@@ -51,5 +54,55 @@ public sealed class WebhookOutageTests(OutageStackFixture stack)
         {
             await stack.StartAsync("cache");
         }
+    }
+
+    [Fact]
+    public async Task A_link_message_waits_out_a_redis_outage_and_is_answered_without_it_counting_as_a_failure()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        using var me = await new AvaTokens(stack).ClientForAsync(Guid.NewGuid());
+        using var codeResponse = await me.PostAsJsonAsync("/me/whatsapp", new { phone = "+" + phone }, TestContext.Current.CancellationToken);
+        var code = (await codeResponse.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("code").GetString();
+        var body = WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, $"LINK {code}")));
+
+        await stack.StopAsync("cache");
+        try
+        {
+            using var response = await _whatsApp.PostSignedAsync(body);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+            // Several processing rounds pass while Redis is away; none of them may count against the delivery.
+            await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
+            Assert.Equal(
+                ["waiting 0"],
+                await _database.QueryAsync<string>(
+                    "SELECT CASE WHEN processed_at IS NULL THEN 'waiting' ELSE outcome::text END || ' ' || attempts FROM inbound_deliveries WHERE body = $1", body));
+        }
+        finally
+        {
+            await stack.StartAsync("cache");
+        }
+
+        // The test stack's Redis keeps nothing across a restart, so the code is gone: the sender is told so, once.
+        Assert.Equal(PhoneLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.Equal(
+            ["processed 0"],
+            await _database.QueryAsync<string>("SELECT outcome::text || ' ' || attempts FROM inbound_deliveries WHERE body = $1", body));
+    }
+
+    [Fact]
+    public async Task A_graph_api_failing_many_times_in_a_row_delays_the_reply_but_never_fails_it()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        await _whatsApp.FailNextSendsAsync(phone, 15, 503, 131016, "Service unavailable");
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "persist"))));
+
+        var accepted = Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1));
+        Assert.Equal("[Echo] persist", accepted.Body);
+        Assert.Equal(16, (await _whatsApp.SendsToAsync(phone)).Count);
+        Assert.Equal(
+            ["sent 16"],
+            await _database.QueryAsync<string>("SELECT status || ' ' || attempts FROM outbound_replies WHERE to_phone = $1", phone));
     }
 }
