@@ -16,6 +16,7 @@ internal sealed partial class InboxWriter(
     InboxSpool spool,
     InboxSignal inboxSignal,
     WhatsAppTelemetry telemetry,
+    TimeProvider clock,
     IOptions<WhatsAppProcessingOptions> options,
     ILogger<InboxWriter> logger) : BackgroundService
 {
@@ -92,7 +93,7 @@ internal sealed partial class InboxWriter(
         activity?.SetTag("ava.inbox.batch_size", batch.Count);
         var deliveries = batch.ConvertAll(w => w.Delivery);
 
-        if (Environment.TickCount64 >= _skipPostgresUntil && await TryWriteToPostgresAsync(deliveries, activity))
+        if (clock.GetTimestamp() >= _skipPostgresUntil && await TryWriteToPostgresAsync(deliveries, activity))
         {
             telemetry.DeliveriesReceived.Add(batch.Count);
             Complete(batch, null);
@@ -106,7 +107,7 @@ internal sealed partial class InboxWriter(
             telemetry.DeliveriesSpooled.Add(batch.Count);
             Complete(batch, null);
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        catch (Exception exception)
         {
             LogSpoolFailed(logger, batch.Count, exception);
             activity?.SetStatus(ActivityStatusCode.Error, "not stored");
@@ -123,9 +124,10 @@ internal sealed partial class InboxWriter(
             await InboxTable.InsertAsync(connection, null, deliveries, timeout.Token);
             return true;
         }
-        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+        catch (Exception exception)
         {
-            _skipPostgresUntil = Environment.TickCount64 + (long)s_postgresBackoff.TotalMilliseconds;
+            // Whatever went wrong, the spool can still keep the delivery safe.
+            _skipPostgresUntil = clock.GetTimestamp() + (long)(s_postgresBackoff.TotalSeconds * clock.TimestampFrequency);
             LogPostgresUnavailable(logger, deliveries.Count, exception);
             activity?.AddEvent(new ActivityEvent("postgres unavailable"));
             return false;

@@ -56,11 +56,15 @@ internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvide
         }
     }
 
+    /// <summary>
+    /// Reads the (already buffered) answer as UTF-8 JSON whatever charset it claims: an odd Content-Type must not turn
+    /// an accepted send into an exception, which would be retried and deliver twice.
+    /// </summary>
     private static async Task<T?> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
         try
         {
-            return await response.Content.ReadFromJsonAsync(type, cancellationToken);
+            return JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(cancellationToken), type);
         }
         catch (JsonException)
         {

@@ -34,7 +34,7 @@ internal sealed partial class SenderPresence(IConnectionMultiplexer redis, TimeP
                 await transaction.ExecuteAsync().WaitAsync(s_interval, stoppingToken);
                 Volatile.Write(ref _activeSenders, (int)Math.Max(1, await count));
             }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogUnavailable(logger, exception);
             }
