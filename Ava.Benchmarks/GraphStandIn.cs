@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Ava.WhatsApp.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Ava.Benchmarks;
+
+/// <summary>
+/// Plays Meta's Graph API send endpoint inside the benchmark process, as cheaply as possible so that the machine's
+/// CPU goes to Ava: <c>POST /{version}/{phone-number-id}/messages</c> checks the bearer token, reads the message and
+/// accepts it with a new wamid. Every echo of a benchmark message (<c>[Echo] bench 123</c>) is logged by its number
+/// and arrival time, which is what the pipeline figures (sent/s, lag, lost, duplicated) are made of.
+/// </summary>
+public sealed class GraphStandIn : IAsyncDisposable
+{
+    /// <summary>The text of benchmark message n is this prefix and n; Ava's echo carries it back.</summary>
+    public const string TextPrefix = "bench ";
+
+    private readonly WebApplication _app;
+    private string? _expectedAuthorization;
+    private long _wamids;
+    private long _unrecognised;
+    private long _otherCalls;
+    private long _refused;
+    private long _lastSendAt;
+
+    private GraphStandIn(WebApplication app) => _app = app;
+
+    /// <summary>Each benchmark message's echo: when it first arrived and how often.</summary>
+    public SequenceLog Sends { get; } = new();
+
+    /// <summary>Text sends that carry no benchmark number (e.g. the registration message to an unlinked sender).</summary>
+    public long Unrecognised => Interlocked.Read(ref _unrecognised);
+
+    /// <summary>Graph calls that send no text (read receipts, typing indicators).</summary>
+    public long OtherCalls => Interlocked.Read(ref _otherCalls);
+
+    /// <summary>Calls answered 401 or 400.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Stopwatch timestamp of the last text send, 0 before the first.</summary>
+    public long LastSendAt => Interlocked.Read(ref _lastSendAt);
+
+    public Uri BaseUrl => new(_app.Urls.Single());
+
+    /// <summary>The access token Ava must present; until it is set every call is refused.</summary>
+    public string AccessToken
+    {
+        set => Volatile.Write(ref _expectedAuthorization, "Bearer " + value);
+    }
+
+    public static async Task<GraphStandIn> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var standIn = new GraphStandIn(app);
+        app.MapPost("/{version}/{phoneNumberId}/messages", standIn.HandleSendAsync);
+        await app.StartAsync();
+        return standIn;
+    }
+
+    private async Task HandleSendAsync(HttpContext context)
+    {
+        var arrivedAt = Stopwatch.GetTimestamp();
+        if (context.Request.Headers.Authorization != Volatile.Read(ref _expectedAuthorization))
+        {
+            await RefuseAsync(context, HttpStatusCode.Unauthorized, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+            return;
+        }
+
+        SendTextMessageRequest? message;
+        try
+        {
+            message = await JsonSerializer.DeserializeAsync(context.Request.Body, WhatsAppJsonContext.Default.SendTextMessageRequest, context.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            await RefuseAsync(context, HttpStatusCode.BadRequest, 100, "Invalid parameter", "OAuthException");
+            return;
+        }
+
+        if (message?.Text?.Body is not { } text || message.To is not { } to)
+        {
+            // Meta answers a read receipt or typing indicator with just this.
+            Interlocked.Increment(ref _otherCalls);
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"success":true}""", context.RequestAborted);
+            return;
+        }
+
+        if (TryReadNumber(text, out var number))
+        {
+            Sends.Record(number, arrivedAt);
+        }
+        else
+        {
+            Interlocked.Increment(ref _unrecognised);
+        }
+
+        Interlocked.Exchange(ref _lastSendAt, arrivedAt);
+        var wamid = "wamid.BENCH" + Interlocked.Increment(ref _wamids).ToString(CultureInfo.InvariantCulture);
+        await context.Response.WriteAsJsonAsync(
+            new SendMessageResponse("whatsapp", [new SendMessageContact(to, to)], [new SentMessage(wamid)]),
+            WhatsAppJsonContext.Default.SendMessageResponse,
+            cancellationToken: context.RequestAborted);
+    }
+
+    private static bool TryReadNumber(string text, out long number)
+    {
+        var at = text.LastIndexOf(TextPrefix, StringComparison.Ordinal);
+        number = 0;
+        return at >= 0 && long.TryParse(text.AsSpan(at + TextPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out number);
+    }
+
+    private async Task RefuseAsync(HttpContext context, HttpStatusCode status, int code, string message, string type)
+    {
+        Interlocked.Increment(ref _refused);
+        context.Response.StatusCode = (int)status;
+        await context.Response.WriteAsJsonAsync(
+            new GraphErrorResponse(new GraphError(message, type, code, null, null, "BENCHMARK")),
+            WhatsAppJsonContext.Default.GraphErrorResponse,
+            cancellationToken: context.RequestAborted);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Ava.WhatsApp.Contracts;
+
+namespace Ava.Benchmarks;
+
+/// <summary>
+/// Benchmark message n as Meta delivers it: one notification with one text message (<c>bench n</c>, wamid unique
+/// to n) from linked user n mod users, to business number n mod numbers, signed with the app secret. Built when
+/// sent: serialising and signing a small body costs a few microseconds, less than keeping tens of thousands ready.
+/// </summary>
+public sealed class WebhookDeliveries(string appSecret, int linkedUsers, int businessNumbers)
+{
+    /// <summary>Linked user i has phone <c>FirstPhone + i</c> (digits only, as Meta sends and Ava stores them).</summary>
+    public const long FirstPhone = 15_550_000_000;
+
+    /// <summary>Business number k has phone number id <c>FirstPhoneNumberId + k</c>.</summary>
+    public const long FirstPhoneNumberId = 100_000_000_000_001;
+
+    public HttpRequestMessage Create(long number)
+    {
+        var from = (FirstPhone + (number % linkedUsers)).ToString(CultureInfo.InvariantCulture);
+        var phoneNumberId = (FirstPhoneNumberId + (number % businessNumbers)).ToString(CultureInfo.InvariantCulture);
+        var text = GraphStandIn.TextPrefix + number.ToString(CultureInfo.InvariantCulture);
+        var body = WebhookNotifications.Serialize(WebhookNotifications.Messages(
+            phoneNumberId,
+            WebhookNotifications.Text(from, text, "wamid.BENCHIN" + number.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow)));
+
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.Add(WebhookSignature.HeaderName, WebhookSignature.Compute(appSecret, body));
+        return new HttpRequestMessage(HttpMethod.Post, "/webhook") { Content = content };
+    }
+}
