@@ -13,6 +13,7 @@ public sealed class DeliveryPlannerTests
     private const string LinkedPhone = "15551110001";
     private const string UnlinkedPhone = "15551110002";
 
+    private static readonly Guid s_token = Guid.CreateVersion7();
     private static readonly Guid s_linkedUser = Guid.Parse("0196a8a0-0000-7000-8000-000000000001");
     private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
     private static readonly PlanningRules s_rules = new(WhatsAppOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
@@ -36,7 +37,7 @@ public sealed class DeliveryPlannerTests
         Assert.All(plan.History, h => Assert.Equal(s_linkedUser, h.UserId));
         var reply = Assert.Single(plan.Replies);
         Assert.Equal(("wamid.A", LinkedPhone, Ava, "[Echo] hello", (Guid?)plan.History[1].Id), (reply.InboundWamid, reply.ToPhone, reply.PhoneNumberId, reply.Body, reply.MessageId));
-        Assert.Equal([new DeliveryOutcome(1, InboundOutcome.Processed, null)], plan.Outcomes);
+        Assert.Equal([new DeliveryOutcome(1, s_token, InboundOutcome.Processed, null)], plan.Outcomes);
     }
 
     [Fact]
@@ -102,10 +103,10 @@ public sealed class DeliveryPlannerTests
     [Fact]
     public void An_unreadable_delivery_is_set_aside_and_its_batch_mates_are_processed()
     {
-        var plan = Plan([new DecodedDelivery(1, null, null), Delivery(2, Text("wamid.B", LinkedPhone, "fine"))]);
+        var plan = Plan([new DecodedDelivery(1, s_token, null, null), Delivery(2, Text("wamid.B", LinkedPhone, "fine"))]);
 
         Assert.Equal(
-            [new DeliveryOutcome(1, InboundOutcome.Unprocessable, DeliveryPlanner.NotANotification), new DeliveryOutcome(2, InboundOutcome.Processed, null)],
+            [new DeliveryOutcome(1, s_token, InboundOutcome.Unprocessable, DeliveryPlanner.NotANotification), new DeliveryOutcome(2, s_token, InboundOutcome.Processed, null)],
             plan.Outcomes);
         Assert.Single(plan.Replies);
     }
@@ -141,7 +142,7 @@ public sealed class DeliveryPlannerTests
             new IncomingStatus("wamid.B", DeliveryStatus.Sent, null, null, null, null),
         };
 
-        var plan = Plan([new DecodedDelivery(1, new NotificationContents([], statuses, 0), null)]);
+        var plan = Plan([new DecodedDelivery(1, s_token, new NotificationContents([], statuses, 0), null)]);
 
         Assert.Equal(
             [("wamid.A", DeliveryStatus.Delivered), ("wamid.B", DeliveryStatus.Sent), ("wamid.B", DeliveryStatus.Read)],
@@ -181,7 +182,7 @@ public sealed class DeliveryPlannerTests
             s_now);
 
     private static DecodedDelivery Delivery(long id, params IncomingMessage[] messages) =>
-        new(id, new NotificationContents(messages, [], 0), $"00-{id:x32}-{id:x16}-01");
+        new(id, s_token, new NotificationContents(messages, [], 0), $"00-{id:x32}-{id:x16}-01");
 
     private static IncomingMessage Text(string wamid, string from, string text, DateTimeOffset? sentAt = null) =>
         new(wamid, Ava, from, null, "text", text, text, sentAt ?? s_now.AddSeconds(-1));

@@ -1,5 +1,5 @@
 using System.Text;
-using Ava.WebhookApi.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -87,7 +87,7 @@ public sealed class InboxSpoolDrainerTests : IDisposable
     }
 
     private InboxSpoolDrainer NewDrainer(NpgsqlDataSource dataSource, InboxSpool spool) =>
-        new(dataSource, spool, new InboxSignal(), _directory.Options(TimeSpan.FromMilliseconds(50)), NullLogger<InboxSpoolDrainer>.Instance);
+        new(dataSource, spool, new InboxHandoff(_directory.Options(TimeSpan.FromMilliseconds(50))), _directory.Options(TimeSpan.FromMilliseconds(50)), NullLogger<InboxSpoolDrainer>.Instance);
 
     private static void TruncateBy(string file, int bytes)
     {

@@ -66,8 +66,8 @@ public sealed class ReplyRetryPolicyTests
     [Fact]
     public void A_reply_whose_window_closed_while_it_waited_fails_without_a_send()
     {
-        Assert.Null(ReplyRetryPolicy.Expired(Reply(expiresIn: TimeSpan.FromSeconds(1)), s_token, s_now));
-        var expired = ReplyRetryPolicy.Expired(Reply(expiresIn: TimeSpan.Zero), s_token, s_now)!;
+        Assert.Null(ReplyRetryPolicy.Expired(Reply(expiresIn: TimeSpan.FromSeconds(1)), s_now));
+        var expired = ReplyRetryPolicy.Expired(Reply(expiresIn: TimeSpan.Zero), s_now)!;
 
         Assert.Equal((ReplyState.Failed, false, (int?)ReplyRetryPolicy.WindowClosedCode), (expired.State, expired.Attempted, expired.ErrorCode));
     }
@@ -82,11 +82,11 @@ public sealed class ReplyRetryPolicyTests
     }
 
     private static ReplyOutcome Decide(ClaimedReply reply, GraphSendResult result) =>
-        ReplyRetryPolicy.Decide(reply, s_token, result, s_now, s_base, s_max);
+        ReplyRetryPolicy.Decide(reply, result, s_now, s_base, s_max);
 
     private static GraphSendResult Transient(int code, TimeSpan? retryAfter = null) =>
         new(GraphSendOutcome.Transient, ErrorCode: code, ErrorTitle: "try later", RetryAfter: retryAfter);
 
     private static ClaimedReply Reply(int attempts = 0, TimeSpan? expiresIn = null) =>
-        new(42, "100000000000001", "15551230001", "[Echo] hi", attempts, null, s_now + (expiresIn ?? TimeSpan.FromHours(24)));
+        new(42, s_token, "100000000000001", "15551230001", "[Echo] hi", attempts, null, s_now + (expiresIn ?? TimeSpan.FromHours(24)));
 }

@@ -25,12 +25,12 @@ internal static class WhatsAppExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<WhatsAppTelemetry>();
-        services.AddSingleton<InboxSignal>();
-        services.AddSingleton<OutboxSignal>();
 
         // Claims: short leases on the inbox and outbox, renewed while work is in hand.
         services.AddSingleton<DatabaseOutage>();
         services.AddSingleton<InboxClaims>();
+        services.AddSingleton<InboxHandoff>();
+        services.AddSingleton<OutboxHandoff>();
         services.AddSingleton<OutboxClaims>();
         services.AddHostedService<ClaimLeaseRenewer>();
 

@@ -24,9 +24,3 @@ internal abstract class WorkSignal
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         _signal.WaitAsync(timeout, cancellationToken);
 }
-
-/// <summary>New deliveries are in the inbox.</summary>
-internal sealed class InboxSignal : WorkSignal;
-
-/// <summary>New replies are in the outbox.</summary>
-internal sealed class OutboxSignal : WorkSignal;

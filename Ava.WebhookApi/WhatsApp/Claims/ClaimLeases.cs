@@ -39,11 +39,11 @@ internal abstract class ClaimLeases(RenewLeases renew, TimeProvider clock, IOpti
         }
     }
 
-    /// <summary>How long the claim's lease surely holds from now.</summary>
-    public TimeSpan Remaining(HeldClaim claim)
+    /// <summary>How long the lease of the claim under <paramref name="token"/> surely holds from now (zero when it is not held).</summary>
+    public TimeSpan Remaining(Guid token)
     {
         var now = clock.GetTimestamp();
-        return claim.ValidUntil > now ? clock.GetElapsedTime(now, claim.ValidUntil) : TimeSpan.Zero;
+        return _held.TryGetValue(token, out var claim) && claim.ValidUntil > now ? clock.GetElapsedTime(now, claim.ValidUntil) : TimeSpan.Zero;
     }
 
     public async Task RenewAsync(CancellationToken cancellationToken)

@@ -15,7 +15,8 @@ internal sealed partial class DeliveryBatchProcessor(
     NpgsqlDataSource dataSource,
     LinkedUserLookup linkedUsers,
     PhoneLinking phoneLinking,
-    OutboxSignal outboxSignal,
+    OutboxHandoff outbox,
+    OutboxClaims outboxClaims,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppOptions> whatsApp,
@@ -23,7 +24,7 @@ internal sealed partial class DeliveryBatchProcessor(
     ILogger<DeliveryBatchProcessor> logger)
 {
     /// <exception cref="LostClaimException">The lease ran out and another instance took the batch over; nothing was committed.</exception>
-    public async Task ProcessAsync(Guid token, IReadOnlyList<ClaimedDelivery> claim, CancellationToken cancellationToken)
+    public async Task ProcessAsync(IReadOnlyList<ClaimedDelivery> claim, CancellationToken cancellationToken)
     {
         // The batch links every delivery's trace; each delivery's own span continues the request that received it.
         using var batchActivity = WhatsAppTelemetry.ActivitySource.StartActivity(
@@ -59,14 +60,14 @@ internal sealed partial class DeliveryBatchProcessor(
                     LogSkippedParts(logger, delivery.Id, contents.Skipped);
                 }
 
-                decoded.Add(new DecodedDelivery(delivery.Id, contents, activity?.Id));
+                decoded.Add(new DecodedDelivery(delivery.Id, delivery.Token, contents, activity?.Id));
             }
 
             var messages = decoded.SelectMany(d => d.Contents?.Messages ?? []).ToList();
             var users = await linkedUsers.FindAsync(messages.Select(m => m.FromPhone).OfType<string>().ToHashSet(StringComparer.Ordinal), cancellationToken);
             var links = await phoneLinking.ResolveAsync(messages);
 
-            var (plan, appliedLinks) = await WriteAsync(token, decoded, users, links, cancellationToken);
+            var (plan, appliedLinks) = await WriteAsync(decoded, users, links, cancellationToken);
 
             if (appliedLinks.Count > 0)
             {
@@ -81,10 +82,7 @@ internal sealed partial class DeliveryBatchProcessor(
             telemetry.MessagesDuplicate.Add(plan.Duplicates);
             batchActivity?.SetTag("ava.batch.messages", plan.Received.Values.Sum());
             batchActivity?.SetTag("ava.batch.replies", plan.Replies.Count);
-            if (plan.Replies.Count > 0)
-            {
-                outboxSignal.Notify();
-            }
+
         }
         catch (Exception exception)
         {
@@ -103,7 +101,6 @@ internal sealed partial class DeliveryBatchProcessor(
 
     /// <returns>The plan, and its LINK attempts with the phone each linking user had before (for cache eviction).</returns>
     private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, string? PreviousPhone)> Links)> WriteAsync(
-        Guid token,
         IReadOnlyList<DecodedDelivery> decoded,
         IReadOnlyDictionary<string, Guid?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
@@ -130,35 +127,74 @@ internal sealed partial class DeliveryBatchProcessor(
                 : null));
         }
 
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        if (plan.History.Count > 0)
+        // Replies go to this instance's sender already claimed when it has room, to the outbox for any sender's sweep otherwise.
+        var replyToken = plan.Replies.Count > 0 && outbox.TryReserve(plan.Replies.Count) ? Guid.CreateVersion7() : (Guid?)null;
+        var claimedAt = clock.GetTimestamp();
+        try
         {
-            batch.BatchCommands.Add(MessagesTable.Insert(plan.History));
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            if (plan.Replies.Count > 0)
+            {
+                batch.BatchCommands.Add(OutboxTable.Insert(plan.Replies, replyToken, processing.Value.ClaimLease));
+            }
+
+            if (plan.History.Count > 0)
+            {
+                batch.BatchCommands.Add(MessagesTable.Insert(plan.History));
+            }
+
+            if (plan.Statuses.Count > 0)
+            {
+                batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
+                batch.BatchCommands.Add(MessagesTable.LockReplyStatuses(plan.Statuses.Select(s => s.Wamid)));
+                batch.BatchCommands.Add(MessagesTable.ApplyStatuses(plan.Statuses));
+            }
+
+            var complete = InboxTable.Complete(plan.Outcomes);
+            batch.BatchCommands.Add(complete);
+
+            List<ClaimedReply> claimedReplies = [];
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                if (replyToken is { } token)
+                {
+                    claimedReplies = await OutboxTable.ReadClaimedAsync(reader, token, cancellationToken);
+                }
+
+                while (await reader.NextResultAsync(cancellationToken))
+                {
+                }
+            }
+
+            if (complete.RecordsAffected != plan.Outcomes.Count)
+            {
+                // Disposing the transaction rolls it back: the new holder does the work, exactly once.
+                throw new LostClaimException($"{plan.Outcomes.Count - complete.RecordsAffected} of {plan.Outcomes.Count} deliveries were taken over by another instance.");
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+
+            if (replyToken is { } handedToken)
+            {
+                // Replies already seen (ON CONFLICT) were not inserted: their room is given back.
+                outbox.Unreserve(plan.Replies.Count - claimedReplies.Count);
+                outboxClaims.Hold(handedToken, claimedReplies.Select(r => r.Id), claimedAt);
+                outbox.Hand(claimedReplies);
+                replyToken = null;
+            }
+            else if (plan.Replies.Count > 0)
+            {
+                outbox.RequestSweep();
+            }
+        }
+        finally
+        {
+            if (replyToken is not null)
+            {
+                outbox.Unreserve(plan.Replies.Count);
+            }
         }
 
-        if (plan.Replies.Count > 0)
-        {
-            batch.BatchCommands.Add(OutboxTable.Insert(plan.Replies));
-        }
-
-        if (plan.Statuses.Count > 0)
-        {
-            batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
-            batch.BatchCommands.Add(MessagesTable.LockReplyStatuses(plan.Statuses.Select(s => s.Wamid)));
-            batch.BatchCommands.Add(MessagesTable.ApplyStatuses(plan.Statuses));
-        }
-
-        var complete = InboxTable.Complete(token, plan.Outcomes);
-        batch.BatchCommands.Add(complete);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-
-        if (complete.RecordsAffected != plan.Outcomes.Count)
-        {
-            // Disposing the transaction rolls it back: the new holder does the work, exactly once.
-            throw new LostClaimException($"{plan.Outcomes.Count - complete.RecordsAffected} of {plan.Outcomes.Count} deliveries were taken over by another instance.");
-        }
-
-        await transaction.CommitAsync(cancellationToken);
         return (plan, appliedLinks);
     }
 

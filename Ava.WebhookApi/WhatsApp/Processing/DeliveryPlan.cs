@@ -5,9 +5,10 @@ using Ava.WebhookApi.WhatsApp.Storage;
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
 /// <summary>A claimed delivery as read.</summary>
+/// <param name="Token">The claim it is held under.</param>
 /// <param name="Contents">Null when the body is not a WhatsApp notification.</param>
 /// <param name="TraceParent">The trace of the delivery's processing, which its replies continue.</param>
-internal sealed record DecodedDelivery(long DeliveryId, NotificationContents? Contents, string? TraceParent);
+internal sealed record DecodedDelivery(long DeliveryId, Guid Token, NotificationContents? Contents, string? TraceParent);
 
 /// <summary>A row of <c>inbound_messages</c>: the exactly-once gate (its wamid) and the audit of who wrote what.</summary>
 internal sealed record InboundMessageRow(

@@ -68,11 +68,11 @@ internal static class DeliveryPlanner
         {
             if (delivery.Contents is not { } contents)
             {
-                outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, InboundOutcome.Unprocessable, NotANotification));
+                outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, delivery.Token, InboundOutcome.Unprocessable, NotANotification));
                 continue;
             }
 
-            outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, InboundOutcome.Processed, null));
+            outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, delivery.Token, InboundOutcome.Processed, null));
 
             foreach (var status in contents.Statuses)
             {

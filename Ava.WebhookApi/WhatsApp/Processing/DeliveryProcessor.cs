@@ -16,8 +16,8 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 internal sealed partial class DeliveryProcessor(
     NpgsqlDataSource dataSource,
     DeliveryBatchProcessor batches,
+    InboxHandoff handoff,
     InboxClaims claims,
-    InboxSignal inboxSignal,
     DatabaseOutage outage,
     TimeProvider clock,
     IOptions<WhatsAppProcessingOptions> options,
@@ -28,16 +28,51 @@ internal sealed partial class DeliveryProcessor(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, Settings.ProcessingConcurrency).Select(_ => Task.Run(() => WorkAsync(stoppingToken), stoppingToken)));
 
+    /// <summary>
+    /// Takes what this instance's inbox writer handed over, and sweeps the inbox for the rest — deliveries that did
+    /// not fit the handoff, retries that are due, a dead instance's claims — at once when told there are some, and
+    /// once per poll interval in any case.
+    /// </summary>
     private async Task WorkAsync(CancellationToken stoppingToken)
     {
+        var nextSweep = clock.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (!await ProcessNextBatchAsync(stoppingToken))
+                if (handoff.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
                 {
-                    await inboxSignal.WaitAsync(Settings.PollInterval, stoppingToken);
+                    var swept = await SweepAsync(stoppingToken);
+                    nextSweep = swept == Settings.ProcessingBatchSize
+                        ? clock.GetTimestamp()
+                        : clock.GetTimestamp() + (long)(Settings.PollInterval.TotalSeconds * clock.TimestampFrequency);
+                    if (swept > 0)
+                    {
+                        continue;
+                    }
                 }
+
+                var handed = handoff.Take(Settings.ProcessingBatchSize);
+                if (handed.Count > 0)
+                {
+                    try
+                    {
+                        await ProcessAsync(handed, CancellationToken.None);
+                    }
+                    finally
+                    {
+                        foreach (var delivery in handed)
+                        {
+                            claims.Finished(delivery.Token, delivery.Id);
+                        }
+
+                        handoff.Unreserve(handed.Count);
+                    }
+
+                    continue;
+                }
+
+                await handoff.Arrived.WaitAsync(clock.GetElapsedTime(clock.GetTimestamp(), nextSweep) is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -52,8 +87,8 @@ internal sealed partial class DeliveryProcessor(
         }
     }
 
-    /// <returns>Whether there was a batch to process.</returns>
-    private async Task<bool> ProcessNextBatchAsync(CancellationToken stoppingToken)
+    /// <returns>How many deliveries the sweep claimed (and processed).</returns>
+    private async Task<int> SweepAsync(CancellationToken stoppingToken)
     {
         var token = Guid.CreateVersion7();
         var claimedAt = clock.GetTimestamp();
@@ -66,33 +101,33 @@ internal sealed partial class DeliveryProcessor(
         {
             outage.Failed();
             WorkerLog.DatabaseUnavailable(logger, exception);
-            return false;
+            return 0;
         }
 
         if (claimed.Count == 0)
         {
-            return false;
+            return 0;
         }
 
         var held = claims.Hold(token, claimed.Select(d => d.Id), claimedAt);
         try
         {
             // A batch in progress is finished even when the host stops: it takes milliseconds, and the claim is ours.
-            await ProcessAsync(token, claimed, CancellationToken.None);
+            await ProcessAsync(claimed, CancellationToken.None);
         }
         finally
         {
             claims.Release(held);
         }
 
-        return true;
+        return claimed.Count;
     }
 
-    private async Task ProcessAsync(Guid token, IReadOnlyList<ClaimedDelivery> claimed, CancellationToken cancellationToken)
+    private async Task ProcessAsync(IReadOnlyList<ClaimedDelivery> claimed, CancellationToken cancellationToken)
     {
         try
         {
-            await batches.ProcessAsync(token, claimed, cancellationToken);
+            await batches.ProcessAsync(claimed, cancellationToken);
         }
         catch (LostClaimException exception)
         {
@@ -102,19 +137,19 @@ internal sealed partial class DeliveryProcessor(
         {
             outage.Failed();
             LogOutage(logger, claimed.Count, exception);
-            await ReleaseAsync(token, claimed, Settings.RetryBaseDelay, exception.Message, countFailure: false);
+            await ReleaseAsync(claimed, Settings.RetryBaseDelay, exception.Message, countFailure: false);
         }
         catch (Exception exception) when (claimed.Count > 1)
         {
             LogIsolating(logger, claimed.Count, exception);
             foreach (var delivery in claimed)
             {
-                await ProcessAsync(token, [delivery], cancellationToken);
+                await ProcessAsync([delivery], cancellationToken);
             }
         }
         catch (Exception exception)
         {
-            await RecordFailureAsync(token, claimed[0], exception);
+            await RecordFailureAsync(claimed[0], exception);
         }
     }
 
@@ -123,23 +158,23 @@ internal sealed partial class DeliveryProcessor(
     /// after <see cref="WhatsAppProcessingOptions.MaxProcessingAttempts"/> such failures it is set aside as failed,
     /// with its error, for a person to look at.
     /// </summary>
-    private async Task RecordFailureAsync(Guid token, ClaimedDelivery delivery, Exception exception)
+    private async Task RecordFailureAsync(ClaimedDelivery delivery, Exception exception)
     {
         var failures = delivery.Attempts + 1;
         if (failures >= Settings.MaxProcessingAttempts)
         {
             LogGaveUp(logger, delivery.Id, failures, exception);
             await TryAsync(() => InboxTable.SetAsideAsync(
-                dataSource, token, [new DeliveryOutcome(delivery.Id, InboundOutcome.Failed, exception.Message)], CancellationToken.None));
+                dataSource, [new DeliveryOutcome(delivery.Id, delivery.Token, InboundOutcome.Failed, exception.Message)], CancellationToken.None));
             return;
         }
 
         LogWillRetry(logger, delivery.Id, failures, exception);
-        await ReleaseAsync(token, [delivery], Backoff.Delay(failures, Settings.RetryBaseDelay, Settings.MaxRetryDelay), exception.Message, countFailure: true);
+        await ReleaseAsync([delivery], Backoff.Delay(failures, Settings.RetryBaseDelay, Settings.MaxRetryDelay), exception.Message, countFailure: true);
     }
 
-    private Task ReleaseAsync(Guid token, IReadOnlyList<ClaimedDelivery> deliveries, TimeSpan delay, string error, bool countFailure) =>
-        TryAsync(() => InboxTable.ReleaseAsync(dataSource, token, [.. deliveries.Select(d => d.Id)], delay, error, countFailure, CancellationToken.None));
+    private Task ReleaseAsync(IReadOnlyList<ClaimedDelivery> deliveries, TimeSpan delay, string error, bool countFailure) =>
+        TryAsync(() => InboxTable.ReleaseAsync(dataSource, deliveries, delay, error, countFailure, CancellationToken.None));
 
     private async Task TryAsync(Func<Task> write)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 
@@ -14,7 +15,7 @@ namespace Ava.WebhookApi.WhatsApp.Receiving;
 internal sealed partial class InboxSpoolDrainer(
     NpgsqlDataSource dataSource,
     InboxSpool spool,
-    InboxSignal inboxSignal,
+    InboxHandoff inbox,
     IOptions<WhatsAppProcessingOptions> options,
     ILogger<InboxSpoolDrainer> logger) : BackgroundService, IHealthCheck
 {
@@ -136,7 +137,7 @@ internal sealed partial class InboxSpoolDrainer(
 
         claim.Complete();
         LogDrained(logger, contents.Deliveries.Count, name);
-        inboxSignal.Notify();
+        inbox.RequestSweep();
     }
 
     /// <summary>Data exceptions (class 22) and program limits (class 54) come from the batch itself, not from the

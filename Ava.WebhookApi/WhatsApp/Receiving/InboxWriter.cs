@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 
@@ -14,7 +15,8 @@ namespace Ava.WebhookApi.WhatsApp.Receiving;
 internal sealed partial class InboxWriter(
     NpgsqlDataSource dataSource,
     InboxSpool spool,
-    InboxSignal inboxSignal,
+    InboxHandoff processor,
+    InboxClaims claims,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppProcessingOptions> options,
@@ -97,7 +99,6 @@ internal sealed partial class InboxWriter(
         {
             telemetry.DeliveriesReceived.Add(batch.Count);
             Complete(batch, null);
-            inboxSignal.Notify();
             return;
         }
 
@@ -117,15 +118,37 @@ internal sealed partial class InboxWriter(
 
     private async Task<bool> TryWriteToPostgresAsync(List<InboundDeliveryRecord> deliveries, Activity? activity)
     {
+        // Stored already claimed for this instance's processor when it has room: it takes them from memory, with no
+        // claim query and no second write. Otherwise stored unclaimed, for the next sweep here or elsewhere.
+        var handOver = processor.TryReserve(deliveries.Count);
         try
         {
             using var timeout = new CancellationTokenSource(options.Value.InboxWriteTimeout);
             await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await InboxTable.InsertAsync(connection, null, deliveries, timeout.Token);
+            if (handOver)
+            {
+                var token = Guid.CreateVersion7();
+                var claimedAt = clock.GetTimestamp();
+                var claimed = await InboxTable.InsertClaimedAsync(connection, deliveries, token, options.Value.ClaimLease, timeout.Token);
+                claims.Hold(token, claimed.Select(d => d.Id), claimedAt);
+                processor.Hand(claimed);
+                handOver = false;
+            }
+            else
+            {
+                await InboxTable.InsertAsync(connection, null, deliveries, timeout.Token);
+                processor.RequestSweep();
+            }
+
             return true;
         }
         catch (Exception exception)
         {
+            if (handOver)
+            {
+                processor.Unreserve(deliveries.Count);
+            }
+
             // Whatever went wrong, the spool can still keep the delivery safe.
             _skipPostgresUntil = clock.GetTimestamp() + (long)(s_postgresBackoff.TotalSeconds * clock.TimestampFrequency);
             LogPostgresUnavailable(logger, deliveries.Count, exception);

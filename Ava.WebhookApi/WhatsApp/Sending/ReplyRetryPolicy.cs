@@ -19,8 +19,9 @@ internal static class ReplyRetryPolicy
     public static readonly TimeSpan PairRateDelay = TimeSpan.FromSeconds(6);
 
     public static ReplyOutcome Decide(
-        ClaimedReply reply, Guid token, GraphSendResult result, DateTimeOffset now, TimeSpan baseDelay, TimeSpan maxDelay, Random? random = null)
+        ClaimedReply reply, GraphSendResult result, DateTimeOffset now, TimeSpan baseDelay, TimeSpan maxDelay, Random? random = null)
     {
+        var token = reply.Token;
         switch (result.Outcome)
         {
             case GraphSendOutcome.Accepted:
@@ -48,8 +49,8 @@ internal static class ReplyRetryPolicy
     }
 
     /// <returns>The reply's failure when its window has closed before it could be sent; null while it is open.</returns>
-    public static ReplyOutcome? Expired(ClaimedReply reply, Guid token, DateTimeOffset now) =>
-        now >= reply.ExpiresAt ? WindowClosed(reply, token, attempted: false, "") : null;
+    public static ReplyOutcome? Expired(ClaimedReply reply, DateTimeOffset now) =>
+        now >= reply.ExpiresAt ? WindowClosed(reply, reply.Token, attempted: false, "") : null;
 
     private static ReplyOutcome WindowClosed(ClaimedReply reply, Guid token, bool attempted, string detail) => new(
         reply.Id, token, ReplyState.Failed, attempted, ErrorCode: WindowClosedCode,

@@ -24,8 +24,8 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 internal sealed partial class ReplySender(
     NpgsqlDataSource dataSource,
     GraphApiClient graph,
+    OutboxHandoff handoff,
     OutboxClaims claims,
-    OutboxSignal outboxSignal,
     SendPacer pacer,
     DatabaseOutage outage,
     WhatsAppTelemetry telemetry,
@@ -37,14 +37,9 @@ internal sealed partial class ReplySender(
 
     private readonly Channel<ReplyOutcome> _outcomes = Channel.CreateUnbounded<ReplyOutcome>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<Task, bool> _sends = new();
-    private readonly CapacitySignal _capacity = new();
     private SemaphoreSlim? _sendSlots;
-    private int _inHand;
 
     private WhatsAppProcessingOptions Settings => options.Value;
-
-    /// <summary>Replies claimed and not yet recorded: enough to keep every send slot busy while others are recorded.</summary>
-    private int MaxInHand => Math.Max(Settings.SendBatchSize, Settings.MaxConcurrentSends) * 2;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,60 +47,51 @@ internal sealed partial class ReplySender(
         var recorder = Task.Run(RecordAsync, CancellationToken.None);
         try
         {
-            await ClaimAsync(stoppingToken);
+            await TakeWorkAsync(stoppingToken);
         }
         finally
         {
             // Stopping: sends in flight finish, replies not yet sent are handed back, and everything is recorded.
+            foreach (var reply in handoff.Take(int.MaxValue))
+            {
+                _outcomes.Writer.TryWrite(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
+            }
+
             await Task.WhenAll(_sends.Keys);
             _outcomes.Writer.TryComplete();
             await recorder;
         }
     }
 
-    private async Task ClaimAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Starts the replies the processor handed over, and sweeps the outbox for the rest — retries that are due,
+    /// replies that did not fit the handoff, a dead instance's claims — when told there are some, and once per poll
+    /// interval in any case, as far as there is room.
+    /// </summary>
+    private async Task TakeWorkAsync(CancellationToken stoppingToken)
     {
+        var nextSweep = clock.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var room = MaxInHand - Volatile.Read(ref _inHand);
-                if (room < Math.Min(Settings.SendBatchSize, MaxInHand / 4))
+                var handed = handoff.Take(int.MaxValue);
+                Start(handed, stoppingToken);
+
+                if (handoff.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
                 {
-                    await _capacity.WaitAsync(Settings.PollInterval, stoppingToken);
-                    continue;
+                    var swept = await SweepAsync(stoppingToken);
+                    nextSweep = clock.GetTimestamp() + (swept == Settings.SendBatchSize ? 0 : (long)(Settings.PollInterval.TotalSeconds * clock.TimestampFrequency));
+                    if (swept > 0)
+                    {
+                        continue;
+                    }
                 }
 
-                var token = Guid.CreateVersion7();
-                var claimedAt = clock.GetTimestamp();
-                List<ClaimedReply> claimed;
-                try
+                if (handed.Count == 0)
                 {
-                    claimed = await OutboxTable.ClaimAsync(
-                        dataSource, token, Math.Min(room, Settings.SendBatchSize), Settings.ClaimLease, outage.MayTakeOver, pacer.SaturatedNumbers(), stoppingToken);
-                }
-                catch (Exception exception) when (Outages.IsOutage(exception) && !stoppingToken.IsCancellationRequested)
-                {
-                    outage.Failed();
-                    WorkerLog.DatabaseUnavailable(logger, exception);
-                    await Task.Delay(Settings.PollInterval, clock, stoppingToken);
-                    continue;
-                }
-
-                if (claimed.Count == 0)
-                {
-                    await outboxSignal.WaitAsync(Settings.PollInterval, stoppingToken);
-                    continue;
-                }
-
-                telemetry.SendBatchSize.Record(claimed.Count);
-                Interlocked.Add(ref _inHand, claimed.Count);
-                var held = claims.Hold(token, claimed.Select(r => r.Id), claimedAt);
-                foreach (var reply in claimed)
-                {
-                    var send = SendAsync(held, reply, stoppingToken);
-                    _sends[send] = true;
-                    _ = send.ContinueWith(done => _sends.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    var untilSweep = clock.GetElapsedTime(clock.GetTimestamp(), nextSweep);
+                    await handoff.Arrived.WaitAsync(untilSweep > TimeSpan.Zero ? untilSweep : TimeSpan.Zero, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -120,23 +106,74 @@ internal sealed partial class ReplySender(
         }
     }
 
-    private async Task SendAsync(HeldClaim held, ClaimedReply reply, CancellationToken stoppingToken)
+    /// <returns>How many replies the sweep claimed.</returns>
+    private async Task<int> SweepAsync(CancellationToken stoppingToken)
+    {
+        var room = Math.Min(handoff.Room, Settings.SendBatchSize);
+        if (room < Math.Min(Settings.SendBatchSize, 16) || !handoff.TryReserve(room))
+        {
+            return 0;
+        }
+
+        var token = Guid.CreateVersion7();
+        var claimedAt = clock.GetTimestamp();
+        List<ClaimedReply> claimed;
+        try
+        {
+            claimed = await OutboxTable.ClaimAsync(
+                dataSource, token, room, Settings.ClaimLease, outage.MayTakeOver, pacer.SaturatedNumbers(), stoppingToken);
+        }
+        catch (Exception exception) when (Outages.IsOutage(exception) && !stoppingToken.IsCancellationRequested)
+        {
+            handoff.Unreserve(room);
+            outage.Failed();
+            WorkerLog.DatabaseUnavailable(logger, exception);
+            return 0;
+        }
+        catch
+        {
+            handoff.Unreserve(room);
+            throw;
+        }
+
+        handoff.Unreserve(room - claimed.Count);
+        if (claimed.Count > 0)
+        {
+            telemetry.SendBatchSize.Record(claimed.Count);
+            claims.Hold(token, claimed.Select(r => r.Id), claimedAt);
+            Start(claimed, stoppingToken);
+        }
+
+        return claimed.Count;
+    }
+
+    private void Start(List<ClaimedReply> replies, CancellationToken stoppingToken)
+    {
+        foreach (var reply in replies)
+        {
+            var send = SendAsync(reply, stoppingToken);
+            _sends[send] = true;
+            _ = send.ContinueWith(done => _sends.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private async Task SendAsync(ClaimedReply reply, CancellationToken stoppingToken)
     {
         ReplyOutcome outcome;
         try
         {
-            outcome = ReplyRetryPolicy.Expired(reply, held.Token, clock.GetUtcNow())
-                ?? await PaceAndSendAsync(held, reply, stoppingToken);
+            outcome = ReplyRetryPolicy.Expired(reply, clock.GetUtcNow())
+                ?? await PaceAndSendAsync(reply, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            outcome = new ReplyOutcome(reply.Id, held.Token, ReplyState.Released, Attempted: false);
+            outcome = new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false);
         }
         catch (Exception exception)
         {
             // Not sent (the send itself reports its failures as results): hand it back to be tried again.
             LogWorkerFailed(logger, exception);
-            outcome = new ReplyOutcome(reply.Id, held.Token, ReplyState.Retry, Attempted: false, ErrorTitle: exception.Message, RetryIn: Settings.RetryBaseDelay);
+            outcome = new ReplyOutcome(reply.Id, reply.Token, ReplyState.Retry, Attempted: false, ErrorTitle: exception.Message, RetryIn: Settings.RetryBaseDelay);
         }
 
         if (outcome is { State: ReplyState.Failed, Attempted: false })
@@ -147,16 +184,16 @@ internal sealed partial class ReplySender(
         _outcomes.Writer.TryWrite(outcome);
     }
 
-    private async Task<ReplyOutcome> PaceAndSendAsync(HeldClaim held, ClaimedReply reply, CancellationToken stoppingToken)
+    private async Task<ReplyOutcome> PaceAndSendAsync(ClaimedReply reply, CancellationToken stoppingToken)
     {
         await pacer.WaitTurnAsync(reply.PhoneNumberId, stoppingToken);
         await _sendSlots!.WaitAsync(stoppingToken);
         try
         {
             // A send that could outlive the lease might be taken over and sent again by another instance.
-            if (claims.Remaining(held) <= Settings.GraphSendTimeout + Settings.LeaseRenewalInterval)
+            if (claims.Remaining(reply.Token) <= Settings.GraphSendTimeout + Settings.LeaseRenewalInterval)
             {
-                return new ReplyOutcome(reply.Id, held.Token, ReplyState.Released, Attempted: false);
+                return new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false);
             }
 
             // Sending continues the trace of the message being answered.
@@ -169,7 +206,7 @@ internal sealed partial class ReplySender(
             var result = await graph.SendTextAsync(reply.PhoneNumberId, reply.ToPhone, reply.Body, CancellationToken.None);
             activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
 
-            var outcome = ReplyRetryPolicy.Decide(reply, held.Token, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);
+            var outcome = ReplyRetryPolicy.Decide(reply, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);
             if (ReplyRetryPolicy.ThrottlesNumber(result) && outcome.RetryIn is { } pause)
             {
                 pacer.Pause(reply.PhoneNumberId, pause);
@@ -217,11 +254,10 @@ internal sealed partial class ReplySender(
                 claims.Finished(outcome.Token, outcome.Id);
             }
 
-            Interlocked.Add(ref _inHand, -batch.Count);
-            _capacity.Notify();
+            handoff.Unreserve(batch.Count);
             if (batch.Any(o => o.State is ReplyState.Retry or ReplyState.Released))
             {
-                outboxSignal.Notify();
+                handoff.RequestSweep();
             }
         }
     }
@@ -272,8 +308,6 @@ internal sealed partial class ReplySender(
         1,
         new KeyValuePair<string, object?>("meta.error_code", result.ErrorCode?.ToString(CultureInfo.InvariantCulture) ?? "none"),
         new KeyValuePair<string, object?>("retried", retried));
-
-    private sealed class CapacitySignal : WorkSignal;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reply {ReplyId} not accepted (attempt {Attempt}, Meta code {ErrorCode}: {ErrorTitle}); retrying in {Delay}")]
     private static partial void LogWillRetry(ILogger logger, long replyId, int attempt, int? errorCode, string? errorTitle, TimeSpan delay);

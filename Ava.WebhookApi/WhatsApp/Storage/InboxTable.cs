@@ -5,11 +5,12 @@ using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 
 namespace Ava.WebhookApi.WhatsApp.Storage;
 
-/// <summary>A delivery held by this instance's processor.</summary>
-internal sealed record ClaimedDelivery(long Id, byte[] Body, string? TraceParent, DateTimeOffset ReceivedAt, int Attempts);
+/// <summary>A delivery held by this instance's processor under <paramref name="Token"/>.</summary>
+/// <param name="Attempts">Failures so far that were not outages.</param>
+internal sealed record ClaimedDelivery(long Id, Guid Token, byte[] Body, string? TraceParent, DateTimeOffset ReceivedAt, int Attempts);
 
 /// <summary>What became of a claimed delivery, written when its processing commits.</summary>
-internal sealed record DeliveryOutcome(long Id, InboundOutcome Outcome, string? Error);
+internal sealed record DeliveryOutcome(long Id, Guid Token, InboundOutcome Outcome, string? Error);
 
 /// <summary>
 /// The SQL of <c>inbound_deliveries</c>: the inbox. Deliveries are inserted many per statement; processors claim
@@ -37,6 +38,42 @@ internal static class InboxTable
         insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea, Value = deliveries.Select(d => d.Body).ToArray() });
         insert.Parameters.Add(Texts(deliveries.Select(d => d.TraceParent)));
         await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Inserts deliveries already claimed under <paramref name="token"/>, for this instance's processor to take
+    /// straight from memory.
+    /// </summary>
+    public static async Task<List<ClaimedDelivery>> InsertClaimedAsync(
+        NpgsqlConnection connection,
+        IReadOnlyList<InboundDeliveryRecord> deliveries,
+        Guid token,
+        TimeSpan lease,
+        CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO inbound_deliveries (received_at, body, trace_parent, claim_token, locked_until)
+            SELECT d.received_at, d.body, d.trace_parent, $4, now() + $5
+            FROM unnest($1::timestamptz[], $2::bytea[], $3::text[]) AS d(received_at, body, trace_parent)
+            RETURNING id, body, trace_parent, received_at
+            """,
+            connection);
+        insert.Parameters.Add(Times(deliveries.Select(d => (DateTimeOffset?)d.ReceivedAt)));
+        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea, Value = deliveries.Select(d => d.Body).ToArray() });
+        insert.Parameters.Add(Texts(deliveries.Select(d => d.TraceParent)));
+        insert.Parameters.Add(Value(token));
+        insert.Parameters.Add(Value(lease));
+
+        var claimed = new List<ClaimedDelivery>(deliveries.Count);
+        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedDelivery(
+                reader.GetInt64(0), token, reader.GetFieldValue<byte[]>(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), 0));
+        }
+
+        return claimed;
     }
 
     /// <summary>
@@ -71,6 +108,7 @@ internal static class InboxTable
         {
             claimed.Add(new ClaimedDelivery(
                 reader.GetInt64(0),
+                token,
                 reader.GetFieldValue<byte[]>(1),
                 reader.IsDBNull(2) ? null : reader.GetString(2),
                 reader.GetFieldValue<DateTimeOffset>(3),
@@ -83,33 +121,34 @@ internal static class InboxTable
 
     /// <summary>Marks claimed deliveries done (part of the transaction that wrote their effects).</summary>
     /// <returns>How many were still held by this claim; fewer means the lease was lost and the work is not ours to commit.</returns>
-    public static NpgsqlBatchCommand Complete(Guid token, IReadOnlyList<DeliveryOutcome> outcomes) => Command(
+    public static NpgsqlBatchCommand Complete(IReadOnlyList<DeliveryOutcome> outcomes) => Command(
         """
         UPDATE inbound_deliveries d
         SET processed_at = now(), outcome = o.outcome, error = o.error, locked_until = NULL, claim_token = NULL
-        FROM unnest($1::bigint[], $2::inbound_outcome[], $3::text[]) AS o(id, outcome, error)
-        WHERE d.id = o.id AND d.claim_token = $4
+        FROM unnest($1::bigint[], $2::uuid[], $3::inbound_outcome[], $4::text[]) AS o(id, token, outcome, error)
+        WHERE d.id = o.id AND d.claim_token = o.token
         """,
         Ids(outcomes.Select(o => o.Id)),
+        Uuids(outcomes.Select(o => (Guid?)o.Token)),
         Enums(outcomes.Select(o => o.Outcome)),
-        Texts(outcomes.Select(o => o.Error)),
-        Value(token));
+        Texts(outcomes.Select(o => o.Error)));
 
     /// <summary>
     /// Hands claimed deliveries back, to be claimed again after <paramref name="delay"/>. A failure that is not an
     /// outage is counted (<paramref name="countFailure"/>): too many of those set a delivery aside.
     /// </summary>
     public static async Task ReleaseAsync(
-        NpgsqlDataSource dataSource, Guid token, IReadOnlyList<long> ids, TimeSpan delay, string? error, bool countFailure, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, IReadOnlyList<ClaimedDelivery> deliveries, TimeSpan delay, string? error, bool countFailure, CancellationToken cancellationToken)
     {
         await using var release = dataSource.CreateCommand(
             """
-            UPDATE inbound_deliveries
-            SET claim_token = NULL, locked_until = now() + $3, error = coalesce($4, error), attempts = attempts + $5
-            WHERE id = ANY($1) AND claim_token = $2
+            UPDATE inbound_deliveries d
+            SET claim_token = NULL, locked_until = now() + $3, error = coalesce($4, d.error), attempts = d.attempts + $5
+            FROM unnest($1::bigint[], $2::uuid[]) AS h(id, token)
+            WHERE d.id = h.id AND d.claim_token = h.token
             """);
-        release.Parameters.Add(Ids(ids));
-        release.Parameters.Add(Value(token));
+        release.Parameters.Add(Ids(deliveries.Select(d => d.Id)));
+        release.Parameters.Add(Uuids(deliveries.Select(d => (Guid?)d.Token)));
         release.Parameters.Add(Value(delay));
         release.Parameters.Add(Text(error));
         release.Parameters.Add(Value(countFailure ? 1 : 0));
@@ -117,10 +156,10 @@ internal static class InboxTable
     }
 
     /// <summary>Sets deliveries aside for good (unreadable, or failing on their own too often), outside any batch.</summary>
-    public static async Task SetAsideAsync(NpgsqlDataSource dataSource, Guid token, IReadOnlyList<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
+    public static async Task SetAsideAsync(NpgsqlDataSource dataSource, IReadOnlyList<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Complete(token, outcomes));
+        batch.BatchCommands.Add(Complete(outcomes));
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -6,9 +6,9 @@ using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 
 namespace Ava.WebhookApi.WhatsApp.Storage;
 
-/// <summary>A reply held by this instance's sender.</summary>
+/// <summary>A reply held by this instance's sender under <paramref name="Token"/>.</summary>
 internal sealed record ClaimedReply(
-    long Id, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt);
+    long Id, Guid Token, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt);
 
 /// <summary>What the sender learned about a claimed reply.</summary>
 internal enum ReplyState
@@ -46,13 +46,20 @@ internal static class OutboxTable
 {
     public const string Name = "outbound_replies";
 
-    public static NpgsqlBatchCommand Insert(IReadOnlyList<ReplyRow> replies) => Command(
-        """
-        INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, status, expires_at, trace_parent)
-        SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.body, 'pending', r.expires_at, r.trace_parent
+    /// <summary>
+    /// Puts replies in the outbox: unclaimed, for any sender's sweep; or — with a <paramref name="token"/> — already
+    /// claimed for this instance's sender, returned as <see cref="ClaimedReply"/> rows (read them with
+    /// <see cref="ReadClaimedAsync"/>).
+    /// </summary>
+    public static NpgsqlBatchCommand Insert(IReadOnlyList<ReplyRow> replies, Guid? token = null, TimeSpan lease = default) => Command(
+        $"""
+        INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, status, expires_at, trace_parent, claim_token, locked_until)
+        SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.body, 'pending', r.expires_at, r.trace_parent,
+               $9, CASE WHEN $9 IS NULL THEN NULL ELSE now() + $10 END
         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
             AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, expires_at, trace_parent)
         ON CONFLICT (inbound_wamid) DO NOTHING
+        {(token is null ? "" : "RETURNING " + ClaimedColumns)}
         """,
         Texts(replies.Select(r => r.InboundWamid)),
         Uuids(replies.Select(r => r.UserId)),
@@ -61,7 +68,25 @@ internal static class OutboxTable
         Texts(replies.Select(r => r.ToPhone)),
         Texts(replies.Select(r => r.Body)),
         Times(replies.Select(r => (DateTimeOffset?)r.ExpiresAt)),
-        Texts(replies.Select(r => r.TraceParent)));
+        Texts(replies.Select(r => r.TraceParent)),
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = (object?)token ?? DBNull.Value },
+        Value(lease));
+
+    /// <summary>The rows of a claiming statement (an insert with a token, or a claim), as the reader stands at them.</summary>
+    public static async Task<List<ClaimedReply>> ReadClaimedAsync(NpgsqlDataReader reader, Guid token, CancellationToken cancellationToken)
+    {
+        var claimed = new List<ClaimedReply>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedReply(
+                reader.GetInt64(0), token, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return claimed;
+    }
+
+    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at";
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due replies, longest-waiting first, skipping numbers that already have
@@ -98,16 +123,8 @@ internal static class OutboxTable
         claim.Parameters.Add(Value(takeOverExpired));
         claim.Parameters.Add(Texts(saturatedNumbers));
 
-        var claimed = new List<ClaimedReply>(limit);
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            claimed.Add(new ClaimedReply(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
-        }
-
-        return claimed;
+        return await ReadClaimedAsync(reader, token, cancellationToken);
     }
 
     /// <summary>Records outcomes, each only where its claim still holds the reply.</summary>

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+
+namespace Ava.WebhookApi.WhatsApp.Claims;
+
+/// <summary>
+/// Work claimed by the stage that made it (rows inserted already held under a claim token) and handed straight to
+/// the stage that does it, in this process: no claim query, no second write of the rows. Room is reserved before
+/// the rows are written, so a busy stage never gets more than it can hold; whatever does not fit is written
+/// unclaimed and found by the next stage's sweep, here or on another instance.
+/// </summary>
+internal abstract class WorkHandoff<T>(Func<int> capacity)
+{
+    private readonly ConcurrentQueue<T> _items = new();
+    private int _reserved;
+    private int _sweepRequested;
+
+    /// <summary>Work reserved or handed over and not yet finished.</summary>
+    public int InHand => Volatile.Read(ref _reserved);
+
+    /// <summary>Room left for work not yet reserved.</summary>
+    public int Room => Math.Max(0, capacity() - InHand);
+
+    /// <returns>Whether <paramref name="count"/> items fit; if so their room is held until <see cref="Unreserve"/>.</returns>
+    public bool TryReserve(int count)
+    {
+        while (true)
+        {
+            var reserved = Volatile.Read(ref _reserved);
+            if (reserved + count > capacity())
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _reserved, reserved + count, reserved) == reserved)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Reserved work is finished, or was not made after all.</summary>
+    public void Unreserve(int count)
+    {
+        Interlocked.Add(ref _reserved, -count);
+        RoomFreed.Notify();
+    }
+
+    /// <summary>Hands over reserved work.</summary>
+    public void Hand(IEnumerable<T> items)
+    {
+        foreach (var item in items)
+        {
+            _items.Enqueue(item);
+        }
+
+        Arrived.Notify();
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> handed items, oldest first.</summary>
+    public List<T> Take(int max)
+    {
+        var taken = new List<T>(Math.Min(max, _items.Count));
+        while (taken.Count < max && _items.TryDequeue(out var item))
+        {
+            taken.Add(item);
+        }
+
+        return taken;
+    }
+
+    /// <summary>
+    /// Work waits in the table unclaimed (it did not fit the handoff, came from the spool, or is to be retried): the
+    /// next stage sweeps for it at once instead of at its next poll.
+    /// </summary>
+    public void RequestSweep()
+    {
+        Volatile.Write(ref _sweepRequested, 1);
+        Arrived.Notify();
+    }
+
+    /// <returns>Whether a sweep was asked for since the last call.</returns>
+    public bool TakeSweepRequest() => Interlocked.Exchange(ref _sweepRequested, 0) == 1;
+
+    /// <summary>Signalled when work is handed over or a sweep is asked for.</summary>
+    public HandoffSignal Arrived { get; } = new();
+
+    /// <summary>Signalled when room is freed.</summary>
+    public HandoffSignal RoomFreed { get; } = new();
+}
+
+internal sealed class HandoffSignal : WorkSignal;
