@@ -8,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddAvaDataSource();
 builder.AddRedisClient("cache");
 builder.AddWhatsApp();
+builder.AddWebhookProtection();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 
@@ -15,6 +16,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseWebhookProtection();
 
 if (app.Environment.IsDevelopment())
 {

@@ -54,7 +54,10 @@ public static class WhatsAppCloudApiExtensions
             .WithEnvironment("WHATSAPP_PHONE_NUMBER_ID", phoneNumberId)
             .WithEnvironment("WHATSAPP_VERIFY_TOKEN", verifyToken)
             .WithEnvironment("WHATSAPP_APP_SECRET", appSecret)
-            .WithEnvironment("WHATSAPP_GRAPH_BASE_URL", simulator.GetEndpoint("http"));
+            .WithEnvironment("WHATSAPP_GRAPH_BASE_URL", simulator.GetEndpoint("http"))
+            // The simulator is plain http on this machine, with a token made for the run; this lets a run that
+            // starts the webhook as Production (the benchmark) talk to it. Never passed for the real Graph API.
+            .WithEnvironment("WhatsApp__AllowLoopbackHttpGraphApi", "true");
     }
 
     private static string NewSecret() => RandomNumberGenerator.GetHexString(32, lowercase: true);

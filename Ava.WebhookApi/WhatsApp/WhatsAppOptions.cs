@@ -8,6 +8,10 @@ public sealed class WhatsAppOptions
 {
     public const string DefaultGraphApiVersion = "v25.0";
 
+    public const string AllowUnsignedDeliveriesKey = "WhatsApp:AllowUnsignedDeliveries";
+
+    public const string AllowLoopbackHttpGraphApiKey = "WhatsApp:AllowLoopbackHttpGraphApi";
+
     public const string DefaultRegistrationMessage =
         "Please create an account at ava.example.com and link your number: in the Ava app, add this number under " +
         "WhatsApp, then send us the message LINK followed by the code the app shows you.";
@@ -24,12 +28,28 @@ public sealed class WhatsAppOptions
     [ConfigurationKeyName("WHATSAPP_VERIFY_TOKEN")]
     public string? VerifyToken { get; set; }
 
-    /// <summary>The app secret that keys <c>X-Hub-Signature-256</c>. May be unset in Development only.</summary>
+    /// <summary>The app secret that keys <c>X-Hub-Signature-256</c>; required unless <see cref="AllowUnsignedDeliveries"/>.</summary>
     [ConfigurationKeyName("WHATSAPP_APP_SECRET")]
     public string? AppSecret { get; set; }
 
+    /// <summary>
+    /// Accepts deliveries without checking their signature, for posting to a local webhook by hand. It has to be
+    /// asked for by name — an unset secret is an error, never a quiet bypass — and outside Development the service
+    /// refuses to start with it.
+    /// </summary>
+    [ConfigurationKeyName(AllowUnsignedDeliveriesKey)]
+    public bool AllowUnsignedDeliveries { get; set; }
+
+    /// <summary>Must be https outside Development: every call carries the access token.</summary>
     [ConfigurationKeyName("WHATSAPP_GRAPH_BASE_URL")]
     public Uri GraphBaseUrl { get; set; } = new("https://graph.facebook.com");
+
+    /// <summary>
+    /// Admits an http <see cref="GraphBaseUrl"/> outside Development when it names this machine (a stand-in of the
+    /// Graph API such as the simulator, e.g. in a benchmark run as Production); the token never leaves the host.
+    /// </summary>
+    [ConfigurationKeyName(AllowLoopbackHttpGraphApiKey)]
+    public bool AllowLoopbackHttpGraphApi { get; set; }
 
     /// <summary>Graph API versions expire about two years after release, so the version is configuration.</summary>
     [ConfigurationKeyName("WHATSAPP_GRAPH_API_VERSION")]

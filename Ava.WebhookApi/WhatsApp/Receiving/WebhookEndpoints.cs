@@ -13,7 +13,7 @@ internal static class WebhookEndpoints
 {
     public static IEndpointRouteBuilder MapWhatsAppWebhook(this IEndpointRouteBuilder endpoints)
     {
-        // Created now rather than on the first delivery, so that a missing app secret is warned about at start.
+        // Created now rather than on the first delivery, so that unchecked signatures are warned about at start.
         endpoints.ServiceProvider.GetRequiredService<WebhookSignatureVerifier>();
 
         var webhook = endpoints.MapGroup("/webhook").WithTags("WhatsApp webhook");
@@ -24,7 +24,9 @@ internal static class WebhookEndpoints
         webhook.MapPost("/", ReceiveAsync)
             .WithSummary("Stores a signed delivery durably, then answers 200 {\"status\":\"ok\"}; processing is asynchronous.")
             .Accepts<WebhookNotification>("application/json")
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            // Bodies are buffered whole before their signature can be checked: bound how many at once.
+            .RequireRateLimiting(WebhookProtectionExtensions.DeliveriesPolicy);
 
         return endpoints;
     }
@@ -63,7 +65,20 @@ internal static class WebhookEndpoints
             return TooLarge(maxBytes);
         }
 
-        var body = await ReadBodyAsync(request, maxBytes, request.HttpContext.RequestAborted);
+        byte[]? body;
+        try
+        {
+            body = await ReadBodyAsync(request, maxBytes, request.HttpContext.RequestAborted);
+        }
+        catch (BadHttpRequestException exception)
+        {
+            // Kestrel gave up on the body (it arrived too slowly, or broken): the sender's fault, not a server error.
+            return TypedResults.Problem(
+                statusCode: exception.StatusCode,
+                title: "Delivery not received",
+                detail: "The request body did not arrive completely and in time.");
+        }
+
         if (body is null)
         {
             return TooLarge(maxBytes);

@@ -16,12 +16,21 @@ internal sealed partial class WebhookSignatureVerifier
     {
         _logger = logger;
         var settings = options.Value;
-        _appSecret = string.IsNullOrEmpty(settings.AppSecret) ? null : Encoding.UTF8.GetBytes(settings.AppSecret);
         _verifyTokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(settings.VerifyToken ?? ""));
-        if (_appSecret is null)
+        if (settings.AllowUnsignedDeliveries)
         {
-            // The options validator allows this in Development only.
-            LogSignaturesNotChecked(logger);
+            // Asked for by name; the options validator refuses it outside Development.
+            _appSecret = null;
+            LogSignaturesNotChecked(logger, WhatsAppOptions.AllowUnsignedDeliveriesKey);
+        }
+        else if (string.IsNullOrEmpty(settings.AppSecret))
+        {
+            // Unreachable past the options validator; should it ever be skipped, fail closed rather than open.
+            throw new InvalidOperationException("WHATSAPP_APP_SECRET is not set: webhook signatures cannot be checked.");
+        }
+        else
+        {
+            _appSecret = Encoding.UTF8.GetBytes(settings.AppSecret);
         }
     }
 
@@ -44,6 +53,6 @@ internal sealed partial class WebhookSignatureVerifier
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a webhook delivery of {Length} bytes: its signature is {Problem}")]
     private static partial void LogBadSignature(ILogger logger, int length, string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WHATSAPP_APP_SECRET is not set: webhook signatures are NOT checked (allowed in Development only)")]
-    private static partial void LogSignaturesNotChecked(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Setting}=true: webhook signatures are NOT checked (allowed in Development only)")]
+    private static partial void LogSignaturesNotChecked(ILogger logger, string setting);
 }
