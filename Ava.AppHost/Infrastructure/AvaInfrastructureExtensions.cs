@@ -84,7 +84,7 @@ public static class AvaInfrastructureExtensions
         // Tell Aspire's orchestrator which engine answered (it assumes Docker otherwise).
         builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] = runtime;
 
-        var postgres = builder.AddPostgres("postgres");
+        var postgres = builder.AddPostgres("postgres").WithArgs([.. PostgresTuning.AsArguments()]);
         if (!throwaway)
         {
             postgres.WithDataVolume("ava-postgres-data").WithLifetime(ContainerLifetime.Persistent);

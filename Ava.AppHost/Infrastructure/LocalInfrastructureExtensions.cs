@@ -24,6 +24,7 @@ internal static class LocalInfrastructureExtensions
             .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
             .WithArgs(RunAsArgs(tools, tools.Postgres!))
             .WithArgs("-D", data.PostgresData, "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
+            .WithArgs([.. PostgresTuning.AsArguments()])
             .WithIconName("DatabaseMultiple");
 
         if (!durable)

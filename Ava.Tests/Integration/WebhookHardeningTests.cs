@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -151,5 +152,41 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
             var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
             Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
         }
+    }
+
+    [Fact]
+    public async Task Retention_purges_old_processed_deliveries_and_dedup_records_and_keeps_everything_else()
+    {
+        // The pending delivery waits for a retry an hour away, so that the running webhook leaves it pending.
+        var tag = Guid.NewGuid().ToString("N");
+        byte[] Body(string what) => Encoding.UTF8.GetBytes($"{{\"retention\":\"{tag}-{what}\"}}");
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO inbound_deliveries (body, received_at, processed_at, outcome, locked_until) VALUES
+                ($1, now() - interval '40 days', now() - interval '40 days', 'processed', NULL),
+                ($2, now() - interval '40 days', NULL, NULL, now() + interval '1 hour'),
+                ($3, now() - interval '2 days', now() - interval '2 days', 'processed', NULL)
+            """,
+            Body("old"), Body("pending"), Body("recent"));
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO inbound_messages (wamid, delivery_id, type, content, processed_at) VALUES
+                ($1, 0, 'text', 'old', now() - interval '40 days'),
+                ($2, 0, 'text', 'recent', now() - interval '2 days')
+            """,
+            $"wamid.OLD{tag}", $"wamid.RECENT{tag}");
+
+        await using var dataSource = NpgsqlDataSource.Create(await stack.GetConnectionStringAsync("ava"));
+        var purged = await RetentionPurge.RunAsync(dataSource, TimeSpan.FromDays(30), TimeSpan.Zero, TimeProvider.System, TestContext.Current.CancellationToken);
+
+        Assert.True(purged.Deliveries >= 1 && purged.DedupRecords >= 1, $"purged {purged}");
+        Assert.Equal(
+            ["pending", "recent"],
+            (await _database.QueryAsync<byte[]>("SELECT body FROM inbound_deliveries WHERE convert_from(body, 'UTF8') LIKE $1", $"%{tag}%"))
+                .Select(b => Encoding.UTF8.GetString(b).Split('-')[^1].TrimEnd('"', '}'))
+                .Order());
+        Assert.Equal(
+            [$"wamid.RECENT{tag}"],
+            await _database.QueryAsync<string>("SELECT wamid FROM inbound_messages WHERE wamid LIKE $1", $"%{tag}"));
     }
 }

@@ -1,6 +1,7 @@
 using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Ava.WebhookApi.WhatsApp.Receiving;
+using Ava.WebhookApi.WhatsApp.Retention;
 using Ava.WebhookApi.WhatsApp.Sending;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -78,6 +79,9 @@ internal static class WhatsAppExtensions
             });
 #pragma warning restore EXTEXP0001
         services.AddHostedService<ReplySender>();
+
+        // Raw deliveries and dedup records are kept for a configurable period, then purged.
+        services.AddHostedService<DeliveryRetentionService>();
 
         return builder;
     }

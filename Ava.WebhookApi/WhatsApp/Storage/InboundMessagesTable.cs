@@ -51,4 +51,25 @@ internal static class InboundMessagesTable
 
         return inserted;
     }
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> dedup records older than the retention period — which must outlast
+    /// Meta's retries (7 days), or a late retry would be handled a second time.
+    /// </summary>
+    /// <returns>How many were deleted.</returns>
+    public static async Task<int> PurgeAsync(NpgsqlDataSource dataSource, TimeSpan retention, int limit, CancellationToken cancellationToken)
+    {
+        await using var purge = dataSource.CreateCommand(
+            """
+            DELETE FROM inbound_messages WHERE wamid IN (
+                SELECT wamid FROM inbound_messages
+                WHERE processed_at < now() - $1
+                ORDER BY processed_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            """);
+        purge.Parameters.Add(Value(retention));
+        purge.Parameters.Add(Value(limit));
+        return await purge.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

@@ -167,4 +167,22 @@ internal static class InboxTable
     public static Task<IReadOnlySet<long>> RenewAsync(
         NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> finished deliveries received before the retention period.</summary>
+    /// <returns>How many were deleted.</returns>
+    public static async Task<int> PurgeAsync(NpgsqlDataSource dataSource, TimeSpan retention, int limit, CancellationToken cancellationToken)
+    {
+        await using var purge = dataSource.CreateCommand(
+            """
+            DELETE FROM inbound_deliveries WHERE id IN (
+                SELECT id FROM inbound_deliveries
+                WHERE received_at < now() - $1 AND processed_at IS NOT NULL
+                ORDER BY received_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            """);
+        purge.Parameters.Add(Value(retention));
+        purge.Parameters.Add(Value(limit));
+        return await purge.ExecuteNonQueryAsync(cancellationToken);
+    }
 }
