@@ -16,8 +16,11 @@ public sealed record RecordedSend(
     int? ErrorCode,
     DateTimeOffset At);
 
-/// <summary>Failures to answer instead of accepting, for the next <see cref="Count"/> sends (to one recipient, or any).</summary>
-public sealed record InjectedFailure(int Count, int HttpStatus, int? Code, string? Title, string? To, int? RetryAfterSeconds = null);
+/// <summary>
+/// Failures to answer instead of accepting, for the next <see cref="Count"/> sends (to one recipient, or any). An
+/// <see cref="HttpStatus"/> of 200 accepts the send as usual, only after <see cref="DelaySeconds"/>: a slow Graph API.
+/// </summary>
+public sealed record InjectedFailure(int Count, int HttpStatus, int? Code, string? Title, string? To, int? RetryAfterSeconds = null, double? DelaySeconds = null);
 
 /// <summary>What the simulated Graph API was sent and what it is told to answer.</summary>
 public sealed class GraphApiState
@@ -103,7 +106,14 @@ internal static class GraphApiEndpoints
             return GraphError(StatusCodes.Status400BadRequest, 100, "(#100) Invalid parameter");
         }
 
-        if (state.TakeFailure(message.To) is { } failure)
+        var failure = state.TakeFailure(message.To);
+        if (failure?.DelaySeconds is { } delay)
+        {
+            // Meta is slow, not gone: the send is accepted even if the caller stopped waiting.
+            await Task.Delay(TimeSpan.FromSeconds(delay), clock, CancellationToken.None);
+        }
+
+        if (failure is { HttpStatus: not StatusCodes.Status200OK })
         {
             state.Record(new(phoneNumberId, message.To, body, null, failure.HttpStatus, failure.Code, clock.GetUtcNow()));
             if (failure.RetryAfterSeconds is { } retryAfter)

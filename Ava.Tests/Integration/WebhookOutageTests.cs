@@ -105,4 +105,23 @@ public sealed class WebhookOutageTests(OutageStackFixture stack)
             ["sent 16"],
             await _database.QueryAsync<string>("SELECT status || ' ' || attempts FROM outbound_replies WHERE to_phone = $1", phone));
     }
+
+    [Fact]
+    public async Task Stopping_the_webhook_while_a_send_is_in_flight_lets_it_finish_and_never_sends_it_again()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        await _whatsApp.DelayNextSendsAsync(phone, 1, seconds: 4);
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "slow goodbye"))));
+        await Task.Delay(TimeSpan.FromSeconds(1.5), TestContext.Current.CancellationToken);
+        await stack.StopAsync("webhookapi");
+        await stack.StartAsync("webhookapi");
+
+        // Longer than a claim's lease: a send abandoned by the stop would have been taken over and made again by now.
+        await Task.Delay(TimeSpan.FromSeconds(16), TestContext.Current.CancellationToken);
+        Assert.Equal("[Echo] slow goodbye", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.Equal(
+            ["sent 1"],
+            await _database.QueryAsync<string>("SELECT status || ' ' || attempts FROM outbound_replies WHERE to_phone = $1", phone));
+    }
 }

@@ -77,6 +77,14 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>The simulated Graph API takes this long to accept the next sends to the phone.</summary>
+    public async Task DelayNextSendsAsync(string phone, int count, double seconds)
+    {
+        using var response = await Simulator.PostAsJsonAsync(
+            "/simulator/failures", new InjectedFailure(count, 200, null, null, phone, DelaySeconds: seconds), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? patience = null)
     {
         var deadline = DateTimeOffset.UtcNow + (patience ?? s_patience);

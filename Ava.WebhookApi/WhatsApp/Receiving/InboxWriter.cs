@@ -24,15 +24,19 @@ internal sealed partial class InboxWriter(
 {
     private const int MaxBatchSize = 256;
 
+    /// <summary>
+    /// Batches being committed at once. One slow commit (a disk stall, a busy CPU) must not hold up every request
+    /// behind it; Postgres still syncs concurrent commits together.
+    /// </summary>
+    private const int Writers = 3;
+
     /// <summary>After Postgres failed a write, deliveries go straight to the spool for this long, so that an outage
     /// does not cost every request the write timeout.</summary>
     private static readonly TimeSpan s_postgresBackoff = TimeSpan.FromSeconds(5);
 
-    /// <summary>Only the single writer loop touches this.</summary>
     private long _skipPostgresUntil;
 
-    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(
-        new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>();
 
     /// <exception cref="InboxUnavailableException">Neither Postgres nor the spool could store the delivery.</exception>
     public Task StoreAsync(InboundDeliveryRecord delivery)
@@ -48,6 +52,15 @@ internal sealed partial class InboxWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(() => WriteAsync(stoppingToken), CancellationToken.None)));
+
+        // Stopping: whatever was accepted is still written.
+        _queue.Writer.TryComplete();
+        await WriteAvailableAsync(new List<PendingWrite>(MaxBatchSize));
+    }
+
+    private async Task WriteAsync(CancellationToken stoppingToken)
+    {
         var batch = new List<PendingWrite>(MaxBatchSize);
         try
         {
@@ -58,11 +71,7 @@ internal sealed partial class InboxWriter(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: whatever was accepted is still written below.
         }
-
-        _queue.Writer.TryComplete();
-        await WriteAvailableAsync(batch);
     }
 
     private async Task WriteAvailableAsync(List<PendingWrite> batch)
@@ -95,7 +104,7 @@ internal sealed partial class InboxWriter(
         activity?.SetTag("ava.inbox.batch_size", batch.Count);
         var deliveries = batch.ConvertAll(w => w.Delivery);
 
-        if (clock.GetTimestamp() >= _skipPostgresUntil && await TryWriteToPostgresAsync(deliveries, activity))
+        if (clock.GetTimestamp() >= Interlocked.Read(ref _skipPostgresUntil) && await TryWriteToPostgresAsync(deliveries, activity))
         {
             telemetry.DeliveriesReceived.Add(batch.Count);
             Complete(batch, null);
@@ -150,7 +159,7 @@ internal sealed partial class InboxWriter(
             }
 
             // Whatever went wrong, the spool can still keep the delivery safe.
-            _skipPostgresUntil = clock.GetTimestamp() + (long)(s_postgresBackoff.TotalSeconds * clock.TimestampFrequency);
+            Interlocked.Exchange(ref _skipPostgresUntil, clock.GetTimestamp() + (long)(s_postgresBackoff.TotalSeconds * clock.TimestampFrequency));
             LogPostgresUnavailable(logger, deliveries.Count, exception);
             activity?.AddEvent(new ActivityEvent("postgres unavailable"));
             return false;
