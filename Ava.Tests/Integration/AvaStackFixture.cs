@@ -106,25 +106,49 @@ public sealed class OutageStackFixture : AvaStackFixture
             .WithEnvironment("WhatsApp__RetryBaseDelay", "00:00:00.050")
             .WithEnvironment("WhatsApp__MaxRetryDelay", "00:00:00.200");
 
+    /// <summary>Stops every instance of the resource (gracefully, as an orchestrator does) and waits until they have exited.</summary>
     public async Task StopAsync(string resourceName)
     {
-        var commands = App.Services.GetRequiredService<ResourceCommandService>();
-        var result = await commands.ExecuteCommandAsync(resourceName, KnownResourceCommands.StopCommand, TestContext.Current.CancellationToken);
+        var resource = Resource(resourceName);
+        var result = await App.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, TestContext.Current.CancellationToken);
         Assert.True(result.Success, result.Message);
-        await App.ResourceNotifications.WaitForResourceAsync(
-            resourceName, e => e.Snapshot.State?.Text is "Exited" or "Finished", TestContext.Current.CancellationToken);
+        await WaitForEveryInstanceAsync(resourceName, e => e.Snapshot.State?.Text is "Exited" or "Finished");
     }
 
     public async Task StartAsync(string resourceName)
     {
-        var commands = App.Services.GetRequiredService<ResourceCommandService>();
-        var result = await commands.ExecuteCommandAsync(resourceName, KnownResourceCommands.StartCommand, TestContext.Current.CancellationToken);
+        var resource = Resource(resourceName);
+        var result = await App.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, TestContext.Current.CancellationToken);
         Assert.True(result.Success, result.Message);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(resourceName, TestContext.Current.CancellationToken);
+        await WaitForEveryInstanceAsync(resourceName, e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy);
 
         // The tests' own pooled connections died with the server.
         NpgsqlConnection.ClearAllPools();
     }
+
+    /// <summary>Waits until every instance (replica) of the resource is in the state <paramref name="reached"/> describes.</summary>
+    private async Task WaitForEveryInstanceAsync(string resourceName, Func<ResourceEvent, bool> reached)
+    {
+        var instances = new Dictionary<string, bool>();
+        await foreach (var update in App.ResourceNotifications.WatchAsync(TestContext.Current.CancellationToken))
+        {
+            if (update.Resource.Name != resourceName)
+            {
+                continue;
+            }
+
+            instances[update.ResourceId] = reached(update);
+            if (instances.Values.All(done => done))
+            {
+                return;
+            }
+        }
+    }
+
+    private IResource Resource(string name) =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
 }
 
 [CollectionDefinition(Name)]
