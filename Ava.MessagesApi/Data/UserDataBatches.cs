@@ -19,8 +19,9 @@ public sealed class UserDataBatches(NpgsqlDataSource dataSource)
     /// <summary>
     /// What the batches need of their data source. Statements run a few times on a connection are prepared there,
     /// so later runs skip parsing and planning. Npgsql's reset of a connection returned to the pool is skipped: it
-    /// would run five more statements on each reuse, and there is nothing to reset, because these batches leave no
-    /// session state behind. Whoever uses this data source for anything else must keep it that way.
+    /// would run seven more statements on each reuse (role, settings, cursors, listeners, advisory locks, sequences,
+    /// temporary tables), and there is nothing to reset, because these batches leave no session state behind.
+    /// Whoever uses this data source for anything else must keep it that way.
     /// </summary>
     public static void ConfigureDataSource(NpgsqlDataSourceBuilder dataSource)
     {
