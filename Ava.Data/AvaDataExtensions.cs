@@ -33,7 +33,9 @@ public static class AvaDataExtensions
     /// Registers a plain <see cref="Npgsql.NpgsqlDataSource"/> on Ava's database, with Ava's enums mapped, for services
     /// that write their SQL themselves; with Aspire's health check, tracing and metrics.
     /// </summary>
-    public static TBuilder AddAvaDataSource<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    /// <param name="configureDataSource">A service's own settings on top (e.g. statement preparation).</param>
+    public static TBuilder AddAvaDataSource<TBuilder>(
+        this TBuilder builder, Action<Npgsql.NpgsqlDataSourceBuilder>? configureDataSource = null) where TBuilder : IHostApplicationBuilder
     {
         builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
         {
@@ -42,6 +44,8 @@ public static class AvaDataExtensions
             // Background workers poll every second; their empty polls (and health probes) would bury the traces
             // of real messages. Only commands that run within a traced operation are traced.
             dataSource.ConfigureTracing(tracing => tracing.ConfigureCommandFilter(_ => Activity.Current is not null));
+
+            configureDataSource?.Invoke(dataSource);
         });
         return builder;
     }

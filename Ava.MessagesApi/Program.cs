@@ -9,11 +9,10 @@ using Scalar.AspNetCore;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddAvaDbContext();
+builder.AddUserData();
 builder.AddRedisClient("cache");
 builder.AddAvaIdentity();
 
-builder.Services.AddScoped<UserDataSession>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<DependencyUnavailableHandler>();

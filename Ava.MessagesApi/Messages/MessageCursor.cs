@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
 
 namespace Ava.MessagesApi.Messages;
@@ -9,12 +10,15 @@ namespace Ava.MessagesApi.Messages;
 /// </summary>
 public readonly record struct MessageCursor(DateTimeOffset CreatedAt, Guid Id)
 {
+    /// <summary>Where the first page starts: after every message, so that every page is asked for the same way.</summary>
+    public static MessageCursor EndOfTime { get; } = new(DateTimeOffset.MaxValue, Guid.AllBitsSet);
+
     public override string ToString()
     {
         Span<byte> bytes = stackalloc byte[24];
         BinaryPrimitives.WriteInt64BigEndian(bytes, CreatedAt.UtcTicks);
         Id.TryWriteBytes(bytes[8..], bigEndian: true, out _);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return Base64Url.EncodeToString(bytes);
     }
 
     public static bool TryParse(string? text, [NotNullWhen(true)] out MessageCursor? cursor)

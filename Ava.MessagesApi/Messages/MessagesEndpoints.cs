@@ -4,7 +4,7 @@ using Ava.Data.WhatsApp;
 using Ava.MessagesApi.Data;
 using Ava.MessagesApi.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Ava.MessagesApi.Messages;
 
@@ -26,26 +26,50 @@ internal static class MessagesEndpoints
         return endpoints;
     }
 
+    /// <summary>
+    /// How far Ava's WhatsApp reply got: its own status or the furthest one Meta reported, whichever is further.
+    /// Once the webhook keeps it in a column of its own, this becomes <c>m.delivery_status</c>.
+    /// </summary>
+    private const string DeliveryStatusSql = """
+        (SELECT greatest(r.status, (SELECT max(e.status) FROM delivery_status_events e WHERE e.wamid = r.wamid))
+         FROM outbound_replies r WHERE r.message_id = m.id)
+        """;
+
+    /// <summary>
+    /// One statement for every page, so that each connection prepares it once and its plan seeks straight to the
+    /// cursor (the first page starts at <see cref="MessageCursor.EndOfTime"/>). The user filter stands on its own
+    /// as well as behind row-level security.
+    /// </summary>
+    private const string PageSql = $"""
+        SELECT m.id, m.user_id, m.avatar_id, m.channel, m.role, m.content, m.created_at, {DeliveryStatusSql}
+        FROM messages m
+        WHERE m.user_id = $1
+          AND ($2::message_channel IS NULL OR m.channel = $2)
+          AND (m.created_at, m.id) < ($3, $4)
+        ORDER BY m.created_at DESC, m.id DESC
+        LIMIT $5
+        """;
+
     internal static async Task<Results<Ok<MessagesPage>, ValidationProblem>> GetMessagesAsync(
         string? limit,
         string? before,
         string? channel,
-        UserDataSession session,
+        UserDataBatches userData,
         CurrentUser user,
         CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
+        Dictionary<string, string[]>? errors = null;
 
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
         {
-            errors["limit"] = [$"limit must be an integer from 1 to {MaxLimit}."];
+            (errors ??= [])["limit"] = [$"limit must be an integer from 1 to {MaxLimit}."];
         }
 
         MessageCursor? cursor = null;
         if (before is not null && !MessageCursor.TryParse(before, out cursor))
         {
-            errors["before"] = ["before must be the next cursor of a previous page."];
+            (errors ??= [])["before"] = ["before must be the next cursor of a previous page."];
         }
 
         MessageChannel? channelFilter = channel?.ToLowerInvariant() switch
@@ -57,55 +81,50 @@ internal static class MessagesEndpoints
         };
         if (channel is not null && channelFilter is null)
         {
-            errors["channel"] = ["channel must be app or whatsapp."];
+            (errors ??= [])["channel"] = ["channel must be app or whatsapp."];
         }
 
-        if (errors.Count > 0)
+        if (errors is not null)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
         var userId = user.Id;
-        var beforeAt = cursor?.CreatedAt;
-        var beforeId = cursor?.Id;
-        var take = pageSize + 1;
+        var (beforeAt, beforeId) = cursor ?? MessageCursor.EndOfTime;
 
-        var rows = await session.RunAsync((db, token) => db.Database.SqlQuery<MessageRow>($"""
-            SELECT m.id AS "Id", m.user_id AS "UserId", m.avatar_id AS "AvatarId", m.channel AS "Channel", m.role AS "Role",
-                   m.content AS "Content", m.created_at AS "CreatedAt",
-                   (SELECT greatest(r.status, (SELECT max(e.status) FROM delivery_status_events e WHERE e.wamid = r.wamid))
-                    FROM outbound_replies r WHERE r.message_id = m.id) AS "DeliveryStatus"
-            FROM messages m
-            WHERE m.user_id = {userId}
-              AND ({channelFilter}::message_channel IS NULL OR m.channel = {channelFilter})
-              AND ({beforeAt}::timestamptz IS NULL OR (m.created_at, m.id) < ({beforeAt}, {beforeId}))
-            ORDER BY m.created_at DESC, m.id DESC
-            LIMIT {take}
-            """).ToListAsync(token), cancellationToken);
+        await using var batch = userData.Create(userId);
+        var query = batch.Add(PageSql);
+        query.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = userId });
+        query.Parameters.Add(new NpgsqlParameter<MessageChannel?> { TypedValue = channelFilter });
+        query.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = beforeAt });
+        query.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = beforeId });
+        query.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pageSize + 1 });
 
-        var page = rows.Take(pageSize)
-            .Select(r => new MessageResponse(r.Id, r.UserId, r.AvatarId, r.Channel, r.Role, r.Content, r.CreatedAt, r.DeliveryStatus))
-            .ToList();
-        var next = rows.Count > pageSize ? new MessageCursor(page[^1].CreatedAt, page[^1].Id).ToString() : null;
-        return TypedResults.Ok(new MessagesPage(page, next));
-    }
+        var items = new List<MessageResponse>(pageSize);
+        var more = false;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (items.Count == pageSize)
+                {
+                    more = true;
+                    break;
+                }
 
-    private sealed class MessageRow
-    {
-        public Guid Id { get; set; }
+                items.Add(new MessageResponse(
+                    reader.GetGuid(0),
+                    reader.GetGuid(1),
+                    reader.IsDBNull(2) ? null : reader.GetGuid(2),
+                    reader.GetFieldValue<MessageChannel>(3),
+                    reader.GetFieldValue<MessageRole>(4),
+                    reader.GetString(5),
+                    reader.GetFieldValue<DateTimeOffset>(6),
+                    reader.IsDBNull(7) ? null : reader.GetFieldValue<DeliveryStatus>(7)));
+            }
+        }
 
-        public Guid UserId { get; set; }
-
-        public Guid? AvatarId { get; set; }
-
-        public MessageChannel Channel { get; set; }
-
-        public MessageRole Role { get; set; }
-
-        public string Content { get; set; } = "";
-
-        public DateTimeOffset CreatedAt { get; set; }
-
-        public DeliveryStatus? DeliveryStatus { get; set; }
+        var next = more ? new MessageCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;
+        return TypedResults.Ok(new MessagesPage(items, next));
     }
 }
