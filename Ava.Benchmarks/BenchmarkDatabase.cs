@@ -90,7 +90,7 @@ public sealed class BenchmarkDatabase(string connectionString)
                 },
                 new NpgsqlBatchCommand(
                     """
-                    INSERT INTO messages (id, user_id, channel, role, content, created_at, external_id)
+                    INSERT INTO messages (id, user_id, channel, role, content, created_at, external_id, delivery_status)
                     SELECT md5('benchmark message ' || i)::uuid,
                            u.user_id,
                            'whatsapp',
@@ -98,7 +98,8 @@ public sealed class BenchmarkDatabase(string connectionString)
                            substr(repeat('Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod. ', 4),
                                   1 + (i % 40), 20 + (random() * 180)::int),
                            now() - random() * interval '30 days',
-                           CASE WHEN i % 2 = 0 THEN 'wamid.SEEDIN' ELSE 'wamid.SEEDOUT' END || i
+                           CASE WHEN i % 2 = 0 THEN 'wamid.SEEDIN' ELSE 'wamid.SEEDOUT' END || i,
+                           CASE WHEN i % 2 = 0 THEN NULL ELSE 'sent' END::delivery_status
                     FROM generate_series(0, $1 - 1) AS i
                     JOIN benchmark_users u ON u.n = (i / 2) % $2
                     """)

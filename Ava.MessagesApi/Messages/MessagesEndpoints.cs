@@ -27,13 +27,10 @@ internal static class MessagesEndpoints
     }
 
     /// <summary>
-    /// How far Ava's WhatsApp reply got: its own status or the furthest one Meta reported, whichever is further.
-    /// Once the webhook keeps it in a column of its own, this becomes <c>m.delivery_status</c>.
+    /// How far each of Ava's replies got, kept on its line by the webhook (the furthest of the send's outcome and
+    /// Meta's statuses), so that a page reads its rows and nothing else.
     /// </summary>
-    private const string DeliveryStatusSql = """
-        (SELECT greatest(r.status, (SELECT max(e.status) FROM delivery_status_events e WHERE e.wamid = r.wamid))
-         FROM outbound_replies r WHERE r.message_id = m.id)
-        """;
+    private const string DeliveryStatusSql = "m.delivery_status";
 
     /// <summary>
     /// One statement for every page, so that each connection prepares it once and its plan seeks straight to the

@@ -226,12 +226,10 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
         return rows.Select(r => r.Split('\t')).Select(p => (p[0], p[1], p[2].Length == 0 ? null : p[2])).ToList();
     }
 
+    /// <summary>The status the user's history shows for the reply.</summary>
     private Task<string> EventualStatusAsync(string replyWamid, string expected) => WhatsAppDriver.EventuallyAsync(
         () => _database.ScalarAsync<string>(
-            """
-            SELECT greatest(r.status, (SELECT max(e.status) FROM delivery_status_events e WHERE e.wamid = r.wamid))::text
-            FROM outbound_replies r WHERE r.wamid = $1
-            """,
+            "SELECT m.delivery_status::text FROM messages m JOIN outbound_replies r ON r.message_id = m.id WHERE r.wamid = $1",
             replyWamid),
         status => status == expected);
 }
