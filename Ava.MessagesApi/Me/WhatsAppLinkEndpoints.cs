@@ -28,7 +28,7 @@ public sealed record WhatsAppLinkStatus(
 /// Linking a WhatsApp number to the signed-in user. The API only issues a one-time code; the number is linked when
 /// the user sends <c>LINK &lt;code&gt;</c> from it, so nobody can link a phone they cannot send from.
 /// </summary>
-internal static class WhatsAppLinkEndpoints
+internal static partial class WhatsAppLinkEndpoints
 {
     public static IEndpointRouteBuilder MapWhatsAppLink(this IEndpointRouteBuilder endpoints)
     {
@@ -86,10 +86,13 @@ internal static class WhatsAppLinkEndpoints
                 $"From {PhoneNumbers.ToE164(phone)}, send \"LINK {code}\" to Ava on WhatsApp within {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes."));
     }
 
+    /// <summary>Answers once the database has the change: the cached lookup is invalidated after it, never failing the request.</summary>
     internal static async Task<NoContent> UnlinkAsync(
         UserDataSession session,
         CurrentUser user,
         IConnectionMultiplexer redis,
+        IHostApplicationLifetime lifetime,
+        ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         var userId = user.Id;
@@ -108,7 +111,11 @@ internal static class WhatsAppLinkEndpoints
 
         if (unlinked is not null)
         {
-            await redis.GetDatabase().KeyDeleteAsync(LinkedUserCache.KeyFor(unlinked));
+            var logger = loggers.CreateLogger(typeof(WhatsAppLinkEndpoints));
+            await LinkedUserCache.InvalidateAfterCommitAsync(
+                () => redis.GetDatabase().ScriptEvaluateAsync(LinkedUserCache.InvalidateScript, [.. LinkedUserCache.InvalidationKeys([unlinked]).Select(k => (RedisKey)k)]),
+                (exception, retrying) => LogInvalidationFailed(logger, retrying, exception),
+                lifetime.ApplicationStopping);
         }
 
         return TypedResults.NoContent();
@@ -116,4 +123,7 @@ internal static class WhatsAppLinkEndpoints
 
     private static Task<string?> LinkedPhoneAsync(Ava.Data.AvaDbContext db, Guid userId, CancellationToken cancellationToken) =>
         db.UserPreferences.Where(p => p.UserId == userId).Select(p => p.WhatsAppPhone).FirstOrDefaultAsync(cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not invalidate the cached lookup of an unlinked phone (retrying: {Retrying})")]
+    private static partial void LogInvalidationFailed(ILogger logger, bool retrying, Exception exception);
 }

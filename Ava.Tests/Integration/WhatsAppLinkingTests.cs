@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Ava.Data.Users;
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Processing;
 
@@ -12,6 +13,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
 {
     private readonly AvaTokens _tokens = new(stack);
     private readonly WhatsAppDriver _whatsApp = new(stack);
+    private readonly AvaDatabase _database = new(stack);
 
     [Fact]
     public async Task The_full_journey_from_stranger_to_linked_user_with_a_private_history()
@@ -90,6 +92,29 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
 
         await SendAsync(phone, "who am I?");
         Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(phone, 3))[^1].Body);
+    }
+
+    [Fact]
+    public async Task A_lookup_cached_before_a_relink_does_not_send_the_phones_messages_to_the_old_owner()
+    {
+        var (phone, oldOwner) = await _database.LinkedUserAsync();
+        var newOwner = Guid.NewGuid();
+        using var me = await _tokens.ClientForAsync(newOwner);
+        await using var redis = await AvaCache.ConnectAsync(stack);
+        var cache = redis.GetDatabase();
+
+        // Another instance looks the phone up just before the link commits, and writes its answer just after.
+        var versionBefore = LinkedUserCache.VersionOf(await cache.StringGetAsync(LinkedUserCache.VersionKeyFor(phone)));
+        await SendAsync(phone, $"LINK {await RequestCodeAsync(me, "+" + phone)}");
+        await _whatsApp.AcceptedSendsToAsync(phone, 1);
+        await cache.StringSetAsync(LinkedUserCache.KeyFor(phone), LinkedUserCache.Entry(versionBefore, oldOwner), LinkedUserCache.LinkedTimeToLive);
+
+        await SendAsync(phone, "whose am I?");
+
+        Assert.Equal("[Echo] whose am I?", (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+        Assert.Equal(
+            [newOwner],
+            await _database.QueryAsync<Guid>("SELECT user_id FROM messages WHERE content = 'whose am I?' AND user_id IN ($1, $2)", oldOwner, newOwner));
     }
 
     [Theory]

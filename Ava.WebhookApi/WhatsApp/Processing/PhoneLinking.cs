@@ -14,11 +14,11 @@ internal sealed record LinkAttempt(string Phone, string Code, Guid? UserId)
 /// <summary>
 /// The webhook's half of linking a phone (see <see cref="PhoneLinkCodes"/>): recognises <c>LINK &lt;code&gt;</c>,
 /// checks the code the messages API issued for the sender's phone (the phone is linked inside the processing
-/// transaction, see <see cref="UserPreferencesTable.LinkAsync"/>), and afterwards consumes the code and evicts
+/// transaction, see <see cref="UserPreferencesTable.LinkAsync"/>), and afterwards consumes the code and invalidates
 /// cached lookups. Wrong codes are counted per phone; too
 /// many drop the phone's pending codes.
 /// </summary>
-internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger<PhoneLinking> logger)
+internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostApplicationLifetime lifetime, ILogger<PhoneLinking> logger)
 {
     public const string LinkedReply = "Your WhatsApp number is now linked to your Ava account.";
 
@@ -51,23 +51,32 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
         return attempts;
     }
 
-    /// <summary>After the transaction committed: consume used codes, evict stale lookups, count wrong codes.</summary>
+    /// <summary>
+    /// After the transaction committed: invalidate the cached lookups of every phone the links changed (retried in
+    /// the background if Redis fails, never failing the batch), consume used codes, count wrong codes.
+    /// </summary>
     public async Task AfterCommitAsync(IReadOnlyList<(LinkAttempt Attempt, string? PreviousPhone)> applied)
     {
         var db = redis.GetDatabase();
-        foreach (var (attempt, previousPhone) in applied)
+        var changedPhones = applied
+            .Where(a => a.Attempt.Succeeded)
+            .SelectMany(a => a.PreviousPhone is { } previous ? [a.Attempt.Phone, previous] : new[] { a.Attempt.Phone })
+            .ToList();
+        if (changedPhones.Count > 0)
+        {
+            await LinkedUserCache.InvalidateAfterCommitAsync(
+                () => db.ScriptEvaluateAsync(LinkedUserCache.InvalidateScript, [.. LinkedUserCache.InvalidationKeys(changedPhones).Select(k => (RedisKey)k)]),
+                (exception, retrying) => LogInvalidationFailed(logger, retrying, exception),
+                lifetime.ApplicationStopping);
+        }
+
+        foreach (var (attempt, _) in applied)
         {
             try
             {
                 if (attempt.Succeeded)
                 {
-                    await db.KeyDeleteAsync(
-                    [
-                        PhoneLinkCodes.PendingKeyFor(attempt.Phone),
-                        PhoneLinkCodes.AttemptsKeyFor(attempt.Phone),
-                        LinkedUserCache.KeyFor(attempt.Phone),
-                        .. previousPhone is null ? Array.Empty<RedisKey>() : [LinkedUserCache.KeyFor(previousPhone)],
-                    ]);
+                    await db.KeyDeleteAsync([PhoneLinkCodes.PendingKeyFor(attempt.Phone), PhoneLinkCodes.AttemptsKeyFor(attempt.Phone)]);
                     continue;
                 }
 
@@ -80,7 +89,6 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
-                // The link itself is committed; stale cache entries expire on their own.
                 LogCleanupFailed(logger, exception);
             }
         }
@@ -89,6 +97,9 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
     [GeneratedRegex(@"^\s*link\s+(\d{6})\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex LinkCommand();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not clean up after a phone link in Redis; cached lookups expire on their own")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not invalidate the cached lookups of newly linked phones (retrying: {Retrying})")]
+    private static partial void LogInvalidationFailed(ILogger logger, bool retrying, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not consume a used link code or count a wrong one in Redis")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception);
 }
