@@ -1,18 +1,169 @@
+using System.Globalization;
+using Polly;
+using Polly.Retry;
+
 namespace Ava.Data.Users;
 
 /// <summary>
-/// The Redis cache of "which Ava user is this WhatsApp phone linked to": written by the webhook, evicted by whoever
-/// changes a link.
+/// The Redis cache of "which Ava user is this WhatsApp phone linked to": written by the webhook's lookups,
+/// invalidated by whoever changes a link (the webhook on <c>LINK</c>, the messages API on unlink).
 /// </summary>
+/// <remarks>
+/// Deleting the entry is not enough: a lookup that read Postgres just before a change committed can write its
+/// stale answer just after the delete. So each phone has a version (<see cref="VersionKeyFor"/>), bumped after every
+/// change commits; a lookup reads the version before it asks Postgres and writes its entry with that version
+/// (<see cref="Entry"/>), and an entry of any other version than the current one is a miss (<see cref="TryRead"/>).
+/// Version keys never expire: one that did could start again at a number an old entry still carries.
+/// </remarks>
 public static class LinkedUserCache
 {
     /// <summary>Stored for a phone that is linked to nobody (a short-lived negative entry).</summary>
     public const string NotLinked = "-";
 
+    /// <summary>
+    /// The script that invalidates phones after a link change committed. KEYS: each phone's version key and entry
+    /// key in turn (<see cref="InvalidationKeys"/>); it bumps the one and deletes the other.
+    /// </summary>
+    public const string InvalidateScript =
+        """
+        for i = 1, #KEYS, 2 do
+          redis.call('INCR', KEYS[i])
+          redis.call('DEL', KEYS[i + 1])
+        end
+        return #KEYS / 2
+        """;
+
     public static readonly TimeSpan LinkedTimeToLive = TimeSpan.FromMinutes(10);
 
     public static readonly TimeSpan NotLinkedTimeToLive = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a failed invalidation is retried. A stale entry is written at the latest just after the change
+    /// commits and lives <see cref="LinkedTimeToLive"/>; once that has passed there is nothing left to invalidate.
+    /// </summary>
+    public static readonly TimeSpan InvalidationDeadline = LinkedTimeToLive + TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the first invalidation may take before the change's request or batch moves on without it.</summary>
+    public static readonly TimeSpan InvalidationAttemptTimeout = TimeSpan.FromMilliseconds(500);
+
+    private static readonly ResiliencePipeline s_retries = Retries(TimeProvider.System);
+
     /// <param name="phone">A phone normalised by <see cref="PhoneNumbers.Normalize"/>.</param>
     public static string KeyFor(string phone) => $"ava:whatsapp-user:{phone}";
+
+    /// <param name="phone">A phone normalised by <see cref="PhoneNumbers.Normalize"/>.</param>
+    public static string VersionKeyFor(string phone) => $"ava:whatsapp-user-version:{phone}";
+
+    /// <summary>A phone's version as stored; absent (never changed since the cache began) is 0.</summary>
+    public static long VersionOf(string? stored) =>
+        long.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0;
+
+    /// <summary>The entry a lookup writes: the version it read before asking Postgres, and Postgres' answer.</summary>
+    public static string Entry(long version, Guid? userId) =>
+        string.Create(CultureInfo.InvariantCulture, $"{version}:{(userId is { } id ? id.ToString("D") : NotLinked)}");
+
+    /// <param name="currentVersion">The phone's version, read together with the entry.</param>
+    /// <param name="userId">The cached user; null when the phone is cached as linked to nobody.</param>
+    /// <returns>False for a miss: no entry, an unreadable one, or one of another version than the current one.</returns>
+    public static bool TryRead(string? entry, long currentVersion, out Guid? userId)
+    {
+        userId = null;
+        if (entry?.Split(':', 2) is not [var version, var user]
+            || !long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var entryVersion)
+            || entryVersion != currentVersion)
+        {
+            return false;
+        }
+
+        if (user == NotLinked)
+        {
+            return true;
+        }
+
+        if (!Guid.TryParseExact(user, "D", out var id))
+        {
+            return false;
+        }
+
+        userId = id;
+        return true;
+    }
+
+    /// <summary>The keys of <see cref="InvalidateScript"/> for these phones.</summary>
+    public static string[] InvalidationKeys(IEnumerable<string> phones) =>
+        [.. phones.Distinct(StringComparer.Ordinal).SelectMany(phone => new[] { VersionKeyFor(phone), KeyFor(phone) })];
+
+    /// <summary>
+    /// Invalidates after a link change committed, without ever failing the caller for it: one attempt of at most
+    /// <see cref="InvalidationAttemptTimeout"/>, then, if Redis failed, retries in the background with backoff until
+    /// <see cref="InvalidationDeadline"/> or <paramref name="stopping"/>.
+    /// </summary>
+    /// <param name="invalidate">Runs <see cref="InvalidateScript"/>.</param>
+    /// <param name="failed">Told of each failed attempt, and whether it will be tried again.</param>
+    public static Task InvalidateAfterCommitAsync(
+        Func<Task> invalidate, Action<Exception, bool> failed, CancellationToken stopping) =>
+        InvalidateAfterCommitAsync(invalidate, failed, TimeProvider.System, s_retries, stopping);
+
+    /// <summary><see cref="InvalidateAfterCommitAsync(Func{Task}, Action{Exception, bool}, CancellationToken)"/> on a given clock.</summary>
+    public static async Task InvalidateAfterCommitAsync(
+        Func<Task> invalidate, Action<Exception, bool> failed, TimeProvider clock, ResiliencePipeline retries, CancellationToken stopping)
+    {
+        try
+        {
+            await invalidate().WaitAsync(InvalidationAttemptTimeout, clock, stopping);
+            return;
+        }
+        catch (Exception exception)
+        {
+            failed(exception, !stopping.IsCancellationRequested);
+        }
+
+        if (!stopping.IsCancellationRequested)
+        {
+            _ = Task.Run(() => RetryAsync(invalidate, failed, clock, retries, stopping), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Exponential backoff with jitter, from a second up to half a minute between attempts.</summary>
+    public static ResiliencePipeline Retries(TimeProvider clock) => new ResiliencePipelineBuilder { TimeProvider = clock }
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(exception => exception is not OperationCanceledException),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromSeconds(1),
+            MaxDelay = TimeSpan.FromSeconds(30),
+            MaxRetryAttempts = int.MaxValue,
+        })
+        .Build();
+
+    private static async Task RetryAsync(
+        Func<Task> invalidate, Action<Exception, bool> failed, TimeProvider clock, ResiliencePipeline retries, CancellationToken stopping)
+    {
+        using var deadline = new CancellationTokenSource(InvalidationDeadline, clock);
+        using var until = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
+        Exception? last = null;
+        try
+        {
+            await retries.ExecuteAsync(
+                async token =>
+                {
+                    try
+                    {
+                        await invalidate().WaitAsync(InvalidationAttemptTimeout, clock, token);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    {
+                        last = exception;
+                        failed(exception, true);
+                        throw;
+                    }
+                },
+                until.Token);
+        }
+        catch (OperationCanceledException) when (until.IsCancellationRequested)
+        {
+            failed(last ?? new TimeoutException("Invalidation was not retried before the deadline."), false);
+        }
+    }
 }

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Ava.Data.Users;
 using Ava.MessagesApi.Data;
@@ -26,9 +26,10 @@ public sealed record WhatsAppLinkStatus(
 
 /// <summary>
 /// Linking a WhatsApp number to the signed-in user. The API only issues a one-time code; the number is linked when
-/// the user sends <c>LINK &lt;code&gt;</c> from it, so nobody can link a phone they cannot send from.
+/// the user sends <c>LINK &lt;code&gt;</c> from it, so nobody can link a phone they cannot send from. A code is the
+/// caller's alone and names the phone they claim (see <see cref="PhoneLinkCodeIssuer"/>); anonymous sign-ins get none.
 /// </summary>
-internal static class WhatsAppLinkEndpoints
+internal static partial class WhatsAppLinkEndpoints
 {
     public static IEndpointRouteBuilder MapWhatsAppLink(this IEndpointRouteBuilder endpoints)
     {
@@ -37,7 +38,10 @@ internal static class WhatsAppLinkEndpoints
             .RequireAuthorization(IdentityExtensions.AvaUserPolicy);
 
         link.MapGet("/", GetAsync).WithSummary("Whether a WhatsApp number is linked to the caller, and which.");
-        link.MapPost("/", RequestLinkAsync).WithSummary("Issues a one-time code to send from the phone as \"LINK <code>\".");
+        link.MapPost("/", RequestLinkAsync)
+            .WithSummary("Issues a one-time code to send from the phone as \"LINK <code>\".")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         link.MapDelete("/", UnlinkAsync).WithSummary("Unlinks the caller's WhatsApp number.");
 
         return endpoints;
@@ -49,14 +53,23 @@ internal static class WhatsAppLinkEndpoints
         return TypedResults.Ok(new WhatsAppLinkStatus(phone is not null, phone is null ? null : PhoneNumbers.ToE164(phone)));
     }
 
-    internal static async Task<Results<Accepted<WhatsAppLinkChallenge>, Ok<WhatsAppLinkStatus>, ValidationProblem>> RequestLinkAsync(
+    internal static async Task<Results<Accepted<WhatsAppLinkChallenge>, Ok<WhatsAppLinkStatus>, ValidationProblem, ProblemHttpResult>> RequestLinkAsync(
         LinkWhatsAppRequest request,
         UserDataSession session,
         CurrentUser user,
         IConnectionMultiplexer redis,
         TimeProvider clock,
+        HttpContext httpContext,
         CancellationToken cancellationToken)
     {
+        if (user.IsAnonymous)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Anonymous accounts cannot link a phone",
+                detail: "Sign up or sign in with an email or phone first, then link your WhatsApp number.");
+        }
+
         if (!PhoneNumbers.TryParseE164(request.Phone, out var phone))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
@@ -71,11 +84,28 @@ internal static class WhatsAppLinkEndpoints
             return TypedResults.Ok(new WhatsAppLinkStatus(true, PhoneNumbers.ToE164(phone)));
         }
 
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
-        var pending = PhoneLinkCodes.PendingKeyFor(phone);
         var redisDb = redis.GetDatabase();
-        await redisDb.HashSetAsync(pending, code, user.Id.ToString());
-        await redisDb.KeyExpireAsync(pending, PhoneLinkCodes.TimeToLive);
+        if (await PhoneLinkCodeIssuer.TryCountAsync(redisDb, user.Id, phone) is { } wait)
+        {
+            var seconds = (long)Math.Ceiling(wait.TotalSeconds);
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many link codes",
+                detail: $"At most {PhoneLinkCodes.CodesPerUser} codes per account and {PhoneLinkCodes.CodesPerPhone} per phone are issued "
+                    + $"every {PhoneLinkCodes.IssuanceWindow.TotalMinutes:0} minutes. Try again in {seconds} seconds.");
+        }
+
+        var code = await PhoneLinkCodeIssuer.IssueAsync(
+            redisDb, new PendingPhoneLink(user.Id, phone, user.AccountLabel), PhoneLinkCodeIssuer.NewCandidates());
+        if (code is null)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "No free link code",
+                detail: "Every code tried is pending for someone else; ask again.");
+        }
 
         return TypedResults.Accepted(
             "/me/whatsapp",
@@ -86,10 +116,13 @@ internal static class WhatsAppLinkEndpoints
                 $"From {PhoneNumbers.ToE164(phone)}, send \"LINK {code}\" to Ava on WhatsApp within {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes."));
     }
 
+    /// <summary>Answers once the database has the change: the cached lookup is invalidated after it, never failing the request.</summary>
     internal static async Task<NoContent> UnlinkAsync(
         UserDataSession session,
         CurrentUser user,
         IConnectionMultiplexer redis,
+        IHostApplicationLifetime lifetime,
+        ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         var userId = user.Id;
@@ -108,7 +141,11 @@ internal static class WhatsAppLinkEndpoints
 
         if (unlinked is not null)
         {
-            await redis.GetDatabase().KeyDeleteAsync(LinkedUserCache.KeyFor(unlinked));
+            var logger = loggers.CreateLogger(typeof(WhatsAppLinkEndpoints));
+            await LinkedUserCache.InvalidateAfterCommitAsync(
+                () => redis.GetDatabase().ScriptEvaluateAsync(LinkedUserCache.InvalidateScript, [.. LinkedUserCache.InvalidationKeys([unlinked]).Select(k => (RedisKey)k)]),
+                (exception, retrying) => LogInvalidationFailed(logger, retrying, exception),
+                lifetime.ApplicationStopping);
         }
 
         return TypedResults.NoContent();
@@ -116,4 +153,7 @@ internal static class WhatsAppLinkEndpoints
 
     private static Task<string?> LinkedPhoneAsync(Ava.Data.AvaDbContext db, Guid userId, CancellationToken cancellationToken) =>
         db.UserPreferences.Where(p => p.UserId == userId).Select(p => p.WhatsAppPhone).FirstOrDefaultAsync(cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not invalidate the cached lookup of an unlinked phone (retrying: {Retrying})")]
+    private static partial void LogInvalidationFailed(ILogger logger, bool retrying, Exception exception);
 }

@@ -10,7 +10,12 @@ namespace Ava.Tests.Integration;
 public sealed class AvaTokens(AvaStackFixture stack)
 {
     public async Task<string> ForAsync(
-        Guid userId, string audience = "authenticated", TimeSpan? expiresIn = null, string? secret = null, string? subject = null)
+        Guid userId,
+        string audience = "authenticated",
+        TimeSpan? expiresIn = null,
+        string? secret = null,
+        string? subject = null,
+        IDictionary<string, object>? claims = null)
     {
         var now = DateTime.UtcNow;
         var expires = now + (expiresIn ?? TimeSpan.FromHours(1));
@@ -24,6 +29,7 @@ public sealed class AvaTokens(AvaStackFixture stack)
             NotBefore = expires.AddHours(-1) < now ? expires.AddHours(-1) : now,
             Expires = expires,
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key), SecurityAlgorithms.HmacSha256),
+            Claims = claims,
         });
     }
 
@@ -36,10 +42,11 @@ public sealed class AvaTokens(AvaStackFixture stack)
     }
 
     /// <summary>A client of the messages API signed in as the user.</summary>
-    public async Task<HttpClient> ClientForAsync(Guid userId)
+    /// <param name="claims">More of Supabase's claims, e.g. <c>email</c> or <c>is_anonymous</c>.</param>
+    public async Task<HttpClient> ClientForAsync(Guid userId, IDictionary<string, object>? claims = null)
     {
         var client = stack.CreateHttpClient("messagesapi");
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await ForAsync(userId));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await ForAsync(userId, claims: claims));
         return client;
     }
 }

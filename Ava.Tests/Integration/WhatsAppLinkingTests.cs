@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Ava.Data.Users;
+using Ava.MessagesApi.Me;
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Processing;
 
@@ -12,13 +14,14 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
 {
     private readonly AvaTokens _tokens = new(stack);
     private readonly WhatsAppDriver _whatsApp = new(stack);
+    private readonly AvaDatabase _database = new(stack);
 
     [Fact]
     public async Task The_full_journey_from_stranger_to_linked_user_with_a_private_history()
     {
         var phone = WhatsAppDriver.NewPhone();
         var userId = Guid.NewGuid();
-        using var me = await _tokens.ClientForAsync(userId);
+        using var me = await _tokens.ClientForAsync(userId, Email("journey"));
 
         await SendAsync(phone, "hello?");
         Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
@@ -26,7 +29,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
 
         var code = await RequestCodeAsync(me, "+" + phone);
         await SendAsync(phone, $"LINK {code}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+        Assert.Equal(PhoneLinking.LinkedReply("journey@example.com"), (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
 
         await SendAsync(phone, "now you know me");
         Assert.Equal("[Echo] now you know me", (await _whatsApp.AcceptedSendsToAsync(phone, 3))[^1].Body);
@@ -39,7 +42,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
             async () => await HistoryAsync(me),
             items => items.Count == 4 && items[0].DeliveryStatus == "sent");
         Assert.Equal(
-            [("assistant", "[Echo] now you know me"), ("user", "now you know me"), ("assistant", PhoneLinking.LinkedReply), ("user", $"LINK {code}")],
+            [("assistant", "[Echo] now you know me"), ("user", "now you know me"), ("assistant", PhoneLinking.LinkedReply("journey@example.com")), ("user", $"LINK {code}")],
             history.Select(i => (i.Role, i.Content)));
 
         using var stranger = await _tokens.ClientForAsync(Guid.NewGuid());
@@ -47,21 +50,21 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
     }
 
     [Fact]
-    public async Task A_wrong_code_links_nothing_and_too_many_wrong_codes_void_the_right_one()
+    public async Task A_wrong_code_links_nothing_and_too_many_wrong_codes_lock_the_phone_out_even_with_the_right_one()
     {
         var phone = WhatsAppDriver.NewPhone();
         using var me = await _tokens.ClientForAsync(Guid.NewGuid());
         var code = await RequestCodeAsync(me, "+" + phone);
         var wrong = code == "000000" ? "111111" : "000000";
 
-        for (var attempt = 1; attempt <= 5; attempt++)
+        for (var attempt = 1; attempt <= PhoneLinkCodes.MaxAttempts; attempt++)
         {
             await SendAsync(phone, $"link {wrong}");
             Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(phone, attempt))[^1].Body);
         }
 
         await SendAsync(phone, $"LINK {code}");
-        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(phone, 6))[^1].Body);
+        Assert.Equal(PhoneLinking.RefusedReply, (await _whatsApp.AcceptedSendsToAsync(phone, PhoneLinkCodes.MaxAttempts + 1))[^1].Body);
         var status = await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken);
         Assert.False(status.GetProperty("linked").GetBoolean());
     }
@@ -71,7 +74,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
     {
         var phone = WhatsAppDriver.NewPhone();
         using var first = await _tokens.ClientForAsync(Guid.NewGuid());
-        using var second = await _tokens.ClientForAsync(Guid.NewGuid());
+        using var second = await _tokens.ClientForAsync(Guid.NewGuid(), Email("second"));
         await SendAsync(phone, $"LINK {await RequestCodeAsync(first, "+" + phone)}");
         await _whatsApp.AcceptedSendsToAsync(phone, 1);
 
@@ -80,7 +83,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         Assert.Equal("+" + phone, (await first.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("phone").GetString());
 
         await SendAsync(phone, $"LINK {await RequestCodeAsync(second, "+" + phone)}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+        Assert.Equal(PhoneLinking.LinkedReply("second@example.com"), (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
         Assert.False((await first.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
 
         using (var unlink = await second.DeleteAsync("/me/whatsapp", TestContext.Current.CancellationToken))
@@ -90,6 +93,189 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
 
         await SendAsync(phone, "who am I?");
         Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(phone, 3))[^1].Body);
+    }
+
+    [Fact]
+    public async Task Another_account_asking_for_codes_for_your_phone_cannot_take_it()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        var attackersPhone = WhatsAppDriver.NewPhone();
+        var victimId = Guid.NewGuid();
+        var attackerId = Guid.NewGuid();
+        using var victim = await _tokens.ClientForAsync(victimId, Email("victim"));
+        using var attacker = await _tokens.ClientForAsync(attackerId, Email("attacker"));
+        var victimsCode = await RequestCodeAsync(victim, "+" + phone);
+
+        // The attacker asks for codes for the victim's phone for as long as Ava lets them.
+        var attackersCodes = new List<string>();
+        for (var request = 0; request < 60; request++)
+        {
+            using var response = await attacker.PostAsJsonAsync("/me/whatsapp", new { phone = "+" + phone }, TestContext.Current.CancellationToken);
+            if (response.StatusCode != HttpStatusCode.Accepted)
+            {
+                Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+                break;
+            }
+
+            attackersCodes.Add((await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("code").GetString()!);
+        }
+
+        Assert.Equal(PhoneLinkCodes.CodesPerUser, attackersCodes.Count);
+        Assert.DoesNotContain(victimsCode, attackersCodes);
+
+        // Their codes name the victim's phone: from any other phone they link nothing.
+        await SendAsync(attackersPhone, $"LINK {attackersCodes[^1]}");
+        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(attackersPhone, 1))[^1].Body);
+
+        // The victim's code still links the victim, and the confirmation says to which account.
+        await SendAsync(phone, $"LINK {victimsCode}");
+        Assert.Equal(
+            "Your WhatsApp number is now linked to the Ava account victim@example.com.",
+            (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+        Assert.True((await victim.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
+        Assert.False((await attacker.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_code_pending_for_one_account_is_never_issued_to_another()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        using var victim = await _tokens.ClientForAsync(Guid.NewGuid(), Email("owner-of-the-code"));
+        var victimsCode = await RequestCodeAsync(victim, "+" + phone);
+        await using var redis = await AvaCache.ConnectAsync(stack);
+
+        // Another account for the same phone draws the very same code first.
+        var issued = await PhoneLinkCodeIssuer.IssueAsync(
+            redis.GetDatabase(), new PendingPhoneLink(Guid.NewGuid(), phone, "someone-else"), [victimsCode, .. PhoneLinkCodeIssuer.NewCandidates()]);
+
+        Assert.NotNull(issued);
+        Assert.NotEqual(victimsCode, issued);
+        await SendAsync(phone, $"LINK {victimsCode}");
+        Assert.Equal(PhoneLinking.LinkedReply("owner-of-the-code@example.com"), (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+    }
+
+    [Fact]
+    public async Task Asking_for_a_new_code_voids_the_previous_one()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        using var me = await _tokens.ClientForAsync(Guid.NewGuid(), Email("forgetful"));
+        var first = await RequestCodeAsync(me, "+" + phone);
+        var second = await RequestCodeAsync(me, "+" + phone);
+
+        await SendAsync(phone, $"LINK {first}");
+        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+
+        await SendAsync(phone, $"LINK {second}");
+        Assert.Equal(PhoneLinking.LinkedReply("forgetful@example.com"), (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+    }
+
+    [Fact]
+    public async Task Asking_for_more_codes_than_the_limit_is_a_429_problem_that_says_when_to_ask_again()
+    {
+        using var me = await _tokens.ClientForAsync(Guid.NewGuid());
+        for (var request = 0; request < PhoneLinkCodes.CodesPerUser; request++)
+        {
+            await RequestCodeAsync(me, "+" + WhatsAppDriver.NewPhone());
+        }
+
+        // The limit is the account's: another phone does not reset it.
+        using var response = await me.PostAsJsonAsync("/me/whatsapp", new { phone = "+" + WhatsAppDriver.NewPhone() }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.InRange(response.Headers.RetryAfter?.Delta?.TotalSeconds ?? -1, 1, 600);
+        Assert.Equal(429, (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task One_phone_gets_a_limited_number_of_codes_however_many_accounts_ask()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        for (var account = 0; account < PhoneLinkCodes.CodesPerPhone / PhoneLinkCodes.CodesPerUser; account++)
+        {
+            using var asker = await _tokens.ClientForAsync(Guid.NewGuid());
+            for (var request = 0; request < PhoneLinkCodes.CodesPerUser; request++)
+            {
+                await RequestCodeAsync(asker, "+" + phone);
+            }
+        }
+
+        using var another = await _tokens.ClientForAsync(Guid.NewGuid());
+        using var response = await another.PostAsJsonAsync("/me/whatsapp", new { phone = "+" + phone }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task An_anonymous_supabase_user_cannot_link_a_phone()
+    {
+        using var anonymous = await _tokens.ClientForAsync(Guid.NewGuid(), new Dictionary<string, object> { ["is_anonymous"] = true });
+
+        using var response = await anonymous.PostAsJsonAsync("/me/whatsapp", new { phone = "+" + WhatsAppDriver.NewPhone() }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_code_sent_from_another_phone_links_nothing()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        var otherPhone = WhatsAppDriver.NewPhone();
+        using var me = await _tokens.ClientForAsync(Guid.NewGuid(), Email("owner"));
+        var code = await RequestCodeAsync(me, "+" + phone);
+
+        await SendAsync(otherPhone, $"LINK {code}");
+
+        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(otherPhone, 1))[^1].Body);
+        Assert.False((await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
+
+        // The code was not spent by the other phone: from the phone it names it still links.
+        await SendAsync(phone, $"LINK {code}");
+        Assert.Equal("Your WhatsApp number is now linked to the Ava account owner@example.com.", (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+    }
+
+    [Fact]
+    public async Task The_account_a_phone_moved_away_from_is_told_in_its_history()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        using var first = await _tokens.ClientForAsync(Guid.NewGuid());
+        using var second = await _tokens.ClientForAsync(Guid.NewGuid());
+        await SendAsync(phone, $"LINK {await RequestCodeAsync(first, "+" + phone)}");
+        await _whatsApp.AcceptedSendsToAsync(phone, 1);
+
+        await SendAsync(phone, $"LINK {await RequestCodeAsync(second, "+" + phone)}");
+        await _whatsApp.AcceptedSendsToAsync(phone, 2);
+
+        var history = await WhatsAppDriver.EventuallyAsync(async () => await HistoryAsync(first), items => items.Count >= 3);
+        Assert.Equal(
+            ("assistant", $"Your WhatsApp number +{phone} was linked to another Ava account. Its messages no longer appear here."),
+            (history[0].Role, history[0].Content));
+        Assert.DoesNotContain(await HistoryAsync(second), i => i.Content.Contains("another Ava account", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_lookup_cached_before_a_relink_does_not_send_the_phones_messages_to_the_old_owner()
+    {
+        var (phone, oldOwner) = await _database.LinkedUserAsync();
+        var newOwner = Guid.NewGuid();
+        using var me = await _tokens.ClientForAsync(newOwner);
+        await using var redis = await AvaCache.ConnectAsync(stack);
+        var cache = redis.GetDatabase();
+
+        // Another instance looks the phone up just before the link commits, and writes its answer just after.
+        var versionBefore = LinkedUserCache.VersionOf(await cache.StringGetAsync(LinkedUserCache.VersionKeyFor(phone)));
+        await SendAsync(phone, $"LINK {await RequestCodeAsync(me, "+" + phone)}");
+        await _whatsApp.AcceptedSendsToAsync(phone, 1);
+        await cache.StringSetAsync(LinkedUserCache.KeyFor(phone), LinkedUserCache.Entry(versionBefore, oldOwner), LinkedUserCache.LinkedTimeToLive);
+
+        await SendAsync(phone, "whose am I?");
+
+        Assert.Equal("[Echo] whose am I?", (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+        Assert.Equal(
+            [newOwner],
+            await _database.QueryAsync<Guid>("SELECT user_id FROM messages WHERE content = 'whose am I?' AND user_id IN ($1, $2)", oldOwner, newOwner));
     }
 
     [Theory]
@@ -121,6 +307,8 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         Assert.Equal("+15550123456", challenge.GetProperty("phone").GetString());
         Assert.Matches("^[0-9]{6}$", challenge.GetProperty("code").GetString());
     }
+
+    private static Dictionary<string, object> Email(string name) => new() { ["email"] = $"{name}@example.com" };
 
     private async Task SendAsync(string phone, string text)
     {

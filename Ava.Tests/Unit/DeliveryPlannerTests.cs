@@ -81,9 +81,9 @@ public sealed class DeliveryPlannerTests
 
         var plan = Plan(
             [Delivery(1, link), Delivery(2, after)],
-            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner) });
+            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com") });
 
-        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] and now?"], plan.Replies.Select(r => r.Body));
+        Assert.Equal(["Your WhatsApp number is now linked to the Ava account new@example.com.", "[Echo] and now?"], plan.Replies.Select(r => r.Body));
         Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
         Assert.Equal([UnlinkedPhone], plan.Links.Select(l => l.Phone));
     }
@@ -98,6 +98,26 @@ public sealed class DeliveryPlannerTests
         Assert.Equal([PhoneLinking.WrongCodeReply], plan.Replies.Select(r => r.Body));
         Assert.Empty(plan.History);
         Assert.False(Assert.Single(plan.Links).Succeeded);
+    }
+
+    [Fact]
+    public void The_account_a_phone_was_taken_from_gets_a_notice_in_its_history_and_nobody_else_does()
+    {
+        var previousOwner = Guid.CreateVersion7();
+        var newOwner = Guid.CreateVersion7();
+
+        var notices = DeliveryPlanner.MovedAwayNotices(
+            [
+                (new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"), new PhoneLinkChange(previousOwner, null)),
+                (new LinkAttempt(LinkedPhone, "654321", newOwner, "new@example.com"), new PhoneLinkChange(null, "15550000000")),
+                (new LinkAttempt(LinkedPhone, "000000", null), null),
+            ],
+            s_now).ToList();
+
+        var notice = Assert.Single(notices);
+        Assert.Equal(
+            (previousOwner, MessageRole.Assistant, $"Your WhatsApp number +{UnlinkedPhone} was linked to another Ava account. Its messages no longer appear here.", s_now, (string?)null, (DeliveryStatus?)null),
+            (notice.UserId, notice.Role, notice.Content, notice.CreatedAt, notice.ExternalId, notice.DeliveryStatus));
     }
 
     [Fact]

@@ -99,8 +99,8 @@ internal sealed partial class DeliveryBatchProcessor(
         }
     }
 
-    /// <returns>The plan, and its LINK attempts with the phone each linking user had before (for cache eviction).</returns>
-    private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, string? PreviousPhone)> Links)> WriteAsync(
+    /// <returns>The plan, and its LINK attempts with what each link changed (for cache invalidation).</returns>
+    private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, PhoneLinkChange? Change)> Links)> WriteAsync(
         IReadOnlyList<DecodedDelivery> decoded,
         IReadOnlyDictionary<string, Guid?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
@@ -110,22 +110,26 @@ internal sealed partial class DeliveryBatchProcessor(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users), cancellationToken);
+        var now = clock.GetUtcNow();
         var plan = DeliveryPlanner.Plan(
             decoded,
             users,
             links,
             newWamids,
             new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow),
-            clock.GetUtcNow());
+            now);
 
         // Links are rare: one round trip each, in phone order so that two batches linking the same phones cannot deadlock.
-        var appliedLinks = new List<(LinkAttempt Attempt, string? PreviousPhone)>(plan.Links.Count);
+        var appliedLinks = new List<(LinkAttempt Attempt, PhoneLinkChange? Change)>(plan.Links.Count);
         foreach (var link in plan.Links.OrderBy(l => l.Phone, StringComparer.Ordinal))
         {
             appliedLinks.Add((link, link.UserId is { } userId
                 ? await UserPreferencesTable.LinkAsync(connection, transaction, userId, link.Phone, cancellationToken)
                 : null));
         }
+
+        // The accounts phones were taken from are told in their history, in the same commit as the links.
+        List<HistoryRow> history = [.. plan.History, .. DeliveryPlanner.MovedAwayNotices(appliedLinks, now)];
 
         // Replies go to this instance's sender already claimed when it has room, to the outbox for any sender's sweep otherwise.
         var replyToken = plan.Replies.Count > 0 && outbox.TryReserve(plan.Replies.Count) ? Guid.CreateVersion7() : (Guid?)null;
@@ -138,9 +142,9 @@ internal sealed partial class DeliveryBatchProcessor(
                 batch.BatchCommands.Add(OutboxTable.Insert(plan.Replies, replyToken, processing.Value.ClaimLease));
             }
 
-            if (plan.History.Count > 0)
+            if (history.Count > 0)
             {
-                batch.BatchCommands.Add(MessagesTable.Insert(plan.History));
+                batch.BatchCommands.Add(MessagesTable.Insert(history));
             }
 
             if (plan.Statuses.Count > 0)

@@ -41,6 +41,17 @@ internal static class DeliveryPlanner
         return [.. rows.Values.OrderBy(r => r.Wamid, StringComparer.Ordinal)];
     }
 
+    /// <summary>
+    /// The line each account a phone was taken from finds in its history (Ava speaking, on the WhatsApp channel), so
+    /// that a number moving away is never silent, whoever moved it.
+    /// </summary>
+    /// <param name="applied">The links as applied, with what each changed.</param>
+    public static IEnumerable<HistoryRow> MovedAwayNotices(IEnumerable<(LinkAttempt Attempt, PhoneLinkChange? Change)> applied, DateTimeOffset now) =>
+        applied
+            .Where(a => a.Change?.PreviousOwner is not null)
+            .Select(a => new HistoryRow(
+                Guid.CreateVersion7(now), a.Change!.PreviousOwner!.Value, MessageRole.Assistant, PhoneLinking.MovedAwayNotice(a.Attempt.Phone), now, ExternalId: null));
+
     /// <param name="users">The linked user of each sender's phone (null: linked to nobody), as looked up before.</param>
     /// <param name="links">The LINK attempts among the messages, by wamid.</param>
     /// <param name="newWamids">The wamids the exactly-once gate let through: the rest were handled before.</param>

@@ -7,8 +7,9 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 
 /// <summary>
 /// Which Ava user each sender's phone is linked to (<c>user_preferences.whatsapp_phone</c>), with Redis in front of
-/// Postgres (cache-aside, short-lived negative entries). Redis trouble costs only speed: lookups fall back to
-/// Postgres. Postgres trouble is an error, never "not linked": the caller retries the delivery later.
+/// Postgres (cache-aside, short-lived negative entries, versioned per phone: see <see cref="LinkedUserCache"/>).
+/// Redis trouble costs only speed: lookups fall back to Postgres. Postgres trouble is an error, never "not linked":
+/// the caller retries the delivery later.
 /// </summary>
 internal sealed partial class LinkedUserLookup(
     NpgsqlDataSource dataSource,
@@ -31,11 +32,12 @@ internal sealed partial class LinkedUserLookup(
         using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("lookup user");
         activity?.SetTag("ava.lookup.phones", phones.Count);
 
+        // The versions are read before Postgres is: an entry written with them goes stale the moment a link changes.
         var misses = await ReadCacheAsync(phones, found);
         if (misses.Count > 0)
         {
-            var linked = await UserPreferencesTable.FindLinkedAsync(dataSource, misses, cancellationToken);
-            foreach (var phone in misses)
+            var linked = await UserPreferencesTable.FindLinkedAsync(dataSource, misses.Keys, cancellationToken);
+            foreach (var phone in misses.Keys)
             {
                 found[phone] = linked.TryGetValue(phone, out var userId) ? userId : null;
             }
@@ -47,38 +49,41 @@ internal sealed partial class LinkedUserLookup(
         return found;
     }
 
-    private async Task<List<string>> ReadCacheAsync(IReadOnlyCollection<string> phones, Dictionary<string, Guid?> found)
+    /// <returns>The phones to ask Postgres about, each with its version as read (null when Redis did not answer).</returns>
+    private async Task<Dictionary<string, long?>> ReadCacheAsync(IReadOnlyCollection<string> phones, Dictionary<string, Guid?> found)
     {
         var ordered = phones.ToArray();
         RedisValue[] cached;
         try
         {
+            // One MGET: every phone's entry, then every phone's version.
             cached = await redis.GetDatabase()
-                .StringGetAsync([.. ordered.Select(p => (RedisKey)LinkedUserCache.KeyFor(p))])
+                .StringGetAsync(
+                [
+                    .. ordered.Select(p => (RedisKey)LinkedUserCache.KeyFor(p)),
+                    .. ordered.Select(p => (RedisKey)LinkedUserCache.VersionKeyFor(p)),
+                ])
                 .WaitAsync(s_redisTimeout);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
             LogCacheUnavailable(logger, exception);
             telemetry.CacheLookups.Add(ordered.Length, new KeyValuePair<string, object?>("result", "unavailable"));
-            return [.. ordered];
+            return ordered.ToDictionary(p => p, _ => (long?)null);
         }
 
-        var misses = new List<string>();
+        var misses = new Dictionary<string, long?>(StringComparer.Ordinal);
         for (var i = 0; i < ordered.Length; i++)
         {
-            if (cached[i] == LinkedUserCache.NotLinked)
-            {
-                found[ordered[i]] = null;
-            }
-            else if (Guid.TryParse(cached[i].ToString(), out var userId))
+            var version = LinkedUserCache.VersionOf(cached[ordered.Length + i]);
+            if (LinkedUserCache.TryRead(cached[i], version, out var userId))
             {
                 found[ordered[i]] = userId;
             }
             else
             {
-                // Absent (or unreadable): ask Postgres, which rewrites the entry.
-                misses.Add(ordered[i]);
+                // Absent, unreadable or of another version: ask Postgres, and cache its answer under this version.
+                misses[ordered[i]] = version;
             }
         }
 
@@ -87,14 +92,22 @@ internal sealed partial class LinkedUserLookup(
         return misses;
     }
 
-    private async Task WriteCacheAsync(List<string> phones, Dictionary<string, Guid?> found)
+    private async Task WriteCacheAsync(Dictionary<string, long?> misses, Dictionary<string, Guid?> found)
     {
+        // Without the version read before Postgres an entry cannot be told from a stale one: nothing is cached.
+        var writable = misses.Where(m => m.Value is not null).ToList();
+        if (writable.Count == 0)
+        {
+            return;
+        }
+
         try
         {
             var batch = redis.GetDatabase().CreateBatch();
-            var writes = phones.Select(phone => found[phone] is { } userId
-                    ? batch.StringSetAsync(LinkedUserCache.KeyFor(phone), userId.ToString(), LinkedUserCache.LinkedTimeToLive)
-                    : batch.StringSetAsync(LinkedUserCache.KeyFor(phone), LinkedUserCache.NotLinked, LinkedUserCache.NotLinkedTimeToLive))
+            var writes = writable.Select(miss => batch.StringSetAsync(
+                    LinkedUserCache.KeyFor(miss.Key),
+                    LinkedUserCache.Entry(miss.Value!.Value, found[miss.Key]),
+                    found[miss.Key] is null ? LinkedUserCache.NotLinkedTimeToLive : LinkedUserCache.LinkedTimeToLive))
                 .ToArray();
             batch.Execute();
             await Task.WhenAll(writes).WaitAsync(s_redisTimeout);

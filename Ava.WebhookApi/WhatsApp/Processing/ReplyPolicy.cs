@@ -19,7 +19,7 @@ internal static class ReplyPolicy
 
         if (link is not null)
         {
-            return link.Succeeded ? PhoneLinking.LinkedReply : PhoneLinking.WrongCodeReply;
+            return PhoneLinking.ReplyTo(link);
         }
 
         if (senderIsLinked)

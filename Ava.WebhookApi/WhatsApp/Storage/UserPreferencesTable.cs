@@ -24,8 +24,8 @@ internal static class UserPreferencesTable
     }
 
     /// <summary>Links the phone to the user, taking it from whoever had it (the code proves the sender holds it).</summary>
-    /// <returns>The phone the user had linked before, if another.</returns>
-    public static async Task<string?> LinkAsync(
+    /// <returns>Whose the phone was, if another user's, and which phone the user had before, if another.</returns>
+    public static async Task<PhoneLinkChange> LinkAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, string phone, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction)
@@ -33,7 +33,7 @@ internal static class UserPreferencesTable
             BatchCommands =
             {
                 Command(
-                    "UPDATE user_preferences SET whatsapp_phone = NULL, updated_at = now() WHERE whatsapp_phone = $2 AND user_id <> $1",
+                    "UPDATE user_preferences SET whatsapp_phone = NULL, updated_at = now() WHERE whatsapp_phone = $2 AND user_id <> $1 RETURNING user_id",
                     Value(userId),
                     Text(phone)),
                 Command(
@@ -47,7 +47,17 @@ internal static class UserPreferencesTable
                     Text(phone)),
             },
         };
-        var previous = await batch.ExecuteScalarAsync(cancellationToken) as string;
-        return previous == phone ? null : previous;
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+
+        // The phone is unique: at most one user had it.
+        var previousOwner = await reader.ReadAsync(cancellationToken) ? reader.GetGuid(0) : (Guid?)null;
+        await reader.NextResultAsync(cancellationToken);
+        var previousPhone = await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetString(0) : null;
+        return new PhoneLinkChange(previousOwner, previousPhone == phone ? null : previousPhone);
     }
 }
+
+/// <summary>What linking a phone changed besides the link itself.</summary>
+/// <param name="PreviousOwner">The user the phone was taken from.</param>
+/// <param name="PreviousPhone">The phone the linking user had before, now linked to nobody.</param>
+internal sealed record PhoneLinkChange(Guid? PreviousOwner, string? PreviousPhone);

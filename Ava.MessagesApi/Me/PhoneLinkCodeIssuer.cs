@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Ava.Data.Users;
+using StackExchange.Redis;
+
+namespace Ava.MessagesApi.Me;
+
+/// <summary>
+/// Issues link codes in Redis (see <see cref="PhoneLinkCodes"/>), each step one script, so that it holds across
+/// any number of messages API instances and nothing is left half-written: a code is set only where none is pending,
+/// with its expiry in the same command, and the user's previous code goes in the same step.
+/// </summary>
+public static class PhoneLinkCodeIssuer
+{
+    /// <summary>Fresh codes tried when one is already pending for someone else (rare: a million codes, minutes each).</summary>
+    public const int Candidates = 5;
+
+    /// <summary>
+    /// Fixed windows per user and per phone. KEYS: the user's and the phone's counters; ARGV: their limits and the
+    /// window in ms. Returns 0 and counts the code, or the ms until the first exhausted window closes.
+    /// </summary>
+    private const string CountIssueScript =
+        """
+        local limits = { tonumber(ARGV[1]), tonumber(ARGV[2]) }
+        local wait = 0
+        for i = 1, 2 do
+          if tonumber(redis.call('GET', KEYS[i]) or '0') >= limits[i] then
+            local left = redis.call('PTTL', KEYS[i])
+            if left < 0 then
+              redis.call('PEXPIRE', KEYS[i], ARGV[3])
+              left = tonumber(ARGV[3])
+            end
+            wait = math.max(wait, left)
+          end
+        end
+        if wait > 0 then
+          return wait
+        end
+        for i = 1, 2 do
+          if redis.call('INCR', KEYS[i]) == 1 then
+            redis.call('PEXPIRE', KEYS[i], ARGV[3])
+          end
+        end
+        return 0
+        """;
+
+    /// <summary>
+    /// KEYS: the user's pending-code key, then candidate code keys; ARGV: the pending link, its lifetime in ms, and
+    /// what the user's own pending links start with. Sets the first free candidate (SET NX PX: never over another
+    /// user's code), drops the user's previous code if it is still theirs, and returns the candidate's position
+    /// (1-based), or 0 when every candidate was taken. The previous code's key is read from the pending-code key,
+    /// so the script assumes one Redis server, as Ava runs it (a cluster would need the keys declared).
+    /// </summary>
+    private const string IssueScript =
+        """
+        local previous = redis.call('GET', KEYS[1])
+        for i = 2, #KEYS do
+          if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then
+            if previous and previous ~= KEYS[i] then
+              local held = redis.call('GET', previous)
+              if held and string.sub(held, 1, string.len(ARGV[3])) == ARGV[3] then
+                redis.call('DEL', previous)
+              end
+            end
+            redis.call('SET', KEYS[1], KEYS[i], 'PX', ARGV[2])
+            return i - 1
+          end
+        end
+        return 0
+        """;
+
+    /// <summary>Counts a code against the user's and the phone's allowance, unless one is used up.</summary>
+    /// <returns>Null when the code may be issued; otherwise how long until it may.</returns>
+    public static async Task<TimeSpan?> TryCountAsync(IDatabase redis, Guid userId, string phone)
+    {
+        var wait = (long)await redis.ScriptEvaluateAsync(
+            CountIssueScript,
+            [PhoneLinkCodes.IssuedToUserKeyFor(userId), PhoneLinkCodes.IssuedForPhoneKeyFor(phone)],
+            [PhoneLinkCodes.CodesPerUser, PhoneLinkCodes.CodesPerPhone, (long)PhoneLinkCodes.IssuanceWindow.TotalMilliseconds]);
+        return wait > 0 ? TimeSpan.FromMilliseconds(wait) : null;
+    }
+
+    /// <summary>Makes one of <paramref name="candidates"/> the user's one pending code for the link.</summary>
+    /// <returns>The code, or null when every candidate is pending for someone else.</returns>
+    public static async Task<string?> IssueAsync(IDatabase redis, PendingPhoneLink link, IReadOnlyList<string> candidates)
+    {
+        var chosen = (int)await redis.ScriptEvaluateAsync(
+            IssueScript,
+            [PhoneLinkCodes.PendingCodeKeyFor(link.UserId), .. candidates.Select(code => (RedisKey)PhoneLinkCodes.CodeKeyFor(code))],
+            [link.Format(), (long)PhoneLinkCodes.TimeToLive.TotalMilliseconds, PendingPhoneLink.OwnerPrefix(link.UserId)]);
+        return chosen > 0 ? candidates[chosen - 1] : null;
+    }
+
+    /// <summary>Random codes of <see cref="PhoneLinkCodes.CodeLength"/> digits, from a cryptographic source.</summary>
+    public static string[] NewCandidates() =>
+    [
+        .. Enumerable.Range(0, Candidates).Select(_ => RandomNumberGenerator
+            .GetInt32(0, (int)Math.Pow(10, PhoneLinkCodes.CodeLength))
+            .ToString(new string('0', PhoneLinkCodes.CodeLength), CultureInfo.InvariantCulture)),
+    ];
+}

@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using Ava.Data.Users;
+using Ava.MessagesApi.Identity;
+using Ava.WebhookApi.WhatsApp.Processing;
+
+namespace Ava.Tests.Unit;
+
+/// <summary>What a link code stands for, and what a LINK message comes to.</summary>
+public sealed class PhoneLinkCodeTests
+{
+    private const string Phone = "15551230001";
+    private static readonly Guid s_user = Guid.Parse("0196a8a0-0000-7000-8000-00000000000a");
+
+    [Fact]
+    public void A_pending_link_is_stored_as_user_phone_and_label_and_read_back_even_with_separators_in_the_label()
+    {
+        var link = new PendingPhoneLink(s_user, Phone, "odd|name@example.com");
+
+        Assert.Equal($"{s_user:D}|{Phone}|odd|name@example.com", link.Format());
+        Assert.True(PendingPhoneLink.TryParse(link.Format(), out var read));
+        Assert.Equal(link, read);
+        Assert.StartsWith(PendingPhoneLink.OwnerPrefix(s_user), link.Format(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("0196a8a0-0000-7000-8000-00000000000a")]
+    [InlineData("not-a-user|15551230001|label")]
+    [InlineData("0196a8a0-0000-7000-8000-00000000000a||label")]
+    public void Anything_else_is_not_a_pending_link(string? stored) =>
+        Assert.False(PendingPhoneLink.TryParse(stored, out _));
+
+    [Fact]
+    public void The_account_is_named_by_its_email_else_its_phone_else_the_start_of_its_id()
+    {
+        Assert.Equal("me@example.com", PendingPhoneLink.LabelFor(s_user, " me@example.com ", "15550001111"));
+        Assert.Equal("+15550001111", PendingPhoneLink.LabelFor(s_user, "", "15550001111"));
+        Assert.Equal("0196a8a0", PendingPhoneLink.LabelFor(s_user, null, null));
+        Assert.Equal("ab", PendingPhoneLink.LabelFor(s_user, "a\nb", null));
+        Assert.Equal(100, PendingPhoneLink.LabelFor(s_user, new string('x', 300), null).Length);
+    }
+
+    [Fact]
+    public void A_pending_code_links_the_phone_it_names_and_names_the_account()
+    {
+        var attempt = PhoneLinking.Check(Phone, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), null);
+
+        Assert.Equal(new LinkAttempt(Phone, "123456", s_user, "me@example.com"), attempt);
+        Assert.Equal("Your WhatsApp number is now linked to the Ava account me@example.com.", PhoneLinking.ReplyTo(attempt));
+    }
+
+    [Fact]
+    public void A_code_issued_for_another_phone_links_nothing()
+    {
+        var attempt = PhoneLinking.Check("15559990000", "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), "1");
+
+        Assert.False(attempt.Succeeded);
+        Assert.Equal(PhoneLinking.WrongCodeReply, PhoneLinking.ReplyTo(attempt));
+    }
+
+    [Fact]
+    public void After_too_many_wrong_codes_even_the_right_one_is_refused()
+    {
+        var pending = new PendingPhoneLink(s_user, Phone, "me@example.com").Format();
+
+        Assert.True(PhoneLinking.Check(Phone, "123456", pending, (PhoneLinkCodes.MaxAttempts - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).Succeeded);
+        var refused = PhoneLinking.Check(Phone, "123456", pending, PhoneLinkCodes.MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal((false, true), (refused.Succeeded, refused.Refused));
+        Assert.Equal(PhoneLinking.RefusedReply, PhoneLinking.ReplyTo(refused));
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("True", true)]
+    [InlineData("false", false)]
+    [InlineData(null, false)]
+    public void An_anonymous_supabase_sign_in_is_known_by_its_claim(string? isAnonymous, bool expected)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, s_user.ToString()), new(ClaimTypes.Email, "me@example.com") };
+        if (isAnonymous is not null)
+        {
+            claims.Add(new Claim(CurrentUser.IsAnonymousClaim, isAnonymous, ClaimValueTypes.Boolean));
+        }
+
+        var user = new CurrentUser { Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "Bearer")) };
+
+        Assert.Equal(expected, user.IsAnonymous);
+        Assert.Equal("me@example.com", user.AccountLabel);
+    }
+}
