@@ -145,6 +145,8 @@ public static class LinkedUserCache
         Exception? last = null;
         try
         {
+            // The attempt that just failed counts as the first: wait before the next.
+            await Task.Delay(TimeSpan.FromSeconds(1), clock, until.Token);
             await retries.ExecuteAsync(
                 async token =>
                 {
