@@ -1,11 +1,12 @@
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Receiving;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddAvaDataSource();
+builder.AddAvaDataSource(WebhookDataSource.Configure);
 builder.AddRedisClient("cache");
 builder.AddWhatsApp();
 builder.AddWebhookProtection();

@@ -213,6 +213,8 @@ namespace Ava.Data.Migrations
                     b.HasIndex("ReceivedAt")
                         .HasDatabaseName("ix_inbound_deliveries_received_at");
 
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
+
                     b.ToTable("inbound_deliveries", (string)null);
                 });
 
@@ -268,8 +270,7 @@ namespace Ava.Data.Migrations
                     b.HasIndex("ProcessedAt")
                         .HasDatabaseName("ix_inbound_messages_processed_at");
 
-                    b.HasIndex("FromPhone", "SentAt")
-                        .HasDatabaseName("ix_inbound_messages_from_phone_sent_at");
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ProcessedAt"), "brin");
 
                     b.ToTable("inbound_messages", (string)null);
                 });
@@ -375,10 +376,6 @@ namespace Ava.Data.Migrations
                     b.HasIndex("InboundWamid")
                         .IsUnique()
                         .HasDatabaseName("ux_outbound_replies_inbound_wamid");
-
-                    b.HasIndex("MessageId")
-                        .HasDatabaseName("ix_outbound_replies_message_id")
-                        .HasFilter("message_id IS NOT NULL");
 
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_outbound_replies_pending")

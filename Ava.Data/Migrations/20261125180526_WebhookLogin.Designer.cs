@@ -14,7 +14,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ava.Data.Migrations
 {
     [DbContext(typeof(AvaDbContext))]
-    [Migration("20261125164755_WebhookLogin")]
+    [Migration("20261125180526_WebhookLogin")]
     partial class WebhookLogin
     {
         /// <inheritdoc />
@@ -216,6 +216,8 @@ namespace Ava.Data.Migrations
                     b.HasIndex("ReceivedAt")
                         .HasDatabaseName("ix_inbound_deliveries_received_at");
 
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
+
                     b.ToTable("inbound_deliveries", (string)null);
                 });
 
@@ -271,8 +273,7 @@ namespace Ava.Data.Migrations
                     b.HasIndex("ProcessedAt")
                         .HasDatabaseName("ix_inbound_messages_processed_at");
 
-                    b.HasIndex("FromPhone", "SentAt")
-                        .HasDatabaseName("ix_inbound_messages_from_phone_sent_at");
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ProcessedAt"), "brin");
 
                     b.ToTable("inbound_messages", (string)null);
                 });
@@ -378,10 +379,6 @@ namespace Ava.Data.Migrations
                     b.HasIndex("InboundWamid")
                         .IsUnique()
                         .HasDatabaseName("ux_outbound_replies_inbound_wamid");
-
-                    b.HasIndex("MessageId")
-                        .HasDatabaseName("ix_outbound_replies_message_id")
-                        .HasFilter("message_id IS NOT NULL");
 
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_outbound_replies_pending")

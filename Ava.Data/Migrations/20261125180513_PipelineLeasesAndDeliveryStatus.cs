@@ -9,13 +9,22 @@ namespace Ava.Data.Migrations
     /// <summary>
     /// What batched processing and sending need: claim tokens that fence a worker whose lease was taken over, the
     /// end of each reply's 24-hour window (retries are budgeted by time, not by count), the delivery status kept on
-    /// the reply's history row, digits-only phones, and indexes for retention.
+    /// the reply's history row, digits-only phones, cheap (BRIN) indexes for retention, and no index the pipeline does
+    /// not read (each costs a write per row on the hot path).
     /// </summary>
     public partial class PipelineLeasesAndDeliveryStatus : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "ix_outbound_replies_message_id",
+                table: "outbound_replies");
+
+            migrationBuilder.DropIndex(
+                name: "ix_inbound_messages_from_phone_sent_at",
+                table: "inbound_messages");
+
             migrationBuilder.AddColumn<Guid>(
                 name: "claim_token",
                 table: "outbound_replies",
@@ -67,12 +76,14 @@ namespace Ava.Data.Migrations
             migrationBuilder.CreateIndex(
                 name: "ix_inbound_messages_processed_at",
                 table: "inbound_messages",
-                column: "processed_at");
+                column: "processed_at")
+                .Annotation("Npgsql:IndexMethod", "brin");
 
             migrationBuilder.CreateIndex(
                 name: "ix_inbound_deliveries_received_at",
                 table: "inbound_deliveries",
-                column: "received_at");
+                column: "received_at")
+                .Annotation("Npgsql:IndexMethod", "brin");
         }
 
         /// <inheritdoc />
@@ -81,6 +92,7 @@ namespace Ava.Data.Migrations
             migrationBuilder.Sql("ALTER TABLE inbound_deliveries RESET (fillfactor, autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor);");
             migrationBuilder.Sql("ALTER TABLE outbound_replies RESET (fillfactor, autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor);");
             migrationBuilder.Sql("ALTER TABLE messages RESET (fillfactor);");
+
 
             migrationBuilder.DropCheckConstraint(
                 name: "ck_user_preferences_whatsapp_phone_digits",
@@ -109,6 +121,17 @@ namespace Ava.Data.Migrations
             migrationBuilder.DropColumn(
                 name: "claim_token",
                 table: "inbound_deliveries");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbound_replies_message_id",
+                table: "outbound_replies",
+                column: "message_id",
+                filter: "message_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_inbound_messages_from_phone_sent_at",
+                table: "inbound_messages",
+                columns: new[] { "from_phone", "sent_at" });
         }
     }
 }
