@@ -34,6 +34,12 @@ public sealed class WhatsAppProcessingOptions
     /// <summary>Deliveries claimed and written together, in one transaction.</summary>
     public int ProcessingBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// How long processing and the recording of send outcomes wait for a batch to fill before taking what there is:
+    /// a few milliseconds of latency buy fewer, bigger transactions.
+    /// </summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(25);
+
     /// <summary>Batches in progress at once per instance; few, so that acknowledging Meta keeps its share of the CPU.</summary>
     public int ProcessingConcurrency { get; set; } = 2;
 

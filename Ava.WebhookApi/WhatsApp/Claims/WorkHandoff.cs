@@ -17,6 +17,9 @@ internal abstract class WorkHandoff<T>(Func<int> capacity)
     /// <summary>Work reserved or handed over and not yet finished.</summary>
     public int InHand => Volatile.Read(ref _reserved);
 
+    /// <summary>Handed items not yet taken.</summary>
+    public int Waiting => _items.Count;
+
     /// <summary>Room left for work not yet reserved.</summary>
     public int Room => Math.Max(0, capacity() - InHand);
 

@@ -35,7 +35,8 @@ internal sealed partial class ReplySender(
 {
     private static readonly TimeSpan s_maxRecordRetryDelay = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<ReplyOutcome> _outcomes = Channel.CreateUnbounded<ReplyOutcome>(new UnboundedChannelOptions { SingleReader = true });
+    // Not single-reader: the recorder reads the count of waiting outcomes, which only this kind of channel keeps.
+    private readonly Channel<ReplyOutcome> _outcomes = Channel.CreateUnbounded<ReplyOutcome>();
     private readonly ConcurrentDictionary<Task, bool> _sends = new();
     private SemaphoreSlim? _sendSlots;
 
@@ -242,13 +243,28 @@ internal sealed partial class ReplySender(
         var batch = new List<ReplyOutcome>(Settings.SendBatchSize);
         while (await _outcomes.Reader.WaitToReadAsync())
         {
+            if (_outcomes.Reader.Count < Settings.SendBatchSize && !_outcomes.Reader.Completion.IsCompleted)
+            {
+                // Fewer, bigger records (see WhatsAppProcessingOptions.BatchLinger).
+                await Task.Delay(Settings.BatchLinger, clock);
+            }
+
             batch.Clear();
             while (batch.Count < Settings.SendBatchSize * 2 && _outcomes.Reader.TryRead(out var outcome))
             {
                 batch.Add(outcome);
             }
 
-            await RecordWithRetryAsync(batch);
+            try
+            {
+                await RecordWithRetryAsync(batch);
+            }
+            catch (Exception exception)
+            {
+                // The recorder must outlive anything: the claims run out and their replies are claimed again.
+                LogWorkerFailed(logger, exception);
+            }
+
             foreach (var outcome in batch)
             {
                 claims.Finished(outcome.Token, outcome.Id);
