@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Ava.WhatsAppSimulator;
 
 /// <summary>A send the simulator accepted or refused, as a test or a developer sees it.</summary>
+/// <param name="TraceParent">The W3C <c>traceparent</c> the sender propagated: which trace the send belongs to.</param>
 public sealed record RecordedSend(
     string PhoneNumberId,
     string To,
@@ -14,7 +15,8 @@ public sealed record RecordedSend(
     string? Wamid,
     int HttpStatus,
     int? ErrorCode,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    string? TraceParent = null);
 
 /// <summary>
 /// Failures to answer instead of accepting, for the next <see cref="Count"/> sends (to one recipient, or any). An
@@ -102,7 +104,7 @@ internal static class GraphApiEndpoints
         if (message is not { MessagingProduct: "whatsapp", RecipientType: "individual", Type: "text", To.Length: > 0, Text.Body: { } body }
             || body.Length > SendTextMessageRequest.MaxBodyLength)
         {
-            state.Record(new(phoneNumberId, message?.To ?? "", message?.Text?.Body, null, 400, 100, clock.GetUtcNow()));
+            state.Record(new(phoneNumberId, message?.To ?? "", message?.Text?.Body, null, 400, 100, clock.GetUtcNow(), TraceParentOf(request)));
             return GraphError(StatusCodes.Status400BadRequest, 100, "(#100) Invalid parameter");
         }
 
@@ -115,7 +117,7 @@ internal static class GraphApiEndpoints
 
         if (failure is { HttpStatus: not StatusCodes.Status200OK })
         {
-            state.Record(new(phoneNumberId, message.To, body, null, failure.HttpStatus, failure.Code, clock.GetUtcNow()));
+            state.Record(new(phoneNumberId, message.To, body, null, failure.HttpStatus, failure.Code, clock.GetUtcNow(), TraceParentOf(request)));
             if (failure.RetryAfterSeconds is { } retryAfter)
             {
                 request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -125,7 +127,7 @@ internal static class GraphApiEndpoints
         }
 
         var wamid = $"wamid.SIM{Guid.NewGuid():N}";
-        state.Record(new(phoneNumberId, message.To, body, wamid, 200, null, clock.GetUtcNow()));
+        state.Record(new(phoneNumberId, message.To, body, wamid, 200, null, clock.GetUtcNow(), TraceParentOf(request)));
         if (options.Value.SendStatuses)
         {
             statuses.Report(phoneNumberId, wamid, message.To);
@@ -134,6 +136,9 @@ internal static class GraphApiEndpoints
             new SendMessageResponse("whatsapp", [new SendMessageContact(message.To, message.To)], [new SentMessage(wamid)]),
             WhatsAppJsonContext.Default.SendMessageResponse);
     }
+
+    private static string? TraceParentOf(HttpRequest request) =>
+        request.Headers.TryGetValue("traceparent", out var traceParent) ? traceParent.ToString() : null;
 
     private static JsonHttpResult<GraphErrorResponse> GraphError(int status, int code, string message) => TypedResults.Json(
         new GraphErrorResponse(new GraphError(message, "OAuthException", code, null, null, "Simulated" + Guid.NewGuid().ToString("N")[..8])),

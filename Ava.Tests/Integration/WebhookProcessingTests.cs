@@ -212,6 +212,20 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
         Assert.Single(await _whatsApp.SendsToAsync(phone));
     }
 
+    [Fact]
+    public async Task A_message_and_its_reply_are_one_trace_from_the_webhook_request_to_the_graph_send()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        var body = WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "trace me")));
+
+        await _whatsApp.PostSignedAsync(body);
+
+        var send = Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1));
+        var received = await _database.ScalarAsync<string>("SELECT trace_parent FROM inbound_deliveries WHERE body = $1", body);
+        static string TraceId(string? traceParent) => traceParent?.Split('-') is [_, var traceId, _, _] ? traceId : $"not a traceparent: {traceParent}";
+        Assert.Equal(TraceId(received), TraceId(send.TraceParent));
+    }
+
     private async Task<List<(string Role, string Content, string? ExternalId)>> HistoryAsync(Guid userId, int expected)
     {
         var rows = await WhatsAppDriver.EventuallyAsync(
