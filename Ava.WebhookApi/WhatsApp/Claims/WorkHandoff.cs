@@ -13,6 +13,7 @@ internal abstract class WorkHandoff<T>(Func<int> capacity)
     private readonly ConcurrentQueue<T> _items = new();
     private int _reserved;
     private int _sweepRequested;
+    private volatile bool _closed;
 
     /// <summary>Work reserved or handed over and not yet finished.</summary>
     public int InHand => Volatile.Read(ref _reserved);
@@ -26,7 +27,7 @@ internal abstract class WorkHandoff<T>(Func<int> capacity)
     /// <returns>Whether <paramref name="count"/> items fit; if so their room is held until <see cref="Unreserve"/>.</returns>
     public bool TryReserve(int count)
     {
-        while (true)
+        while (!_closed)
         {
             var reserved = Volatile.Read(ref _reserved);
             if (reserved + count > capacity())
@@ -39,7 +40,15 @@ internal abstract class WorkHandoff<T>(Func<int> capacity)
                 return true;
             }
         }
+
+        return false;
     }
+
+    /// <summary>
+    /// The next stage is stopping: nothing more is reserved, so that work made from now on is stored unclaimed for
+    /// another instance (or this one after its restart) instead of waiting out a lease here.
+    /// </summary>
+    public void Close() => _closed = true;
 
     /// <summary>Reserved work is finished, or was not made after all.</summary>
     public void Unreserve(int count)

@@ -182,8 +182,12 @@ internal sealed partial class DeliveryBatchProcessor(
             {
                 // Replies already seen (ON CONFLICT) were not inserted: their room is given back.
                 outbox.Unreserve(plan.Replies.Count - claimedReplies.Count);
-                outboxClaims.Hold(handedToken, claimedReplies.Select(r => r.Id), claimedAt);
-                outbox.Hand(claimedReplies);
+                if (claimedReplies.Count > 0)
+                {
+                    outboxClaims.Hold(handedToken, claimedReplies.Select(r => r.Id), claimedAt);
+                    outbox.Hand(claimedReplies);
+                }
+
                 replyToken = null;
             }
             else if (plan.Replies.Count > 0)

@@ -25,8 +25,29 @@ internal sealed partial class DeliveryProcessor(
 {
     private WhatsAppProcessingOptions Settings => options.Value;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Settings.ProcessingConcurrency).Select(_ => Task.Run(() => WorkAsync(stoppingToken), stoppingToken)));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Settings.ProcessingConcurrency).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None)));
+        }
+        finally
+        {
+            // Stopping: deliveries handed over but not yet processed go back to the inbox for the next holder at once.
+            handoff.Close();
+            var left = handoff.Take(int.MaxValue);
+            if (left.Count > 0)
+            {
+                await ReleaseAsync(left, TimeSpan.Zero, error: null, countFailure: false);
+                foreach (var delivery in left)
+                {
+                    claims.Finished(delivery.Token, delivery.Id);
+                }
+
+                handoff.Unreserve(left.Count);
+            }
+        }
+    }
 
     /// <summary>
     /// Takes what this instance's inbox writer handed over, and sweeps the inbox for the rest — deliveries that did
@@ -180,7 +201,7 @@ internal sealed partial class DeliveryProcessor(
         await ReleaseAsync([delivery], Backoff.Delay(failures, Settings.RetryBaseDelay, Settings.MaxRetryDelay), exception.Message, countFailure: true);
     }
 
-    private Task ReleaseAsync(IReadOnlyList<ClaimedDelivery> deliveries, TimeSpan delay, string error, bool countFailure) =>
+    private Task ReleaseAsync(IReadOnlyList<ClaimedDelivery> deliveries, TimeSpan delay, string? error, bool countFailure) =>
         TryAsync(() => InboxTable.ReleaseAsync(dataSource, deliveries, delay, error, countFailure, CancellationToken.None));
 
     private async Task TryAsync(Func<Task> write)

@@ -53,6 +53,7 @@ internal sealed partial class ReplySender(
         finally
         {
             // Stopping: sends in flight finish, replies not yet sent are handed back, and everything is recorded.
+            handoff.Close();
             foreach (var reply in handoff.Take(int.MaxValue))
             {
                 _outcomes.Writer.TryWrite(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
