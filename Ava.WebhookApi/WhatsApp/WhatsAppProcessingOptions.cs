@@ -81,6 +81,12 @@ public sealed class WhatsAppProcessingOptions
     /// <summary>Processed deliveries (raw bodies) and dedup records are kept this long, then purged.</summary>
     public TimeSpan DeliveryRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// A send starts only while its lease surely holds for its timeout and this much more, the time to record it:
+    /// so no other instance can take the reply over while it may be on its way to Meta.
+    /// </summary>
+    public static readonly TimeSpan RecordMargin = TimeSpan.FromSeconds(1);
+
     /// <summary>The rate of one business number, from <see cref="NumberRates"/> or the default tier.</summary>
     public int RateOf(string phoneNumberId) =>
         NumberRates.TryGetValue(phoneNumberId, out var rate) && rate > 0 ? rate : MessagesPerSecondPerNumber;
@@ -88,7 +94,7 @@ public sealed class WhatsAppProcessingOptions
     /// <returns>What is wrong with these settings, or null when they hold together.</returns>
     public string? Problem() =>
         ClaimLease <= LeaseRenewalInterval * 2 ? "WhatsApp:ClaimLease must be more than twice WhatsApp:LeaseRenewalInterval."
-        : GraphSendTimeout >= ClaimLease - LeaseRenewalInterval ? "WhatsApp:GraphSendTimeout must be shorter than WhatsApp:ClaimLease minus WhatsApp:LeaseRenewalInterval, so that a send always ends inside its lease."
+        : GraphSendTimeout + RecordMargin >= ClaimLease - LeaseRenewalInterval ? "WhatsApp:GraphSendTimeout must be more than a second shorter than WhatsApp:ClaimLease minus WhatsApp:LeaseRenewalInterval, so that sends start while their lease holds and end inside it."
         : ProcessingBatchSize < 1 || ProcessingConcurrency < 1 || MaxConcurrentSends < 1 || SendBatchSize < 1 ? "WhatsApp batch sizes and concurrency must be at least 1."
         : MessagesPerSecondPerNumber < 1 ? "WhatsApp:MessagesPerSecondPerNumber must be at least 1."
         : DeliveryRetention < TimeSpan.FromDays(8) ? "WhatsApp:DeliveryRetention must be at least 8 days: Meta retries deliveries for up to 7 days, and the dedup records must outlive that."

@@ -35,7 +35,7 @@ internal sealed partial class ClaimLeaseRenewer(
                 catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
                     // The leases then run out on their own; holders stop starting sends well before they do.
-                    outage.Failed();
+                    outage.Observe(exception);
                     LogRenewalFailed(logger, exception);
                 }
             }

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 namespace Ava.WebhookApi.WhatsApp.Claims;
 
 /// <summary>Renews, in one statement, the leases of every row of one table that this instance holds.</summary>
-/// <returns>The ids whose lease was extended (still held under their token).</returns>
-internal delegate Task<IReadOnlySet<long>> RenewLeases(long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken);
+/// <returns>The rows whose lease was extended: still held under these tokens.</returns>
+internal delegate Task<IReadOnlySet<(long Id, Guid Token)>> RenewLeases(long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken);
 
 /// <summary>
 /// The claims this instance holds on one table (the inbox or the outbox), kept alive while the work is in hand:
@@ -39,11 +39,16 @@ internal abstract class ClaimLeases(RenewLeases renew, TimeProvider clock, IOpti
         }
     }
 
-    /// <summary>How long the lease of the claim under <paramref name="token"/> surely holds from now (zero when it is not held).</summary>
-    public TimeSpan Remaining(Guid token)
+    /// <summary>
+    /// How long this instance surely holds the row under <paramref name="token"/> from now: zero once the row is no
+    /// longer held under it (finished, or found taken over by a renewal).
+    /// </summary>
+    public TimeSpan Remaining(Guid token, long id)
     {
         var now = clock.GetTimestamp();
-        return _held.TryGetValue(token, out var claim) && claim.ValidUntil > now ? clock.GetElapsedTime(now, claim.ValidUntil) : TimeSpan.Zero;
+        return _held.TryGetValue(token, out var claim) && claim.Holds(id) && claim.ValidUntil > now
+            ? clock.GetElapsedTime(now, claim.ValidUntil)
+            : TimeSpan.Zero;
     }
 
     public async Task RenewAsync(CancellationToken cancellationToken)
@@ -54,13 +59,14 @@ internal abstract class ClaimLeases(RenewLeases renew, TimeProvider clock, IOpti
             return;
         }
 
-        var rows = claims.SelectMany(c => c.Ids().Select(id => (Id: id, c.Token))).ToList();
+        // In id order, the order in which every statement that updates these rows locks them.
+        var rows = claims.SelectMany(c => c.Ids().Select(id => (Id: id, c.Token))).OrderBy(r => r.Id).ToList();
         var sentAt = clock.GetTimestamp();
         var lease = options.Value.ClaimLease;
         var renewed = await renew([.. rows.Select(r => r.Id)], [.. rows.Select(r => r.Token)], lease, cancellationToken);
         foreach (var claim in claims)
         {
-            claim.Renewed(sentAt + Ticks(lease), renewed);
+            claim.Renewed(sentAt + Ticks(lease), [.. renewed.Where(r => r.Token == claim.Token).Select(r => r.Id)]);
         }
     }
 

@@ -14,6 +14,15 @@ internal sealed class DatabaseOutage(TimeProvider clock, IOptions<WhatsAppProces
 
     public void Failed() => Interlocked.Exchange(ref _lastFailure, clock.GetTimestamp());
 
+    /// <summary>Counts a failure as an outage when Postgres could not be reached (not, say, a deadlock or a bug).</summary>
+    public void Observe(Exception exception)
+    {
+        if (Outages.IsUnreachable(exception))
+        {
+            Failed();
+        }
+    }
+
     /// <summary>Whether expired claims of other holders may be taken over now.</summary>
     public bool MayTakeOver
     {

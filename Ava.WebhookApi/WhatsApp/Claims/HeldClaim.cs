@@ -41,6 +41,14 @@ internal sealed class HeldClaim
         }
     }
 
+    public bool Holds(long id)
+    {
+        lock (_lock)
+        {
+            return _ids.Contains(id);
+        }
+    }
+
     /// <summary>The row is finished or handed back: no longer renewed.</summary>
     public void Forget(long id)
     {
@@ -50,13 +58,16 @@ internal sealed class HeldClaim
         }
     }
 
-    /// <summary>A renewal extended the lease of the rows in <paramref name="stillHeld"/>; the others are lost.</summary>
-    public void Renewed(long validUntil, IReadOnlySet<long> stillHeld)
+    /// <summary>
+    /// A renewal extended the lease of the rows in <paramref name="stillHeld"/> (this claim's rows still under its
+    /// token); the others are lost — taken over, or finished meanwhile — and no longer count as held.
+    /// </summary>
+    public void Renewed(long validUntil, HashSet<long> stillHeld)
     {
         lock (_lock)
         {
             _ids.IntersectWith(stillHeld);
-            if (validUntil > _validUntil)
+            if (_ids.Count > 0 && validUntil > _validUntil)
             {
                 Interlocked.Exchange(ref _validUntil, validUntil);
             }

@@ -19,6 +19,14 @@ internal static class Outages
         AggregateException aggregate => aggregate.InnerExceptions.All(IsOutage),
         _ => exception.InnerException is { } inner && IsOutage(inner),
     };
+
+    /// <summary>Whether the database (or the network to it) could not be reached at all.</summary>
+    public static bool IsUnreachable(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException or TimeoutException or SocketException => true,
+        _ => exception.InnerException is { } inner && IsUnreachable(inner),
+    };
 }
 
 /// <summary>The claim a write was meant to finish is no longer ours: its lease ran out and another took it over.</summary>

@@ -123,11 +123,12 @@ internal sealed partial class DeliveryProcessor(
         List<ClaimedDelivery> claimed;
         try
         {
-            claimed = await InboxTable.ClaimAsync(dataSource, token, Settings.ProcessingBatchSize, Settings.ClaimLease, outage.MayTakeOver, stoppingToken);
+            // Not cancelled by the stop: a claim committed but never read would wait out its lease.
+            claimed = await InboxTable.ClaimAsync(dataSource, token, Settings.ProcessingBatchSize, Settings.ClaimLease, outage.MayTakeOver, CancellationToken.None);
         }
         catch (Exception exception) when (Outages.IsOutage(exception) && !stoppingToken.IsCancellationRequested)
         {
-            outage.Failed();
+            outage.Observe(exception);
             WorkerLog.DatabaseUnavailable(logger, exception);
             return 0;
         }
@@ -157,13 +158,22 @@ internal sealed partial class DeliveryProcessor(
         {
             await batches.ProcessAsync(claimed, cancellationToken);
         }
+        catch (LostClaimException exception) when (claimed.Count > 1)
+        {
+            // Only some were taken over: the others are still ours to do.
+            LogLostClaim(logger, exception.Message);
+            foreach (var delivery in claimed)
+            {
+                await ProcessAsync([delivery], cancellationToken);
+            }
+        }
         catch (LostClaimException exception)
         {
             LogLostClaim(logger, exception.Message);
         }
         catch (Exception exception) when (Outages.IsOutage(exception))
         {
-            outage.Failed();
+            outage.Observe(exception);
             LogOutage(logger, claimed.Count, exception);
             await ReleaseAsync(claimed, Settings.RetryBaseDelay, exception.Message, countFailure: false);
         }
@@ -213,7 +223,7 @@ internal sealed partial class DeliveryProcessor(
         catch (Exception exception) when (Outages.IsOutage(exception))
         {
             // Postgres is away: the claim's lease runs out and the deliveries are claimed again then.
-            outage.Failed();
+            outage.Observe(exception);
             WorkerLog.DatabaseUnavailable(logger, exception);
         }
     }

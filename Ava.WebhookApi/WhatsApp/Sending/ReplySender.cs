@@ -122,13 +122,14 @@ internal sealed partial class ReplySender(
         List<ClaimedReply> claimed;
         try
         {
+            // Not cancelled by the stop: a claim committed but never read would wait out its lease.
             claimed = await OutboxTable.ClaimAsync(
-                dataSource, token, room, Settings.ClaimLease, outage.MayTakeOver, pacer.SaturatedNumbers(), stoppingToken);
+                dataSource, token, room, Settings.ClaimLease, outage.MayTakeOver, pacer.SaturatedNumbers(), CancellationToken.None);
         }
         catch (Exception exception) when (Outages.IsOutage(exception) && !stoppingToken.IsCancellationRequested)
         {
             handoff.Unreserve(room);
-            outage.Failed();
+            outage.Observe(exception);
             WorkerLog.DatabaseUnavailable(logger, exception);
             return 0;
         }
@@ -193,7 +194,7 @@ internal sealed partial class ReplySender(
         try
         {
             // A send that could outlive the lease might be taken over and sent again by another instance.
-            if (claims.Remaining(reply.Token) <= Settings.GraphSendTimeout + Settings.LeaseRenewalInterval)
+            if (claims.Remaining(reply.Token, reply.Id) <= Settings.GraphSendTimeout + WhatsAppProcessingOptions.RecordMargin)
             {
                 return new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false);
             }
@@ -282,6 +283,8 @@ internal sealed partial class ReplySender(
     /// <summary>Postgres being away never loses an outcome: the record is retried (never the send) until it is written.</summary>
     private async Task RecordWithRetryAsync(List<ReplyOutcome> batch)
     {
+        // In id order: the order in which every statement that updates many replies locks them.
+        batch.Sort((a, b) => a.Id.CompareTo(b.Id));
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -307,14 +310,24 @@ internal sealed partial class ReplySender(
             }
             catch (Exception exception) when (Outages.IsOutage(exception))
             {
-                outage.Failed();
+                outage.Observe(exception);
                 LogRecordFailed(logger, batch.Count, batch.Count(o => o.State == ReplyState.Sent), exception);
                 await Task.Delay(Backoff.Delay(attempt, TimeSpan.FromMilliseconds(200), s_maxRecordRetryDelay), clock);
             }
+            catch (Exception) when (batch.Count > 1)
+            {
+                // Not an outage, so the same statement would fail the same way: one outcome at a time, so that only
+                // the one at fault is lost — not every accepted reply recorded beside it.
+                foreach (var outcome in batch)
+                {
+                    await RecordWithRetryAsync([outcome]);
+                }
+
+                return;
+            }
             catch (Exception exception)
             {
-                // Not an outage: retrying the same statement would fail the same way. The claims run out, and the
-                // replies are claimed again — the ones Meta accepted are then sent a second time, so say so loudly.
+                // The claim runs out and the reply is claimed again; if Meta accepted it, it is sent a second time.
                 LogRecordImpossible(logger, batch.Count, string.Join(", ", batch.Where(o => o.State == ReplyState.Sent).Select(o => $"{o.Id}={o.Wamid}")), exception);
                 return;
             }

@@ -164,7 +164,7 @@ internal static class InboxTable
     }
 
     /// <summary>Extends the lease of rows still held under their claim tokens.</summary>
-    public static Task<IReadOnlySet<long>> RenewAsync(
+    public static Task<IReadOnlySet<(long Id, Guid Token)>> RenewAsync(
         NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
 

@@ -55,7 +55,7 @@ internal static class OutboxTable
         $"""
         INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, status, expires_at, trace_parent, claim_token, locked_until)
         SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.body, 'pending', r.expires_at, r.trace_parent,
-               $9, CASE WHEN $9 IS NULL THEN NULL ELSE now() + $10 END
+               $9, CASE WHEN $9 IS NULL THEN NULL ELSE clock_timestamp() + $10 END
         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
             AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, expires_at, trace_parent)
         ON CONFLICT (inbound_wamid) DO NOTHING
@@ -127,7 +127,7 @@ internal static class OutboxTable
         return await ReadClaimedAsync(reader, token, cancellationToken);
     }
 
-    /// <summary>Records outcomes, each only where its claim still holds the reply.</summary>
+    /// <summary>Records outcomes, each only where its claim still holds the reply. Pass them in id order (lock order).</summary>
     public static NpgsqlBatchCommand Record(IReadOnlyList<ReplyOutcome> outcomes) => Command(
         """
         UPDATE outbound_replies r
@@ -159,7 +159,7 @@ internal static class OutboxTable
         Texts(outcomes.Select(o => o.ErrorTitle)),
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = outcomes.Select(o => o.RetryIn).ToArray() });
 
-    public static Task<IReadOnlySet<long>> RenewAsync(
+    public static Task<IReadOnlySet<(long Id, Guid Token)>> RenewAsync(
         NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
 }
