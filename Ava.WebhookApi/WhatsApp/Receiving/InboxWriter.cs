@@ -104,25 +104,39 @@ internal sealed partial class InboxWriter(
         activity?.SetTag("ava.inbox.batch_size", batch.Count);
         var deliveries = batch.ConvertAll(w => w.Delivery);
 
-        if (clock.GetTimestamp() >= Interlocked.Read(ref _skipPostgresUntil) && await TryWriteToPostgresAsync(deliveries, activity))
+        var triedPostgres = clock.GetTimestamp() >= Interlocked.Read(ref _skipPostgresUntil);
+        if (triedPostgres && await TryWriteToPostgresAsync(deliveries, activity))
         {
             telemetry.DeliveriesReceived.Add(batch.Count);
             Complete(batch, null);
             return;
         }
 
+        Exception spoolFailure;
         try
         {
             spool.Append(deliveries);
             telemetry.DeliveriesSpooled.Add(batch.Count);
             Complete(batch, null);
+            return;
         }
         catch (Exception exception)
         {
-            LogSpoolFailed(logger, batch.Count, exception);
-            activity?.SetStatus(ActivityStatusCode.Error, "not stored");
-            Complete(batch, new InboxUnavailableException("Neither Postgres nor the spool could store the delivery.", exception));
+            spoolFailure = exception;
         }
+
+        // The spool is full or broken; Postgres, skipped since it last failed, may be back by now.
+        if (!triedPostgres && await TryWriteToPostgresAsync(deliveries, activity))
+        {
+            LogSpoolFailedPostgresTook(logger, batch.Count, spoolFailure);
+            telemetry.DeliveriesReceived.Add(batch.Count);
+            Complete(batch, null);
+            return;
+        }
+
+        LogSpoolFailed(logger, batch.Count, spoolFailure);
+        activity?.SetStatus(ActivityStatusCode.Error, "not stored");
+        Complete(batch, new InboxUnavailableException("Neither Postgres nor the spool could store the delivery.", spoolFailure));
     }
 
     private async Task<bool> TryWriteToPostgresAsync(List<InboundDeliveryRecord> deliveries, Activity? activity)
@@ -183,6 +197,9 @@ internal sealed partial class InboxWriter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Postgres could not take {Count} deliveries in time; spooling them to disk")]
     private static partial void LogPostgresUnavailable(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The spool could not store {Count} deliveries; Postgres took them after all")]
+    private static partial void LogSpoolFailedPostgresTook(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Neither Postgres nor the spool could store {Count} deliveries; answering 503 so that Meta retries")]
     private static partial void LogSpoolFailed(ILogger logger, int count, Exception exception);
