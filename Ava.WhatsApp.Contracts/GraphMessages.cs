@@ -7,12 +7,16 @@ public sealed record SendTextMessageRequest(
     string RecipientType,
     string To,
     string Type,
-    SendText Text)
+    SendText Text,
+    string? BizOpaqueCallbackData = null)
 {
     public const int MaxBodyLength = 4096;
 
-    public static SendTextMessageRequest Create(string recipient, string body) =>
-        new("whatsapp", "individual", recipient, "text", new SendText(body));
+    /// <summary>Meta's limit for <see cref="BizOpaqueCallbackData"/>, which it repeats in the message's statuses.</summary>
+    public const int MaxCallbackDataLength = 512;
+
+    public static SendTextMessageRequest Create(string recipient, string body, string? callbackData = null) =>
+        new("whatsapp", "individual", recipient, "text", new SendText(body), callbackData);
 }
 
 public sealed record SendText(string Body);

@@ -72,7 +72,8 @@ public sealed record WebhookStatus(
     string? Status,
     string? Timestamp,
     string? RecipientId,
-    IReadOnlyList<WhatsAppError>? Errors);
+    IReadOnlyList<WhatsAppError>? Errors,
+    string? BizOpaqueCallbackData = null);
 
 public sealed record WhatsAppError(int? Code, string? Title, string? Message, WhatsAppErrorData? ErrorData);
 

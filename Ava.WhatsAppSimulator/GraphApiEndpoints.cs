@@ -16,13 +16,16 @@ public sealed record RecordedSend(
     int HttpStatus,
     int? ErrorCode,
     DateTimeOffset At,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    string? CallbackData = null);
 
 /// <summary>
 /// Failures to answer instead of accepting, for the next <see cref="Count"/> sends (to one recipient, or any). An
-/// <see cref="HttpStatus"/> of 200 accepts the send as usual, only after <see cref="DelaySeconds"/>: a slow Graph API.
+/// <see cref="HttpStatus"/> of 200 accepts the send as usual, only after <see cref="DelaySeconds"/>: a slow Graph API;
+/// or at once, answering only after <see cref="AnswerDelaySeconds"/>: an accepted send whose answer is late or lost.
 /// </summary>
-public sealed record InjectedFailure(int Count, int HttpStatus, int? Code, string? Title, string? To, int? RetryAfterSeconds = null, double? DelaySeconds = null);
+public sealed record InjectedFailure(
+    int Count, int HttpStatus, int? Code, string? Title, string? To, int? RetryAfterSeconds = null, double? DelaySeconds = null, double? AnswerDelaySeconds = null);
 
 /// <summary>What the simulated Graph API was sent and what it is told to answer.</summary>
 public sealed class GraphApiState
@@ -127,11 +130,17 @@ internal static class GraphApiEndpoints
         }
 
         var wamid = $"wamid.SIM{Guid.NewGuid():N}";
-        state.Record(new(phoneNumberId, message.To, body, wamid, 200, null, clock.GetUtcNow(), TraceParentOf(request)));
+        state.Record(new(phoneNumberId, message.To, body, wamid, 200, null, clock.GetUtcNow(), TraceParentOf(request), message.BizOpaqueCallbackData));
         if (options.Value.SendStatuses)
         {
-            statuses.Report(phoneNumberId, wamid, message.To);
+            statuses.Report(phoneNumberId, wamid, message.To, message.BizOpaqueCallbackData);
         }
+
+        if (failure?.AnswerDelaySeconds is { } answerDelay)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(answerDelay), clock, CancellationToken.None);
+        }
+
         return TypedResults.Json(
             new SendMessageResponse("whatsapp", [new SendMessageContact(message.To, message.To)], [new SentMessage(wamid)]),
             WhatsAppJsonContext.Default.SendMessageResponse);

@@ -7,14 +7,15 @@ public sealed partial class StatusReporter(WebhookDeliverer deliverer, TimeProvi
 {
     private static readonly TimeSpan s_step = TimeSpan.FromMilliseconds(500);
 
-    public void Report(string phoneNumberId, string wamid, string recipient) => _ = Task.Run(async () =>
+    /// <param name="callbackData">The send's <c>biz_opaque_callback_data</c>, which Meta repeats in every status.</param>
+    public void Report(string phoneNumberId, string wamid, string recipient, string? callbackData) => _ = Task.Run(async () =>
     {
         foreach (var status in new[] { "sent", "delivered", "read" })
         {
             await Task.Delay(s_step);
             var body = WebhookNotifications.Serialize(WebhookNotifications.Statuses(
                 phoneNumberId,
-                new WebhookStatus(wamid, status, clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), recipient, null)));
+                new WebhookStatus(wamid, status, clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), recipient, null, callbackData)));
             try
             {
                 await deliverer.DeliverAsync(body, CancellationToken.None);

@@ -129,6 +129,56 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     }
 
     [Fact]
+    public async Task A_reply_whose_holder_died_after_meta_accepted_it_is_recorded_from_its_status_and_not_sent_again()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        var wamid = "wamid.ACCEPTED" + Guid.NewGuid().ToString("N");
+
+        // Sent by an instance that died before recording it; its claim runs out in three seconds.
+        var replyId = await _database.ScalarAsync<long>(
+            """
+            INSERT INTO outbound_replies (inbound_wamid, phone_number_id, to_phone, body, claim_token, locked_until)
+            VALUES ($1, $2, $3, 'accepted before the crash', gen_random_uuid(), now() + interval '3 seconds')
+            RETURNING id
+            """,
+            WhatsAppDriver.NewWamid(), WhatsAppDriver.PhoneNumberId, phone);
+        using var status = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Statuses(
+            WhatsAppDriver.Status(wamid, "sent", phone, callbackData: $"ava-reply:{replyId}"))));
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+
+        Assert.Equal(
+            ("sent", wamid),
+            await WhatsAppDriver.EventuallyAsync(
+                async () => (await _database.QueryAsync<string>("SELECT status || ' ' || coalesce(wamid, '') FROM outbound_replies WHERE id = $1", replyId))
+                    .Select(row => (row.Split(' ')[0], row.Split(' ')[1])).Single(),
+                row => row.Item1 == "sent"));
+        await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
+        Assert.Empty(await _whatsApp.SendsToAsync(phone));
+    }
+
+    [Fact]
+    public async Task A_send_whose_answer_is_lost_is_not_sent_again_once_its_status_shows_meta_accepted_it()
+    {
+        var (phone, userId) = await _database.LinkedUserAsync();
+        await _whatsApp.AnswerNextSendLateAsync(phone, seconds: 30);
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "answered late"))));
+        var send = Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1));
+        Assert.Equal("[Echo] answered late", send.Body);
+        Assert.NotNull(send.CallbackData);
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Statuses(
+            WhatsAppDriver.Status(send.Wamid!, "delivered", phone, callbackData: send.CallbackData))));
+
+        // The send times out after 10 s and would be tried again at once if the status had not recorded it.
+        await Task.Delay(TimeSpan.FromSeconds(17), TestContext.Current.CancellationToken);
+        Assert.Single(await _whatsApp.SendsToAsync(phone), s => s.HttpStatus == 200);
+        Assert.Equal(
+            [$"{send.Wamid} delivered"],
+            await _database.QueryAsync<string>(
+                "SELECT external_id || ' ' || delivery_status FROM messages WHERE user_id = $1 AND role = 'assistant'", userId));
+    }
+
+    [Fact]
     public async Task The_webhook_logs_in_as_its_own_role_which_cannot_change_the_schema_or_act_as_superuser()
     {
         var webhook = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources

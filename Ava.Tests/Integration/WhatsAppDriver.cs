@@ -35,9 +35,10 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
 
     public static WebhookChange Statuses(params WebhookStatus[] statuses) => WebhookNotifications.Statuses(PhoneNumberId, statuses);
 
-    public static WebhookStatus Status(string wamid, string status, string recipient, WhatsAppError? error = null) => new(
+    /// <param name="callbackData">What the send carried as <c>biz_opaque_callback_data</c>, which Meta repeats.</param>
+    public static WebhookStatus Status(string wamid, string status, string recipient, WhatsAppError? error = null, string? callbackData = null) => new(
         wamid, status, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), recipient,
-        error is null ? null : [error]);
+        error is null ? null : [error], callbackData);
 
     public static byte[] Notification(params WebhookChange[] changes) => WebhookNotifications.Serialize(changes);
 
@@ -82,6 +83,14 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
     {
         using var response = await Simulator.PostAsJsonAsync(
             "/simulator/failures", new InjectedFailure(count, 200, null, null, phone, DelaySeconds: seconds), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The simulated Graph API accepts the next send to the phone at once but answers only after this long.</summary>
+    public async Task AnswerNextSendLateAsync(string phone, double seconds)
+    {
+        using var response = await Simulator.PostAsJsonAsync(
+            "/simulator/failures", new InjectedFailure(1, 200, null, null, phone, AnswerDelaySeconds: seconds), TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
     }
 

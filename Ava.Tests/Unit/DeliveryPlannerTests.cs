@@ -170,6 +170,22 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
+    public void A_status_naming_an_ava_reply_shows_meta_accepted_it_once_per_reply_in_id_order()
+    {
+        var statuses = new[]
+        {
+            new IncomingStatus("wamid.9", DeliveryStatus.Delivered, null, null, null, null, ReplyId: 9, PhoneNumberId: Ava),
+            new IncomingStatus("wamid.4", DeliveryStatus.Failed, null, null, 131026, "Message undeliverable", ReplyId: 4, PhoneNumberId: Ava),
+            new IncomingStatus("wamid.9", DeliveryStatus.Read, null, null, null, null, ReplyId: 9, PhoneNumberId: Ava),
+            new IncomingStatus("wamid.other-app", DeliveryStatus.Sent, null, null, null, null, ReplyId: null, PhoneNumberId: Ava),
+        };
+
+        var plan = Plan([new DecodedDelivery(1, s_token, new NotificationContents([], statuses, 0), null)]);
+
+        Assert.Equal([new AcceptedSend(4, "wamid.4", Ava), new AcceptedSend(9, "wamid.9", Ava)], plan.AcceptedSends);
+    }
+
+    [Fact]
     public void The_gate_rows_are_one_per_wamid_in_wamid_order_so_that_instances_lock_alike()
     {
         var rows = DeliveryPlanner.InboundRows(

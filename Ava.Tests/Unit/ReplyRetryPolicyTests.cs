@@ -1,3 +1,4 @@
+using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Sending;
 using Ava.WebhookApi.WhatsApp.Storage;
 
@@ -79,6 +80,32 @@ public sealed class ReplyRetryPolicyTests
         Assert.True(ReplyRetryPolicy.ThrottlesNumber(Transient(80007)));
         Assert.False(ReplyRetryPolicy.ThrottlesNumber(Transient(ReplyRetryPolicy.PairRateLimitCode)));
         Assert.False(ReplyRetryPolicy.ThrottlesNumber(Transient(131000)));
+    }
+
+    [Fact]
+    public void A_send_that_may_have_reached_meta_waits_for_its_status_before_it_is_tried_again()
+    {
+        var timedOut = Decide(Reply(), new GraphSendResult(GraphSendOutcome.Transient, ErrorTitle: "timeout", MayHaveReachedMeta: true));
+        var refused = Decide(Reply(), Transient(131000));
+
+        Assert.Equal(ReplyRetryPolicy.InDoubtDelay, timedOut.RetryIn);
+        Assert.True(refused.RetryIn < ReplyRetryPolicy.InDoubtDelay);
+    }
+
+    [Theory]
+    [InlineData("ava-reply:42", 42L)]
+    [InlineData("ava-reply:0", null)]
+    [InlineData("ava-reply:-3", null)]
+    [InlineData("ava-reply:4x", null)]
+    [InlineData("campaign-7", null)]
+    [InlineData(null, null)]
+    public void Only_callback_data_ava_wrote_names_a_reply(string? callbackData, long? replyId)
+    {
+        Assert.Equal(replyId, ReplyReference.Parse(callbackData));
+        if (replyId is { } id)
+        {
+            Assert.Equal(callbackData, ReplyReference.Format(id));
+        }
     }
 
     private static ReplyOutcome Decide(ClaimedReply reply, GraphSendResult result) =>

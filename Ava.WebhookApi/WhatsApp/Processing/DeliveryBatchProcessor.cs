@@ -151,6 +151,12 @@ internal sealed partial class DeliveryBatchProcessor(
             {
                 batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
                 batch.BatchCommands.Add(MessagesTable.LockReplyStatuses(plan.Statuses.Select(s => s.Wamid)));
+                if (plan.AcceptedSends.Count > 0)
+                {
+                    batch.BatchCommands.Add(OutboxTable.RecordAccepted(plan.AcceptedSends));
+                    batch.BatchCommands.Add(MessagesTable.ApplyAcceptedSends(plan.AcceptedSends.Select(a => a.ReplyId)));
+                }
+
                 batch.BatchCommands.Add(MessagesTable.ApplyStatuses(plan.Statuses));
             }
 

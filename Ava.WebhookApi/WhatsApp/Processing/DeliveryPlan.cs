@@ -40,14 +40,19 @@ internal sealed record ReplyRow(
     DateTimeOffset ExpiresAt,
     string? TraceParent);
 
+/// <summary>A reply Meta accepted, known from a status that names it (it may not have been recorded yet).</summary>
+internal sealed record AcceptedSend(long ReplyId, string Wamid, string PhoneNumberId);
+
 /// <summary>What a batch of deliveries comes to, once the messages seen before are set apart.</summary>
 /// <param name="Links">LINK attempts of new messages: the ones that succeeded are applied, the wrong ones counted.</param>
+/// <param name="AcceptedSends">Replies the statuses show Meta accepted, one per reply, in id order.</param>
 /// <param name="Received">New messages by type, for the metrics.</param>
 internal sealed record DeliveryPlan(
     IReadOnlyList<HistoryRow> History,
     IReadOnlyList<ReplyRow> Replies,
     IReadOnlyList<LinkAttempt> Links,
     IReadOnlyList<IncomingStatus> Statuses,
+    IReadOnlyList<AcceptedSend> AcceptedSends,
     IReadOnlyList<DeliveryOutcome> Outcomes,
     IReadOnlyDictionary<string, int> Received,
     int Duplicates);

@@ -69,6 +69,7 @@ internal static class DeliveryPlanner
         var outcomes = new List<DeliveryOutcome>(deliveries.Count);
         var received = new Dictionary<string, int>(StringComparer.Ordinal);
         var statuses = new Dictionary<(string, DeliveryStatus), IncomingStatus>();
+        var acceptedSends = new SortedDictionary<long, AcceptedSend>();
         var handled = new HashSet<string>(StringComparer.Ordinal);
         var duplicates = 0;
 
@@ -88,6 +89,12 @@ internal static class DeliveryPlanner
             foreach (var status in contents.Statuses)
             {
                 statuses.TryAdd((status.Wamid, status.Status), status);
+
+                // Any status of a send, even "failed", means Meta accepted it under this wamid.
+                if (status is { ReplyId: { } replyId, PhoneNumberId: { } number })
+                {
+                    acceptedSends.TryAdd(replyId, new AcceptedSend(replyId, status.Wamid, number));
+                }
             }
 
             foreach (var message in contents.Messages)
@@ -144,6 +151,7 @@ internal static class DeliveryPlanner
             replies,
             appliedLinks,
             [.. statuses.Values.OrderBy(s => s.Wamid, StringComparer.Ordinal).ThenBy(s => s.Status)],
+            [.. acceptedSends.Values],
             outcomes,
             received,
             duplicates);

@@ -20,13 +20,17 @@ internal sealed record IncomingMessage(
     DateTimeOffset? SentAt);
 
 /// <summary>One status of a message Ava sent.</summary>
+/// <param name="ReplyId">The reply the send carried in its callback data, when Ava sent it (see <see cref="ReplyReference"/>).</param>
+/// <param name="PhoneNumberId">The business number the status is about.</param>
 internal sealed record IncomingStatus(
     string Wamid,
     DeliveryStatus Status,
     DateTimeOffset? OccurredAt,
     string? RecipientId,
     int? ErrorCode,
-    string? ErrorTitle);
+    string? ErrorTitle,
+    long? ReplyId = null,
+    string? PhoneNumberId = null);
 
 internal sealed record NotificationContents(IReadOnlyList<IncomingMessage> Messages, IReadOnlyList<IncomingStatus> Statuses, int Skipped);
 
@@ -156,7 +160,9 @@ internal static class NotificationReader
                     ParseTimestamp(status.Timestamp),
                     Storable(status.RecipientId),
                     error?.Code,
-                    Storable(error?.Title ?? error?.Message)));
+                    Storable(error?.Title ?? error?.Message),
+                    ReplyReference.Parse(status.BizOpaqueCallbackData),
+                    Storable(value.Metadata?.PhoneNumberId)));
             }
         }
 

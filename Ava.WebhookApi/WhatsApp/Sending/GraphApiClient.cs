@@ -17,13 +17,14 @@ internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvide
 {
     public const string HttpClientName = "graph-api";
 
-    public async Task<GraphSendResult> SendTextAsync(string phoneNumberId, string to, string body, CancellationToken cancellationToken)
+    /// <param name="replyId">The reply's outbox id, sent as the callback data that Meta repeats in its statuses.</param>
+    public async Task<GraphSendResult> SendTextAsync(string phoneNumberId, string to, string body, long replyId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var http = httpClients.CreateClient(HttpClientName);
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{settings.GraphApiVersion}/{Uri.EscapeDataString(phoneNumberId)}/messages")
         {
-            Content = JsonContent.Create(SendTextMessageRequest.Create(to, body), WhatsAppJsonContext.Default.SendTextMessageRequest),
+            Content = JsonContent.Create(SendTextMessageRequest.Create(to, body, ReplyReference.Format(replyId)), WhatsAppJsonContext.Default.SendTextMessageRequest),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.AccessToken);
 
@@ -52,7 +53,10 @@ internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvide
         catch (Exception exception) when (exception is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
             || (exception is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return new GraphSendResult(GraphSendOutcome.Transient, ErrorTitle: exception.GetType().Name + ": " + exception.Message);
+            return new GraphSendResult(
+                GraphSendOutcome.Transient,
+                ErrorTitle: exception.GetType().Name + ": " + exception.Message,
+                MayHaveReachedMeta: exception is not BrokenCircuitException);
         }
     }
 

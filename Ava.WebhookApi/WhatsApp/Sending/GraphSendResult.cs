@@ -12,12 +12,17 @@ internal enum GraphSendOutcome
     Permanent,
 }
 
+/// <param name="MayHaveReachedMeta">
+/// Not answered (a timeout, a connection lost after the request went out): Meta may have accepted it, and its status
+/// would then say so within seconds.
+/// </param>
 internal sealed record GraphSendResult(
     GraphSendOutcome Outcome,
     string? Wamid = null,
     int? ErrorCode = null,
     string? ErrorTitle = null,
-    TimeSpan? RetryAfter = null)
+    TimeSpan? RetryAfter = null,
+    bool MayHaveReachedMeta = false)
 {
     public static GraphSendResult Accepted(string wamid) => new(GraphSendOutcome.Accepted, wamid);
 }

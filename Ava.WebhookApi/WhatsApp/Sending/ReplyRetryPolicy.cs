@@ -18,6 +18,12 @@ internal static class ReplyRetryPolicy
 
     public static readonly TimeSpan PairRateDelay = TimeSpan.FromSeconds(6);
 
+    /// <summary>
+    /// How long a send that may have reached Meta waits before it is tried again: time for the status of an accepted
+    /// send (which names the reply) to arrive and record it, instead of sending it twice.
+    /// </summary>
+    public static readonly TimeSpan InDoubtDelay = TimeSpan.FromSeconds(5);
+
     public static ReplyOutcome Decide(
         ClaimedReply reply, GraphSendResult result, DateTimeOffset now, TimeSpan baseDelay, TimeSpan maxDelay, Random? random = null)
     {
@@ -40,6 +46,11 @@ internal static class ReplyRetryPolicy
                 if (result.ErrorCode == PairRateLimitCode && delay < PairRateDelay)
                 {
                     delay = PairRateDelay;
+                }
+
+                if (result.MayHaveReachedMeta && delay < InDoubtDelay)
+                {
+                    delay = InDoubtDelay;
                 }
 
                 return now + delay >= reply.ExpiresAt

@@ -54,6 +54,19 @@ internal static class MessagesTable
         Enums(statuses.Select(s => s.Status)));
 
     /// <summary>
+    /// After the outbox recorded replies a status showed accepted (in the same transaction): their lines, which
+    /// had no wamid yet, get it — so that the statuses that follow reach them.
+    /// </summary>
+    public static NpgsqlBatchCommand ApplyAcceptedSends(IEnumerable<long> replyIds) => Command(
+        """
+        UPDATE messages m
+        SET external_id = r.wamid, delivery_status = greatest(m.delivery_status, r.status)
+        FROM outbound_replies r
+        WHERE r.id = ANY($1) AND r.message_id = m.id AND r.wamid IS NOT NULL AND m.external_id IS NULL
+        """,
+        Ids(replyIds));
+
+    /// <summary>
     /// After the outbox recorded these replies' outcomes in the same transaction: their lines get Meta's wamid and
     /// their status (with any status Meta reported before the send was recorded).
     /// </summary>

@@ -127,17 +127,21 @@ internal static class OutboxTable
         return await ReadClaimedAsync(reader, token, cancellationToken);
     }
 
-    /// <summary>Records outcomes, each only where its claim still holds the reply. Pass them in id order (lock order).</summary>
+    /// <summary>
+    /// Records outcomes, each only where its claim still holds the reply. Pass them in id order (lock order). A reply
+    /// a status already showed accepted (<see cref="RecordAccepted"/>) keeps that: a send that seemed to fail, or a
+    /// second one, does not undo it.
+    /// </summary>
     public static NpgsqlBatchCommand Record(IReadOnlyList<ReplyOutcome> outcomes) => Command(
         """
         UPDATE outbound_replies r
-        SET status = o.status,
-            wamid = coalesce(o.wamid, r.wamid),
-            sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE r.sent_at END,
+        SET status = CASE WHEN r.wamid IS NULL THEN o.status ELSE r.status END,
+            wamid = coalesce(r.wamid, o.wamid),
+            sent_at = coalesce(r.sent_at, CASE WHEN o.status = 'sent' THEN now() END),
             attempts = r.attempts + CASE WHEN o.attempted THEN 1 ELSE 0 END,
-            next_attempt_at = CASE WHEN o.retry_in IS NULL THEN r.next_attempt_at ELSE now() + o.retry_in END,
-            error_code = CASE WHEN o.state = 'released' THEN r.error_code ELSE o.error_code END,
-            error_title = CASE WHEN o.state = 'released' THEN r.error_title ELSE o.error_title END,
+            next_attempt_at = CASE WHEN o.retry_in IS NULL OR r.wamid IS NOT NULL THEN r.next_attempt_at ELSE now() + o.retry_in END,
+            error_code = CASE WHEN o.state = 'released' OR r.wamid IS NOT NULL THEN r.error_code ELSE o.error_code END,
+            error_title = CASE WHEN o.state = 'released' OR r.wamid IS NOT NULL THEN r.error_title ELSE o.error_title END,
             locked_until = NULL,
             claim_token = NULL
         FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::delivery_status[], $5::boolean[], $6::text[], $7::integer[], $8::text[], $9::interval[])
@@ -158,6 +162,28 @@ internal static class OutboxTable
         Integers(outcomes.Select(o => o.ErrorCode)),
         Texts(outcomes.Select(o => o.ErrorTitle)),
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = outcomes.Select(o => o.RetryIn).ToArray() });
+
+    /// <summary>
+    /// Records replies that statuses show Meta accepted, where no send was recorded yet — because the answer to the
+    /// send was lost, or its sender died between Meta's accept and its record. Marked sent, they are never claimed
+    /// again; a claim that still holds is left to its holder, whose record then keeps this.
+    /// </summary>
+    public static NpgsqlBatchCommand RecordAccepted(IReadOnlyList<AcceptedSend> accepted) => Command(
+        """
+        UPDATE outbound_replies r
+        SET status = 'sent',
+            wamid = a.wamid,
+            sent_at = coalesce(r.sent_at, now()),
+            error_code = NULL,
+            error_title = NULL,
+            claim_token = CASE WHEN r.locked_until < now() THEN NULL ELSE r.claim_token END,
+            locked_until = CASE WHEN r.locked_until < now() THEN NULL ELSE r.locked_until END
+        FROM unnest($1::bigint[], $2::text[], $3::text[]) AS a(id, wamid, phone_number_id)
+        WHERE r.id = a.id AND r.wamid IS NULL AND r.phone_number_id = a.phone_number_id
+        """,
+        Ids(accepted.Select(a => a.ReplyId)),
+        Texts(accepted.Select(a => a.Wamid)),
+        Texts(accepted.Select(a => a.PhoneNumberId)));
 
     public static Task<IReadOnlySet<(long Id, Guid Token)>> RenewAsync(
         NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
