@@ -78,7 +78,16 @@ public static class FaultBenchmark
         foreach (var name in names)
         {
             using var fault = FaultScenario.Create(name);
-            outcomes.Add(await RunScenarioAsync(fault, settings));
+            try
+            {
+                outcomes.Add(await RunScenarioAsync(fault, settings));
+            }
+            catch (Exception exception) when (exception is not BenchmarkArgumentException)
+            {
+                // One scenario that cannot run (a stack that does not start) is a finding; the others still run.
+                Console.WriteLine($"--- {name} could not run: {exception}");
+                outcomes.Add(ScenarioOutcome.CouldNotRun(name, $"{exception.GetType().Name}: {exception.Message}"));
+            }
         }
 
         PrintSummary(settings, outcomes);
@@ -511,5 +520,8 @@ public static class FaultBenchmark
 
         public static ScenarioOutcome Skip(string name, string why) =>
             new(name, why, null, 0, 0, "", 0, "", 0, 0, 0, 0, double.NaN, TimeSpan.Zero, []);
+
+        public static ScenarioOutcome CouldNotRun(string name, string why) =>
+            new(name, null, why, 0, 0, "", 0, "", 0, 0, 0, 0, double.NaN, TimeSpan.Zero, []);
     }
 }
