@@ -15,6 +15,11 @@ public sealed class BenchmarkArguments
           load      [--rate 2500] [--connections 32] [--duration 30] [--warmup 5] [--users 10000] [--numbers 64]
                     [--replicas 1] [--drain-timeout 120] [--json FILE]      (--rate 0: closed loop)
           messages  [--rows 1000000] [--users 1000] [--connections 16] [--duration 20] [--warmup 5] [--json FILE]
+          faults    [--scenario all|postgres-down,redis-down,graph-failing,kill-webhook,replicas-racing,spool-full]
+                    [--fault-seconds N (default per scenario: 20, graph-failing 60)] [--rate 200] [--connections 256]
+                    [--users 1000] [--numbers 16] [--before 10] [--after 10] [--drain-timeout 120]
+                    [--max-retry-delay S (graph-failing; default 5 for faults up to 300 s, else Ava's own; 0: Ava's own)]
+                    [--spool-kib 64]
         """;
 
     private readonly Dictionary<string, string> _options;

@@ -18,6 +18,17 @@ public sealed class BenchmarkDatabase(string connectionString)
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>How many deliveries Ava stored and how many distinct messages passed its exactly-once gate.</summary>
+    public async Task<(long Deliveries, long Messages)> CountDeliveriesAndMessagesAsync()
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT (SELECT count(*) FROM inbound_deliveries), (SELECT count(*) FROM inbound_messages)", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     /// <summary>Links users 0 … count-1 to the phones <c>firstPhone + i</c>.</summary>
     public async Task SeedLinkedUsersAsync(int count, long firstPhone)
     {

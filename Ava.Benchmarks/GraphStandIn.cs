@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -14,7 +15,8 @@ namespace Ava.Benchmarks;
 /// Plays Meta's Graph API send endpoint inside the benchmark process, as cheaply as possible so that the machine's
 /// CPU goes to Ava: <c>POST /{version}/{phone-number-id}/messages</c> checks the bearer token, reads the message and
 /// accepts it with a new wamid. Every echo of a benchmark message (<c>[Echo] bench 123</c>) is logged by its number
-/// and arrival time, which is what the pipeline figures (sent/s, lag, lost, duplicated) are made of.
+/// and arrival time, which is what the pipeline figures (sent/s, lag, lost, duplicated) are made of. It can also play
+/// a Graph API outage (<see cref="Fail"/>), and keep a journal of every send with the connection it came over.
 /// </summary>
 public sealed class GraphStandIn : IAsyncDisposable
 {
@@ -22,14 +24,21 @@ public sealed class GraphStandIn : IAsyncDisposable
     public const string TextPrefix = "bench ";
 
     private readonly WebApplication _app;
+    private readonly ConcurrentQueue<GraphSendRecord>? _journal;
     private string? _expectedAuthorization;
+    private GraphFailure[]? _failures;
+    private long _failed;
     private long _wamids;
     private long _unrecognised;
     private long _otherCalls;
     private long _refused;
     private long _lastSendAt;
 
-    private GraphStandIn(WebApplication app) => _app = app;
+    private GraphStandIn(WebApplication app, bool journal)
+    {
+        _app = app;
+        _journal = journal ? new ConcurrentQueue<GraphSendRecord>() : null;
+    }
 
     /// <summary>Each benchmark message's echo: when it first arrived and how often.</summary>
     public SequenceLog Sends { get; } = new();
@@ -43,6 +52,12 @@ public sealed class GraphStandIn : IAsyncDisposable
     /// <summary>Calls answered 401 or 400.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
+    /// <summary>Calls answered with a failure played on purpose (<see cref="Fail"/>).</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Every accepted benchmark send in arrival order, when started with a journal; empty otherwise.</summary>
+    public IReadOnlyCollection<GraphSendRecord> Journal => _journal ?? [];
+
     /// <summary>Stopwatch timestamp of the last text send, 0 before the first.</summary>
     public long LastSendAt => Interlocked.Read(ref _lastSendAt);
 
@@ -54,17 +69,30 @@ public sealed class GraphStandIn : IAsyncDisposable
         set => Volatile.Write(ref _expectedAuthorization, "Bearer " + value);
     }
 
-    public static async Task<GraphStandIn> StartAsync()
+    /// <param name="journal">Keep every send (<see cref="Journal"/>): fine at a fault test's rates, a cost at a load test's.</param>
+    public static async Task<GraphStandIn> StartAsync(bool journal = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var standIn = new GraphStandIn(app);
+        var standIn = new GraphStandIn(app, journal);
         app.MapPost("/{version}/{phoneNumberId}/messages", standIn.HandleSendAsync);
         await app.StartAsync();
         return standIn;
     }
+
+    /// <summary>
+    /// Answers every call that passes the token check with these failures in turn, until <see cref="Recover"/>, as
+    /// Meta's API does in an outage: nothing is accepted meanwhile.
+    /// </summary>
+    public void Fail(params GraphFailure[] failures)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(failures.Length);
+        Volatile.Write(ref _failures, failures);
+    }
+
+    public void Recover() => Volatile.Write(ref _failures, null);
 
     private async Task HandleSendAsync(HttpContext context)
     {
@@ -72,6 +100,22 @@ public sealed class GraphStandIn : IAsyncDisposable
         if (context.Request.Headers.Authorization != Volatile.Read(ref _expectedAuthorization))
         {
             await RefuseAsync(context, HttpStatusCode.Unauthorized, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+            return;
+        }
+
+        if (Volatile.Read(ref _failures) is { } failures)
+        {
+            var failure = failures[(Interlocked.Increment(ref _failed) - 1) % failures.Length];
+            if (failure.RetryAfter is { } retryAfter)
+            {
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            }
+
+            context.Response.StatusCode = (int)failure.Status;
+            await context.Response.WriteAsJsonAsync(
+                new GraphErrorResponse(new GraphError(failure.Message, "OAuthException", failure.Code, null, null, "BENCHMARK")),
+                WhatsAppJsonContext.Default.GraphErrorResponse,
+                cancellationToken: context.RequestAborted);
             return;
         }
 
@@ -98,6 +142,7 @@ public sealed class GraphStandIn : IAsyncDisposable
         if (TryReadNumber(text, out var number))
         {
             Sends.Record(number, arrivedAt);
+            _journal?.Enqueue(new GraphSendRecord(number, arrivedAt, context.Connection.RemotePort));
         }
         else
         {
@@ -135,3 +180,9 @@ public sealed class GraphStandIn : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>A failure the stand-in answers with while it plays an outage: HTTP status, Meta's code and message, Retry-After.</summary>
+public sealed record GraphFailure(HttpStatusCode Status, int Code, string Message, TimeSpan? RetryAfter = null);
+
+/// <summary>One accepted send of a benchmark message: its number, when it arrived, and the sender's local port.</summary>
+public readonly record struct GraphSendRecord(long Number, long At, int FromPort);

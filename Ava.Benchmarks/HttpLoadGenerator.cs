@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 
 namespace Ava.Benchmarks;
 
@@ -42,34 +43,68 @@ public sealed class LoadResult
 /// not from when it could finally leave: when the service falls behind, the waiting shows in the latencies instead
 /// of silently lowering the offered load (no coordinated omission).
 /// </summary>
-/// <param name="createRequest">Builds request number n (numbers are unique within a run, warm-up included).</param>
-/// <param name="onSuccess">Told of every 2xx answer, warm-up included: request number and Stopwatch timestamp.</param>
-public sealed class HttpLoadGenerator(
-    HttpClient client,
-    int connections,
-    Func<long, HttpRequestMessage> createRequest,
-    Action<long, long>? onSuccess = null)
+public sealed class HttpLoadGenerator
 {
+    private readonly int _connections;
+    private readonly Func<long, Task<HttpResponseMessage>> _send;
+    private readonly Action<long, long>? _onSuccess;
+    private readonly Action<long, HttpStatusCode?>? _onFailure;
     private readonly LatencySamples _latencies = new();
     private long _succeeded;
     private long _nonSuccess;
     private long _errors;
     private string? _firstError;
 
-    public async Task<LoadResult> RunOpenLoopAsync(double ratePerSecond, TimeSpan warmup, TimeSpan duration)
+    /// <param name="client">Where the requests go.</param>
+    /// <param name="connections">Requests in flight at most.</param>
+    /// <param name="createRequest">Builds request number n (numbers are unique within a run, warm-up included).</param>
+    /// <param name="onSuccess">Told of every 2xx answer, warm-up included: request number and Stopwatch timestamp.</param>
+    /// <param name="onFailure">Told of every other answer (its status) and every request that got none (null), warm-up included.</param>
+    public HttpLoadGenerator(
+        HttpClient client,
+        int connections,
+        Func<long, HttpRequestMessage> createRequest,
+        Action<long, long>? onSuccess = null,
+        Action<long, HttpStatusCode?>? onFailure = null)
+        : this(connections, number => SendOneAsync(client, createRequest(number)), onSuccess, onFailure)
+    {
+    }
+
+    /// <param name="connections">Requests in flight at most.</param>
+    /// <param name="send">
+    /// Sends request number n however the caller needs (e.g. the same delivery to two instances at once) and returns
+    /// the answer that counts, its content read; throws what <see cref="HttpClient"/> throws when there is none.
+    /// </param>
+    /// <param name="onSuccess">Told of every 2xx answer, warm-up included: request number and Stopwatch timestamp.</param>
+    /// <param name="onFailure">Told of every other answer (its status) and every request that got none (null), warm-up included.</param>
+    public HttpLoadGenerator(
+        int connections,
+        Func<long, Task<HttpResponseMessage>> send,
+        Action<long, long>? onSuccess = null,
+        Action<long, HttpStatusCode?>? onFailure = null)
+    {
+        _connections = connections;
+        _send = send;
+        _onSuccess = onSuccess;
+        _onFailure = onFailure;
+    }
+
+    /// <param name="stop">Ends the window early (e.g. a set time after an event whose moment is not known in advance).</param>
+    public async Task<LoadResult> RunOpenLoopAsync(double ratePerSecond, TimeSpan warmup, TimeSpan duration, CancellationToken stop = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ratePerSecond);
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + Ticks(warmup);
         var windowEnd = windowStart + Ticks(duration);
         var interval = Stopwatch.Frequency / ratePerSecond;
-        using var slots = new SemaphoreSlim(connections);
+        using var slots = new SemaphoreSlim(_connections);
+        using var stopping = stop.Register(() => Interlocked.Exchange(ref windowEnd, Math.Max(windowStart, Stopwatch.GetTimestamp())));
 
         long next = 0;
         while (true)
         {
             var due = start + (long)(next * interval);
-            if (due >= windowEnd)
+            if (due >= Interlocked.Read(ref windowEnd))
             {
                 break;
             }
@@ -82,7 +117,7 @@ public sealed class HttpLoadGenerator(
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Stopwatch.GetElapsedTime(0, wait).TotalMilliseconds)));
             }
 
-            var untilEnd = windowEnd - Stopwatch.GetTimestamp();
+            var untilEnd = Interlocked.Read(ref windowEnd) - Stopwatch.GetTimestamp();
             if (untilEnd <= 0 || !await slots.WaitAsync(Stopwatch.GetElapsedTime(0, untilEnd)))
             {
                 break;
@@ -92,10 +127,12 @@ public sealed class HttpLoadGenerator(
             next++;
         }
 
+        stopping.Unregister();
+        windowEnd = Interlocked.Read(ref windowEnd);
         var dueBeforeWindow = (long)Math.Ceiling((windowStart - start) / interval);
         var dueInTotal = (long)Math.Ceiling((windowEnd - start) / interval);
         var quiet = await WaitForInFlightAsync(slots);
-        return Result(duration, dueInTotal - dueBeforeWindow, dueInTotal - next, windowStart, windowEnd, quiet);
+        return Result(Stopwatch.GetElapsedTime(windowStart, windowEnd), dueInTotal - dueBeforeWindow, Math.Max(0, dueInTotal - next), windowStart, windowEnd, quiet);
     }
 
     public async Task<LoadResult> RunClosedLoopAsync(TimeSpan warmup, TimeSpan duration)
@@ -104,7 +141,7 @@ public sealed class HttpLoadGenerator(
         var windowEnd = windowStart + Ticks(duration);
         long next = -1;
         long started = 0;
-        using var slots = new SemaphoreSlim(connections);
+        using var slots = new SemaphoreSlim(_connections);
 
         async Task Worker()
         {
@@ -127,7 +164,7 @@ public sealed class HttpLoadGenerator(
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(Worker)));
+        await Task.WhenAll(Enumerable.Range(0, _connections).Select(_ => Task.Run(Worker)));
         return Result(duration, started, 0, windowStart, windowEnd, Stopwatch.GetTimestamp());
     }
 
@@ -135,26 +172,30 @@ public sealed class HttpLoadGenerator(
     {
         try
         {
-            using var request = createRequest(number);
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            using var response = await _send(number);
             var answeredAt = Stopwatch.GetTimestamp();
             if (response.IsSuccessStatusCode)
             {
-                onSuccess?.Invoke(number, answeredAt);
+                _onSuccess?.Invoke(number, answeredAt);
                 if (counted)
                 {
                     Interlocked.Increment(ref _succeeded);
                     _latencies.Add(Stopwatch.GetElapsedTime(due, answeredAt).TotalMilliseconds);
                 }
             }
-            else if (counted)
+            else
             {
-                Interlocked.Increment(ref _nonSuccess);
-                Interlocked.CompareExchange(ref _firstError, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}", null);
+                _onFailure?.Invoke(number, response.StatusCode);
+                if (counted)
+                {
+                    Interlocked.Increment(ref _nonSuccess);
+                    Interlocked.CompareExchange(ref _firstError, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}", null);
+                }
             }
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or IOException)
         {
+            _onFailure?.Invoke(number, null);
             if (counted)
             {
                 Interlocked.Increment(ref _errors);
@@ -168,10 +209,18 @@ public sealed class HttpLoadGenerator(
         }
     }
 
+    private static async Task<HttpResponseMessage> SendOneAsync(HttpClient client, HttpRequestMessage request)
+    {
+        using (request)
+        {
+            return await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+        }
+    }
+
     /// <summary>Takes every slot back: each request still out has then answered or timed out.</summary>
     private async Task<long> WaitForInFlightAsync(SemaphoreSlim slots)
     {
-        for (var i = 0; i < connections; i++)
+        for (var i = 0; i < _connections; i++)
         {
             await slots.WaitAsync();
         }

@@ -239,7 +239,7 @@ public static class LoadBenchmark
     }
 
     /// <summary>How many acknowledged messages have not been sent yet.</summary>
-    private static long Pending(SequenceLog acks, SequenceLog sends)
+    internal static long Pending(SequenceLog acks, SequenceLog sends)
     {
         long pending = 0;
         for (long n = 1, highest = acks.Highest; n <= highest; n++)
@@ -250,7 +250,7 @@ public static class LoadBenchmark
         return pending;
     }
 
-    private static async Task PrintProgressAsync(SequenceLog acks, GraphStandIn graph, CancellationToken cancellationToken)
+    internal static async Task PrintProgressAsync(SequenceLog acks, GraphStandIn graph, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         using var timer = new PeriodicTimer(s_progressInterval);
@@ -266,7 +266,7 @@ public static class LoadBenchmark
         }
     }
 
-    private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    internal static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(Math.Max(0, timeout.TotalSeconds) * Stopwatch.Frequency);
         while (!condition())

@@ -12,6 +12,7 @@ Func<BenchmarkArguments, Task<int>>? mode = arguments!.Mode switch
 {
     "latency" => LatencyBenchmark.RunAsync,
     "load" => LoadBenchmark.RunAsync,
+    "faults" => FaultBenchmark.RunAsync,
     "messages" => MessagesBenchmark.RunAsync,
     _ => null,
 };

@@ -27,6 +27,47 @@ public sealed record ServiceProcess(int Pid, string Name, IReadOnlyList<string> 
         .Split('\0')
         .FirstOrDefault(entry => entry.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
 
+    /// <summary>
+    /// The local ports of the process's open TCP connections to <paramref name="remotePort"/> on this machine (e.g. its
+    /// pooled connections to the Graph API stand-in): what tells whose sends arrived over which connection.
+    /// </summary>
+    public IReadOnlySet<int> LocalPortsConnectedTo(int remotePort)
+    {
+        var sockets = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var descriptor in Directory.EnumerateFileSystemEntries($"/proc/{Pid}/fd"))
+            {
+                if (new FileInfo(descriptor).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                {
+                    sockets.Add(target["socket:[".Length..^1]);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return new HashSet<int>();
+        }
+
+        // "sl local_address rem_address st … inode": addresses as hex IP:port; the process's own network namespace.
+        var ports = new HashSet<int>();
+        foreach (var table in new[] { $"/proc/{Pid}/net/tcp", $"/proc/{Pid}/net/tcp6" })
+        {
+            foreach (var line in (ServiceProcesses.TryRead(table) ?? "").Split('\n').Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length > 9 && sockets.Contains(fields[9]) && Port(fields[2]) == remotePort)
+                {
+                    ports.Add(Port(fields[1]));
+                }
+            }
+        }
+
+        return ports;
+
+        static int Port(string address) => int.Parse(address.AsSpan(address.LastIndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    }
+
     /// <summary>CPU time used so far (user + system), or null once the process is gone.</summary>
     public TimeSpan? CpuTime()
     {

@@ -17,7 +17,10 @@ public sealed class WebhookDeliveries(string appSecret, int linkedUsers, int bus
     /// <summary>Business number k has phone number id <c>FirstPhoneNumberId + k</c>.</summary>
     public const long FirstPhoneNumberId = 100_000_000_000_001;
 
-    public HttpRequestMessage Create(long number)
+    public HttpRequestMessage Create(long number) => CreateCopies(number, 1)[0];
+
+    /// <summary>The same delivery (same body, same signature) as separate requests, as Meta sends it again.</summary>
+    public HttpRequestMessage[] CreateCopies(long number, int copies)
     {
         var from = (FirstPhone + (number % linkedUsers)).ToString(CultureInfo.InvariantCulture);
         var phoneNumberId = (FirstPhoneNumberId + (number % businessNumbers)).ToString(CultureInfo.InvariantCulture);
@@ -26,9 +29,16 @@ public sealed class WebhookDeliveries(string appSecret, int linkedUsers, int bus
             phoneNumberId,
             WebhookNotifications.Text(from, text, "wamid.BENCHIN" + number.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow)));
 
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        content.Headers.Add(WebhookSignature.HeaderName, WebhookSignature.Compute(appSecret, body));
-        return new HttpRequestMessage(HttpMethod.Post, "/webhook") { Content = content };
+        var signature = WebhookSignature.Compute(appSecret, body);
+        var requests = new HttpRequestMessage[copies];
+        for (var i = 0; i < copies; i++)
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            content.Headers.Add(WebhookSignature.HeaderName, signature);
+            requests[i] = new HttpRequestMessage(HttpMethod.Post, "/webhook") { Content = content };
+        }
+
+        return requests;
     }
 }
