@@ -101,7 +101,7 @@ public static class MessagesBenchmark
         }
 
         using var page = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
-        var items = page.RootElement.ValueKind == JsonValueKind.Array ? page.RootElement : page.RootElement.GetProperty("items");
+        var items = page.RootElement;
         var withStatus = items.EnumerateArray().Count(item => item.TryGetProperty("delivery_status", out var status) && status.ValueKind != JsonValueKind.Null);
         return $"{items.GetArrayLength()} items for the first user, {withStatus} with a delivery status";
     }

@@ -12,6 +12,7 @@ builder.AddServiceDefaults();
 builder.AddUserData();
 builder.AddRedisClient("cache");
 builder.AddAvaIdentity();
+builder.AddBrowserOrigins();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
@@ -23,6 +24,9 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+
+// Before authentication: a browser's preflight carries no token, and a 401 must still be readable by the page.
+app.UseCors();
 app.UseAuthentication();
 app.UseCurrentUser();
 app.UseAuthorization();

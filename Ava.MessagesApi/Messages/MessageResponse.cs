@@ -15,8 +15,3 @@ public sealed record MessageResponse(
     [property: JsonPropertyName("content")] string Content,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
     [property: JsonPropertyName("delivery_status")] DeliveryStatus? DeliveryStatus);
-
-/// <summary>A page of history, newest first; <see cref="Next"/> fetches the page after it (older messages).</summary>
-public sealed record MessagesPage(
-    [property: JsonPropertyName("items")] IReadOnlyList<MessageResponse> Items,
-    [property: JsonPropertyName("next")] string? Next);

@@ -21,7 +21,10 @@ internal static class MessagesEndpoints
 
         messages.MapGet("/", GetMessagesAsync)
             .WithSummary("The caller's messages, newest first, a page at a time.")
-            .WithDescription("limit: 1..200 (default 50). before: the `next` cursor of the previous page. channel: app | whatsapp.");
+            .WithDescription(
+                "limit: 1..200 (default 50). channel: app | whatsapp. The next page, when there is one, is the URL in the "
+                + "response's `Link: <…>; rel=\"next\"` header; follow it rather than building URLs (its `before` is an opaque cursor).")
+            .AddOpenApiOperationTransformer(NextPageLinkDocumentation.DescribeLinkHeader);
 
         return endpoints;
     }
@@ -47,10 +50,11 @@ internal static class MessagesEndpoints
         LIMIT $5
         """;
 
-    internal static async Task<Results<Ok<MessagesPage>, ValidationProblem>> GetMessagesAsync(
+    internal static async Task<Results<Ok<List<MessageResponse>>, ValidationProblem>> GetMessagesAsync(
         string? limit,
         string? before,
         string? channel,
+        HttpContext http,
         UserDataBatches userData,
         CurrentUser user,
         CancellationToken cancellationToken)
@@ -66,7 +70,7 @@ internal static class MessagesEndpoints
         MessageCursor? cursor = null;
         if (before is not null && !MessageCursor.TryParse(before, out cursor))
         {
-            (errors ??= [])["before"] = ["before must be the next cursor of a previous page."];
+            (errors ??= [])[NextPageLink.CursorParameter] = ["before must be the cursor of a previous page's next link."];
         }
 
         MessageChannel? channelFilter = channel?.ToLowerInvariant() switch
@@ -121,7 +125,12 @@ internal static class MessagesEndpoints
             }
         }
 
-        var next = more ? new MessageCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;
-        return TypedResults.Ok(new MessagesPage(items, next));
+        if (more)
+        {
+            http.Response.Headers.Link = NextPageLink.Format(
+                http.Request.PathBase, http.Request.Path, http.Request.QueryString, new MessageCursor(items[^1].CreatedAt, items[^1].Id));
+        }
+
+        return TypedResults.Ok(items);
     }
 }

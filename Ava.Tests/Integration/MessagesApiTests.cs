@@ -3,11 +3,12 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 
 namespace Ava.Tests.Integration;
 
 [Collection(AvaStackCollection.Name)]
-public sealed class MessagesApiTests(AvaStackFixture stack)
+public sealed partial class MessagesApiTests(AvaStackFixture stack)
 {
     private readonly AvaTokens _tokens = new(stack);
     private readonly AvaDatabase _database = new(stack);
@@ -47,7 +48,7 @@ public sealed class MessagesApiTests(AvaStackFixture stack)
         var page = await GetPageAsync(client, "/messages");
 
         Assert.Empty(page.Items);
-        Assert.Null(page.Next);
+        Assert.Null(page.NextLink);
     }
 
     [Theory]
@@ -58,6 +59,7 @@ public sealed class MessagesApiTests(AvaStackFixture stack)
     [InlineData("limit=1.5")]
     [InlineData("channel=sms")]
     [InlineData("before=not-a-cursor")]
+    [InlineData("before=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA!")]
     public async Task Bad_parameters_are_a_400_problem_naming_the_parameter(string query)
     {
         using var client = await _tokens.ClientForAsync(Guid.NewGuid());
@@ -81,7 +83,8 @@ public sealed class MessagesApiTests(AvaStackFixture stack)
 
         var json = await client.GetFromJsonAsync<JsonElement>("/messages", TestContext.Current.CancellationToken);
 
-        var items = json.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(JsonValueKind.Array, json.ValueKind);
+        var items = json.EnumerateArray().ToList();
         Assert.Equal(["newer", "older"], items.Select(i => i.GetProperty("content").GetString()));
         var older = items[1];
         Assert.Equal(
@@ -110,7 +113,7 @@ public sealed class MessagesApiTests(AvaStackFixture stack)
     }
 
     [Fact]
-    public async Task Walking_the_cursor_sees_every_message_once_while_new_ones_arrive()
+    public async Task Following_the_next_links_sees_every_message_once_while_new_ones_arrive()
     {
         var userId = Guid.NewGuid();
         var sameInstant = DateTimeOffset.UtcNow.AddMinutes(-30);
@@ -127,16 +130,67 @@ public sealed class MessagesApiTests(AvaStackFixture stack)
         var seen = new List<string>();
         var page = await GetPageAsync(client, "/messages?limit=3");
         seen.AddRange(page.Items.Select(i => i.Content));
-        await InsertMessageAsync(userId, "whatsapp", "user", "arrived meanwhile", DateTimeOffset.UtcNow);
-        while (page.Next is { } next)
+        var pages = 1;
+        while (page.NextLink is { } next)
         {
-            page = await GetPageAsync(client, $"/messages?limit=3&before={next}");
+            await InsertMessageAsync(userId, "whatsapp", "user", $"arrived before page {pages + 1}", DateTimeOffset.UtcNow);
+            page = await GetPageAsync(client, next);
             seen.AddRange(page.Items.Select(i => i.Content));
+            pages++;
         }
 
         Assert.Equal(expected.Count, seen.Count);
         Assert.Equal(expected.Order(), seen.Order());
         Assert.Equal(["m6", "m5"], seen.Take(2));
+        Assert.Equal(3, pages);
+    }
+
+    [Fact]
+    public async Task The_next_link_asks_the_same_question_one_page_further()
+    {
+        var userId = Guid.NewGuid();
+        for (var i = 0; i < 6; i++)
+        {
+            await InsertMessageAsync(userId, i % 2 == 0 ? "app" : "whatsapp", "user", $"m{i}", DateTimeOffset.UtcNow.AddMinutes(i - 10));
+        }
+
+        using var client = await _tokens.ClientForAsync(userId);
+        var first = await GetPageAsync(client, "/messages?channel=whatsapp&limit=2");
+        var second = await GetPageAsync(client, first.NextLink!);
+
+        Assert.Matches("^/messages/?\\?channel=whatsapp&limit=2&before=[A-Za-z0-9_-]{32}$", first.NextLink);
+        Assert.Equal(["m5", "m3"], first.Items.Select(i => i.Content));
+        Assert.Equal(["m1"], second.Items.Select(i => i.Content));
+        Assert.Null(second.NextLink);
+    }
+
+    [Fact]
+    public async Task A_history_that_ends_exactly_at_a_page_boundary_has_no_next_link()
+    {
+        var userId = Guid.NewGuid();
+        for (var i = 0; i < 3; i++)
+        {
+            await InsertMessageAsync(userId, "app", "user", $"m{i}", DateTimeOffset.UtcNow.AddMinutes(i - 10));
+        }
+
+        using var client = await _tokens.ClientForAsync(userId);
+        var page = await GetPageAsync(client, "/messages?limit=3");
+
+        Assert.Equal(3, page.Items.Count);
+        Assert.Null(page.NextLink);
+    }
+
+    [Fact]
+    public async Task The_api_reference_describes_an_array_of_messages_and_the_next_link()
+    {
+        using var client = stack.CreateHttpClient("messagesapi");
+
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json", TestContext.Current.CancellationToken);
+
+        var ok = document.GetProperty("paths").EnumerateObject().Single(path => path.Name.TrimEnd('/') == "/messages")
+            .Value.GetProperty("get").GetProperty("responses").GetProperty("200");
+        Assert.Equal("array", ok.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("type").GetString());
+        Assert.Equal("string", ok.GetProperty("headers").GetProperty("Link").GetProperty("schema").GetProperty("type").GetString());
     }
 
     [Fact]
@@ -147,7 +201,8 @@ public sealed class MessagesApiTests(AvaStackFixture stack)
         var bobsNewest = await InsertMessageAsync(bob, "whatsapp", "user", "bob's", DateTimeOffset.UtcNow.AddMinutes(-1));
         await InsertMessageAsync(bob, "app", "user", "bob's older", DateTimeOffset.UtcNow.AddMinutes(-9));
         using var client = await _tokens.ClientForAsync(alice);
-        var bobsCursor = (await GetPageAsync(await _tokens.ClientForAsync(bob), "/messages?limit=1")).Next;
+        var bobsNextLink = (await GetPageAsync(await _tokens.ClientForAsync(bob), "/messages?limit=1")).NextLink!;
+        var bobsCursor = bobsNextLink[(bobsNextLink.IndexOf("before=", StringComparison.Ordinal) + "before=".Length)..];
 
         foreach (var query in new[] { "", "?limit=200", "?channel=whatsapp", "?channel=app", $"?before={bobsCursor}", $"?user_id={bob}" })
         {
@@ -166,16 +221,27 @@ public sealed class MessagesApiTests(AvaStackFixture stack)
         return id;
     }
 
+    /// <summary>A page: the body's array, and the URL of the next page from its <c>Link: &lt;…&gt;; rel="next"</c> header.</summary>
     private static async Task<Page> GetPageAsync(HttpClient client, string url)
     {
         using var response = await client.GetAsync(url, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<Page>(TestContext.Current.CancellationToken))!;
+        var items = (await response.Content.ReadFromJsonAsync<List<Item>>(TestContext.Current.CancellationToken))!;
+        string? nextLink = null;
+        if (response.Headers.TryGetValues("Link", out var links))
+        {
+            var next = NextLink().Match(Assert.Single(links));
+            Assert.True(next.Success, $"Not a rel=\"next\" link: {string.Join(", ", links)}");
+            nextLink = next.Groups["url"].Value;
+        }
+
+        return new Page(items, nextLink);
     }
 
-    private sealed record Page(
-        [property: JsonPropertyName("items")] List<Item> Items,
-        [property: JsonPropertyName("next")] string? Next);
+    [GeneratedRegex("""^<(?<url>[^>]+)>; rel="next"$""")]
+    private static partial Regex NextLink();
+
+    private sealed record Page(List<Item> Items, string? NextLink);
 
     private sealed record Item(
         [property: JsonPropertyName("id")] Guid Id,

@@ -326,7 +326,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
     private static async Task<List<(string Role, string Content, string? DeliveryStatus)>> HistoryAsync(HttpClient me)
     {
         var page = await me.GetFromJsonAsync<JsonElement>("/messages?channel=whatsapp", TestContext.Current.CancellationToken);
-        return page.GetProperty("items").EnumerateArray()
+        return page.EnumerateArray()
             .Select(i => (i.GetProperty("role").GetString()!, i.GetProperty("content").GetString()!, i.GetProperty("delivery_status").GetString()))
             .ToList();
     }
