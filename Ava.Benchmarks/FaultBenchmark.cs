@@ -120,6 +120,8 @@ public static class FaultBenchmark
             await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AppSecretParameter), settings.Users, settings.Numbers);
         await new BenchmarkDatabase(await stack.GetDatabaseConnectionStringAsync()).SeedLinkedUsersAsync(settings.Users, WebhookDeliveries.FirstPhone);
         using var client = stack.CreateLoadClient(AvaStack.WebhookApi, settings.Connections);
+        await using var statuses = new MetaStatusReporter(client, await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AppSecretParameter));
+        graph.Accepted = statuses.Report;
 
         // Message 0 is the probe: its echo proves the webhook sends to the stand-in, not to the simulator.
         using (var probe = await client.SendAsync(deliveries.Create(0)))
@@ -209,6 +211,7 @@ public static class FaultBenchmark
         await observing.CancelAsync();
         await Task.WhenAll(progress, observer);
         fault.Conclude(run);
+        run.Note($"Meta's statuses: {statuses.Reported:N0} reported, {statuses.Acknowledged:N0} acknowledged, {statuses.Refused:N0} deliveries of them refused and sent again");
 
         var outcome = Account(fault, run, acks, redelivery, faultFailure, Stopwatch.GetElapsedTime(started));
         PrintScenario(outcome);

@@ -63,6 +63,12 @@ public sealed class GraphStandIn : IAsyncDisposable
 
     public Uri BaseUrl => new(_app.Urls.Single());
 
+    /// <summary>
+    /// Told of every accepted text send (business number, wamid, recipient, callback data), e.g. to report its status
+    /// as Meta would; null: nothing is.
+    /// </summary>
+    public Action<string, string, string, string?>? Accepted { get; set; }
+
     /// <summary>The access token Ava must present; until it is set every call is refused.</summary>
     public string AccessToken
     {
@@ -94,7 +100,7 @@ public sealed class GraphStandIn : IAsyncDisposable
 
     public void Recover() => Volatile.Write(ref _failures, null);
 
-    private async Task HandleSendAsync(HttpContext context)
+    private async Task HandleSendAsync(HttpContext context, string phoneNumberId)
     {
         var arrivedAt = Stopwatch.GetTimestamp();
         if (context.Request.Headers.Authorization != Volatile.Read(ref _expectedAuthorization))
@@ -151,6 +157,7 @@ public sealed class GraphStandIn : IAsyncDisposable
 
         Interlocked.Exchange(ref _lastSendAt, arrivedAt);
         var wamid = "wamid.BENCH" + Interlocked.Increment(ref _wamids).ToString(CultureInfo.InvariantCulture);
+        Accepted?.Invoke(phoneNumberId, wamid, to, message.BizOpaqueCallbackData);
         await context.Response.WriteAsJsonAsync(
             new SendMessageResponse("whatsapp", [new SendMessageContact(to, to)], [new SentMessage(wamid)]),
             WhatsAppJsonContext.Default.SendMessageResponse,
