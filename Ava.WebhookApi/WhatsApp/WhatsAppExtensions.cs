@@ -32,6 +32,7 @@ internal static class WhatsAppExtensions
         services.AddSingleton<InboxClaims>();
         services.AddSingleton<InboxHandoff>();
         services.AddSingleton<OutboxHandoff>();
+        services.AddSingleton<GraphRecovery>();
         services.AddSingleton<OutboxClaims>();
         services.AddHostedService<ClaimLeaseRenewer>();
 

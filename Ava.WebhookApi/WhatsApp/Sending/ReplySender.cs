@@ -17,9 +17,10 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// <remarks>
 /// A reply Meta accepted is never sent again by Ava's doing: a send is started only while its lease surely outlasts
 /// the send's timeout, sends in flight are never cancelled (not even when the host stops — they finish and are
-/// recorded), and a failed record is retried, never the send. The one window left is the process dying between
-/// Meta's accept and the record (Meta offers no idempotency key); after an outage of Postgres, expired claims are
-/// taken over only once their holders had a lease's time to record (see <see cref="DatabaseOutage"/>).
+/// recorded), and a failed record is retried, never the send. Meta offers no idempotency key: a send whose answer
+/// was lost, or whose sender died before recording it, is recorded from the status Meta sends for it, which names
+/// the reply (see <see cref="ReplyReference"/>); after an outage of Postgres, expired claims are taken over only
+/// once their holders had a lease's time to record (see <see cref="DatabaseOutage"/>).
 /// </remarks>
 internal sealed partial class ReplySender(
     NpgsqlDataSource dataSource,
@@ -27,6 +28,7 @@ internal sealed partial class ReplySender(
     OutboxHandoff handoff,
     OutboxClaims claims,
     SendPacer pacer,
+    GraphRecovery recovery,
     DatabaseOutage outage,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
@@ -34,6 +36,12 @@ internal sealed partial class ReplySender(
     ILogger<ReplySender> logger) : BackgroundService
 {
     private static readonly TimeSpan s_maxRecordRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Replies made due at a time when the Graph API answers a number again: about a minute of sending at the top tier.</summary>
+    private const int ResumeBatchSize = 50_000;
+
+    /// <summary>Sends that failed just before the recovery are recorded a moment after it: they are resumed by a second pass.</summary>
+    private static readonly TimeSpan s_secondResumeDelay = TimeSpan.FromSeconds(2);
 
     // Not single-reader: the recorder reads the count of waiting outcomes, which only this kind of channel keeps.
     private readonly Channel<ReplyOutcome> _outcomes = Channel.CreateUnbounded<ReplyOutcome>();
@@ -210,6 +218,11 @@ internal sealed partial class ReplySender(
             activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
 
             var outcome = ReplyRetryPolicy.Decide(reply, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);
+            if (recovery.Observe(reply.PhoneNumberId, result))
+            {
+                _ = ResumeAsync(reply.PhoneNumberId);
+            }
+
             if (ReplyRetryPolicy.ThrottlesNumber(result) && outcome.RetryIn is { } pause)
             {
                 pacer.Pause(reply.PhoneNumberId, pause);
@@ -334,6 +347,24 @@ internal sealed partial class ReplySender(
         }
     }
 
+    /// <summary>The Graph API answers this number again: its replies waiting out a backoff go now, at its pace.</summary>
+    private async Task ResumeAsync(string phoneNumberId)
+    {
+        try
+        {
+            var resumed = await OutboxTable.ResumeAsync(dataSource, phoneNumberId, ResumeBatchSize, ReplyRetryPolicy.PairRateLimitCode, CancellationToken.None);
+            await Task.Delay(s_secondResumeDelay, clock);
+            resumed += await OutboxTable.ResumeAsync(dataSource, phoneNumberId, ResumeBatchSize, ReplyRetryPolicy.PairRateLimitCode, CancellationToken.None);
+            LogResumed(logger, phoneNumberId, resumed);
+            handoff.RequestSweep();
+        }
+        catch (Exception exception)
+        {
+            // Not resumed: the replies are still sent, when their own retry time comes.
+            LogResumeFailed(logger, phoneNumberId, exception);
+        }
+    }
+
     private void CountFailure(GraphSendResult result, bool retried) => telemetry.SendFailures.Add(
         1,
         new KeyValuePair<string, object?>("meta.error_code", result.ErrorCode?.ToString(CultureInfo.InvariantCulture) ?? "none"),
@@ -353,6 +384,12 @@ internal sealed partial class ReplySender(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} send outcomes were not recorded: their claims had been taken over by another instance")]
     private static partial void LogOutcomesLost(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The Graph API answers business number {PhoneNumberId} again: {Count} replies waiting for a retry go now")]
+    private static partial void LogResumed(ILogger logger, string phoneNumberId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not resume the waiting replies of business number {PhoneNumberId}; they go at their own retry time")]
+    private static partial void LogResumeFailed(ILogger logger, string phoneNumberId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The reply sender hit an unexpected error; it carries on")]
     private static partial void LogWorkerFailed(ILogger logger, Exception exception);

@@ -185,6 +185,32 @@ internal static class OutboxTable
         Texts(accepted.Select(a => a.Wamid)),
         Texts(accepted.Select(a => a.PhoneNumberId)));
 
+    /// <summary>
+    /// Makes the replies of a business number that wait for a retry after a transient failure due now (up to
+    /// <paramref name="limit"/>, longest-waiting first): the Graph API answers that number again. Replies whose last
+    /// error was <paramref name="keepWaitingCode"/> (a limit of one recipient, not of the number) keep their time.
+    /// </summary>
+    /// <returns>How many were made due.</returns>
+    public static async Task<int> ResumeAsync(
+        NpgsqlDataSource dataSource, string phoneNumberId, int limit, int keepWaitingCode, CancellationToken cancellationToken)
+    {
+        await using var resume = dataSource.CreateCommand(
+            """
+            UPDATE outbound_replies r SET next_attempt_at = now()
+            WHERE r.id IN (
+                SELECT id FROM outbound_replies
+                WHERE status = 'pending' AND phone_number_id = $1 AND next_attempt_at > now() AND attempts > 0
+                  AND claim_token IS NULL AND error_code IS DISTINCT FROM $3
+                ORDER BY next_attempt_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            """);
+        resume.Parameters.Add(Value(phoneNumberId));
+        resume.Parameters.Add(Value(limit));
+        resume.Parameters.Add(Value(keepWaitingCode));
+        return await resume.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public static Task<IReadOnlySet<(long Id, Guid Token)>> RenewAsync(
         NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
