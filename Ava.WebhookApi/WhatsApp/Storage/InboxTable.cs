@@ -12,6 +12,10 @@ internal sealed record ClaimedDelivery(long Id, Guid Token, byte[] Body, string?
 /// <summary>What became of a claimed delivery, written when its processing commits.</summary>
 internal sealed record DeliveryOutcome(long Id, Guid Token, InboundOutcome Outcome, string? Error);
 
+/// <summary>A delivery set aside as failed, for a person to look at and replay.</summary>
+/// <param name="Attempts">The failures that set it aside.</param>
+internal sealed record FailedDelivery(long Id, DateTimeOffset ReceivedAt, int Attempts, string? Error);
+
 /// <summary>
 /// The SQL of <c>inbound_deliveries</c>: the inbox. Deliveries are inserted many per statement; processors claim
 /// them with <c>FOR UPDATE SKIP LOCKED</c> under a claim token and a lease; every write that finishes or releases a
@@ -161,6 +165,67 @@ internal static class InboxTable
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Complete(outcomes));
         await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The latest <paramref name="limit"/> deliveries set aside as failed, newest first.</summary>
+    public static async Task<List<FailedDelivery>> ListFailedAsync(NpgsqlDataSource dataSource, int limit, CancellationToken cancellationToken)
+    {
+        await using var list = dataSource.CreateCommand(
+            """
+            SELECT id, received_at, attempts, error FROM inbound_deliveries
+            WHERE outcome = 'failed'
+            ORDER BY id DESC
+            LIMIT $1
+            """);
+        list.Parameters.Add(Value(limit));
+
+        var failed = new List<FailedDelivery>();
+        await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            failed.Add(new FailedDelivery(
+                reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return failed;
+    }
+
+    /// <summary>
+    /// Puts failed deliveries back in the inbox as if just received — unprocessed, unclaimed, due now, with no
+    /// failures counted — for any processor's next sweep. Only deliveries that are failed at that moment change, so
+    /// replaying twice, or alongside another replay, does nothing more.
+    /// </summary>
+    /// <param name="ids">The deliveries to replay; null for every failed one, oldest first, up to <paramref name="limit"/>.</param>
+    /// <returns>The deliveries put back.</returns>
+    public static async Task<List<long>> RequeueFailedAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<long>? ids, int limit, CancellationToken cancellationToken)
+    {
+        await using var requeue = dataSource.CreateCommand(
+            $"""
+            UPDATE inbound_deliveries d
+            SET processed_at = NULL, outcome = NULL, error = NULL, attempts = 0, claim_token = NULL, locked_until = NULL
+            WHERE d.id IN (
+                SELECT id FROM inbound_deliveries
+                WHERE outcome = 'failed' {(ids is null ? "" : "AND id = ANY($2)")}
+                ORDER BY id
+                LIMIT $1
+                FOR UPDATE)
+            RETURNING d.id
+            """);
+        requeue.Parameters.Add(Value(limit));
+        if (ids is not null)
+        {
+            requeue.Parameters.Add(Ids(ids));
+        }
+
+        var requeued = new List<long>();
+        await using var reader = await requeue.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            requeued.Add(reader.GetInt64(0));
+        }
+
+        requeued.Sort();
+        return requeued;
     }
 
     /// <summary>Extends the lease of rows still held under their claim tokens.</summary>
