@@ -49,6 +49,10 @@ internal static class AdminAccessExtensions
             };
         });
 
+        // A replay body that is not JSON is the caller's mistake, a 400 problem, in Development too (where minimal
+        // APIs would otherwise throw it at the exception handler, which answers 500).
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = false);
+
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ServiceRolePolicy, policy => policy
                 .AddAuthenticationSchemes(Scheme)

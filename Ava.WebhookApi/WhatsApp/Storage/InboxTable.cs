@@ -124,18 +124,20 @@ internal static class InboxTable
     }
 
     /// <summary>Marks claimed deliveries done (part of the transaction that wrote their effects).</summary>
+    /// <param name="countFailure">Whether the outcome is a failure to count in <c>attempts</c> (the last one, which sets a delivery aside).</param>
     /// <returns>How many were still held by this claim; fewer means the lease was lost and the work is not ours to commit.</returns>
-    public static NpgsqlBatchCommand Complete(IReadOnlyList<DeliveryOutcome> outcomes) => Command(
+    public static NpgsqlBatchCommand Complete(IReadOnlyList<DeliveryOutcome> outcomes, bool countFailure = false) => Command(
         """
         UPDATE inbound_deliveries d
-        SET processed_at = now(), outcome = o.outcome, error = o.error, locked_until = NULL, claim_token = NULL
+        SET processed_at = now(), outcome = o.outcome, error = o.error, attempts = d.attempts + $5, locked_until = NULL, claim_token = NULL
         FROM unnest($1::bigint[], $2::uuid[], $3::inbound_outcome[], $4::text[]) AS o(id, token, outcome, error)
         WHERE d.id = o.id AND d.claim_token = o.token
         """,
         Ids(outcomes.Select(o => o.Id)),
         Uuids(outcomes.Select(o => (Guid?)o.Token)),
         Enums(outcomes.Select(o => o.Outcome)),
-        Texts(outcomes.Select(o => o.Error)));
+        Texts(outcomes.Select(o => o.Error)),
+        Value(countFailure ? 1 : 0));
 
     /// <summary>
     /// Hands claimed deliveries back, to be claimed again after <paramref name="delay"/>. A failure that is not an
@@ -159,11 +161,11 @@ internal static class InboxTable
         await release.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Sets deliveries aside for good (unreadable, or failing on their own too often), outside any batch.</summary>
+    /// <summary>Sets deliveries aside for good after failing on their own too often, outside any batch, counting that last failure.</summary>
     public static async Task SetAsideAsync(NpgsqlDataSource dataSource, IReadOnlyList<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Complete(outcomes));
+        batch.BatchCommands.Add(Complete(outcomes, countFailure: true));
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
