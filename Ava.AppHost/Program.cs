@@ -21,6 +21,9 @@ catch (InfrastructureUnavailableException exception)
 
 var (database, cache, _, _) = infrastructure;
 
+// Users' tokens and service-role (admin) tokens are Supabase-style HS256 with this secret (or OIDC for users, see README).
+var jwtSecret = builder.AddParameter("jwt-secret", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+
 // Each API logs in as its own least-privileged role; the migrations create the logins and give them these passwords.
 var webhookDbPassword = builder.AddParameter(
     "webhook-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
@@ -45,11 +48,12 @@ builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WaitForCompletion(migrations)
     .WithWebhookSpool(infrastructure)
     .WithWhatsAppCloudApi()
+    // Failed deliveries and replies are listed and replayed through /admin, with service-role tokens.
+    .WithEnvironment("Auth__Secret", jwtSecret)
+    .WithReplayCommand(jwtSecret)
     .WithApiReference();
 
-// Signed-in users' history and WhatsApp linking; tokens are Supabase-style HS256 (or OIDC, see README).
-var jwtSecret = builder.AddParameter("jwt-secret", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
-
+// Signed-in users' history and WhatsApp linking.
 builder.AddProject<Projects.Ava_MessagesApi>("messagesapi")
     .WithHttpHealthCheck("/health")
     .WithEnvironment("ConnectionStrings__ava", infrastructure.DatabaseConnectionStringFor(UserDataAccess.LoginRole, messagesDbPassword))

@@ -1,3 +1,4 @@
+using Ava.WebhookApi.Admin;
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Ava.WebhookApi.WhatsApp.Storage;
@@ -10,6 +11,7 @@ builder.AddAvaDataSource(WebhookDataSource.Configure);
 builder.AddRedisClient("cache");
 builder.AddWhatsApp();
 builder.AddWebhookProtection();
+builder.AddAdminAccess();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 
@@ -19,6 +21,10 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebhookProtection();
 
+// Only endpoints that ask for it (the admin group) authenticate; after the status-code pages, so that 401 and 403
+// are problem documents.
+app.UseAuthorization();
+
 if (app.Environment.IsDevelopment())
 {
     app.MapOpenApi();
@@ -26,6 +32,7 @@ if (app.Environment.IsDevelopment())
 }
 
 app.MapWhatsAppWebhook();
+app.MapAdmin();
 app.MapDefaultEndpoints();
 
 app.Run();

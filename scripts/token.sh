@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Prints a bearer token for the local messages API, signed like Supabase's (HS256, audience "authenticated"),
-# with the AppHost's jwt-secret parameter. Usage: scripts/token.sh [user-id] [lifetime-seconds]
+# Prints a bearer token signed like Supabase's (HS256) with the AppHost's jwt-secret parameter:
+#   scripts/token.sh [user-id] [lifetime-seconds]          a user's token for the messages API (audience "authenticated")
+#   scripts/token.sh --service-role [lifetime-seconds]     an admin token (role "service_role", default 5 minutes) for
+#                                                          the webhook's /admin endpoints
 #   curl -H "Authorization: Bearer $(scripts/token.sh)" http://localhost:5190/messages
+#   curl -H "Authorization: Bearer $(scripts/token.sh --service-role)" http://localhost:5180/admin/failed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-user_id="${1:-$(cat /proc/sys/kernel/random/uuid 2>/dev/null || uuidgen)}"
-lifetime="${2:-3600}"
+service_role=false
+if [ "${1:-}" = "--service-role" ]; then
+  service_role=true
+  shift
+  lifetime="${1:-300}"
+else
+  user_id="${1:-$(cat /proc/sys/kernel/random/uuid 2>/dev/null || uuidgen)}"
+  lifetime="${2:-3600}"
+fi
 
 secret=$(dotnet user-secrets list --project Ava.AppHost 2>/dev/null | sed -n 's/^Parameters:jwt-secret = //p')
 if [ -z "$secret" ]; then
@@ -18,8 +28,16 @@ fi
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 now=$(date +%s)
 header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
-payload=$(printf '{"sub":"%s","aud":"authenticated","role":"authenticated","iat":%d,"exp":%d}' "$user_id" "$now" $((now + lifetime)) | b64url)
+if [ "$service_role" = true ]; then
+  payload=$(printf '{"role":"service_role","iat":%d,"exp":%d}' "$now" $((now + lifetime)) | b64url)
+else
+  payload=$(printf '{"sub":"%s","aud":"authenticated","role":"authenticated","iat":%d,"exp":%d}' "$user_id" "$now" $((now + lifetime)) | b64url)
+fi
 signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -hmac "$secret" -binary | b64url)
 
-echo "token for user $user_id, valid ${lifetime}s" >&2
+if [ "$service_role" = true ]; then
+  echo "service-role token, valid ${lifetime}s: it can replay failed work, keep it to yourself" >&2
+else
+  echo "token for user $user_id, valid ${lifetime}s" >&2
+fi
 echo "$header.$payload.$signature"

@@ -36,6 +36,19 @@ public sealed class AvaDatabase(AvaStackFixture stack)
         return (phone, userId);
     }
 
+    /// <summary>
+    /// Makes every write of the message <paramref name="wamid"/> fail (a trigger on <c>inbound_messages</c>), as a
+    /// bug or a broken constraint would, until the returned handle is disposed.
+    /// </summary>
+    public async Task<IAsyncDisposable> PoisonAsync(string wamid)
+    {
+        var trigger = "test_poison_" + Guid.NewGuid().ToString("N")[..12];
+        await ExecuteAsync($"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'poisoned for a test'; END $$");
+        await ExecuteAsync(
+            $"CREATE TRIGGER {trigger} BEFORE INSERT ON inbound_messages FOR EACH ROW WHEN (NEW.wamid = '{wamid}') EXECUTE FUNCTION {trigger}()");
+        return new Poison(this, trigger);
+    }
+
     public async Task<T> ScalarAsync<T>(string sql, params object?[] parameters) =>
         (await QueryAsync<T>(sql, parameters)).Single();
 
@@ -50,5 +63,14 @@ public sealed class AvaDatabase(AvaStackFixture stack)
         }
 
         return command;
+    }
+
+    private sealed class Poison(AvaDatabase database, string trigger) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await database.ExecuteAsync($"DROP TRIGGER {trigger} ON inbound_messages");
+            await database.ExecuteAsync($"DROP FUNCTION {trigger}()");
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text;
+using Ava.AppHost;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -32,6 +33,9 @@ public sealed class AvaTokens(AvaStackFixture stack)
             Claims = claims,
         });
     }
+
+    /// <summary>An admin's token, as Supabase's service-role key is (<c>role</c> = <c>service_role</c>), signed with the stack's secret.</summary>
+    public async Task<string> ServiceRoleAsync() => ServiceRoleToken.Create(await stack.GetParameterAsync("jwt-secret"), TimeSpan.FromMinutes(5));
 
     /// <summary>A token that claims <c>alg: none</c> and carries no signature.</summary>
     public static string Unsigned(Guid userId)

@@ -61,11 +61,7 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     public async Task A_delivery_whose_writes_fail_is_retried_on_its_own_and_its_batch_mates_are_answered()
     {
         var poisoned = WhatsAppDriver.Text(WhatsAppDriver.NewPhone(), "poison");
-        var trigger = "test_poison_" + Guid.NewGuid().ToString("N")[..12];
-        await _database.ExecuteAsync($"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'poisoned for a test'; END $$");
-        await _database.ExecuteAsync(
-            $"CREATE TRIGGER {trigger} BEFORE INSERT ON inbound_messages FOR EACH ROW WHEN (NEW.wamid = '{poisoned.Id}') EXECUTE FUNCTION {trigger}()");
-        try
+        await using (await _database.PoisonAsync(poisoned.Id!))
         {
             var mates = Enumerable.Range(0, 5).Select(_ => WhatsAppDriver.NewPhone()).ToArray();
             var bodies = mates.Select(p => WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(p, "mate"))))
@@ -85,11 +81,6 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
                 rows => rows.Count == 1);
             Assert.Contains("poisoned for a test", Assert.Single(failing), StringComparison.Ordinal);
             Assert.Empty(await _whatsApp.SendsToAsync(poisoned.From!));
-        }
-        finally
-        {
-            await _database.ExecuteAsync($"DROP TRIGGER {trigger} ON inbound_messages");
-            await _database.ExecuteAsync($"DROP FUNCTION {trigger}()");
         }
 
         // Once the fault is gone, the delivery's next retry answers it.

@@ -1,6 +1,7 @@
 using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Ava.WebhookApi.WhatsApp.Receiving;
+using Ava.WebhookApi.WhatsApp.Replay;
 using Ava.WebhookApi.WhatsApp.Retention;
 using Ava.WebhookApi.WhatsApp.Sending;
 using Microsoft.Extensions.Http.Resilience;
@@ -80,6 +81,9 @@ internal static class WhatsAppExtensions
             });
 #pragma warning restore EXTEXP0001
         services.AddHostedService<ReplySender>();
+
+        // What failed for good can be listed and replayed by an operator (see Admin/).
+        services.AddSingleton<FailedWorkReplay>();
 
         // Raw deliveries and dedup records are kept for a configurable period, then purged.
         services.AddHostedService<DeliveryRetentionService>();

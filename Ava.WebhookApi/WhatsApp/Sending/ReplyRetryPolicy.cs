@@ -13,6 +13,9 @@ internal static class ReplyRetryPolicy
     /// <summary>Meta's code for a message outside the customer-service window.</summary>
     public const int WindowClosedCode = 131047;
 
+    /// <summary>Meta's title for <see cref="WindowClosedCode"/>.</summary>
+    public const string WindowClosedTitle = "Re-engagement message";
+
     /// <summary>Meta's pair rate limit: about one message per six seconds to the same user.</summary>
     public const int PairRateLimitCode = 131056;
 
@@ -61,11 +64,14 @@ internal static class ReplyRetryPolicy
 
     /// <returns>The reply's failure when its window has closed before it could be sent; null while it is open.</returns>
     public static ReplyOutcome? Expired(ClaimedReply reply, DateTimeOffset now) =>
-        now >= reply.ExpiresAt ? WindowClosed(reply, reply.Token, attempted: false, "") : null;
+        IsWindowOpen(reply.ExpiresAt, now) ? null : WindowClosed(reply, reply.Token, attempted: false, "");
+
+    /// <summary>Whether a reply whose window closes at <paramref name="expiresAt"/> may still be sent: Meta refuses it after.</summary>
+    public static bool IsWindowOpen(DateTimeOffset expiresAt, DateTimeOffset now) => now < expiresAt;
 
     private static ReplyOutcome WindowClosed(ClaimedReply reply, Guid token, bool attempted, string detail) => new(
         reply.Id, token, ReplyState.Failed, attempted, ErrorCode: WindowClosedCode,
-        ErrorTitle: "Re-engagement message: the 24-hour customer service window closed before Ava could send the reply" + detail);
+        ErrorTitle: WindowClosedTitle + ": the 24-hour customer service window closed before Ava could send the reply" + detail);
 
     /// <summary>Whether Meta asks the whole business number to slow down (rather than this message or recipient).</summary>
     public static bool ThrottlesNumber(GraphSendResult result) =>

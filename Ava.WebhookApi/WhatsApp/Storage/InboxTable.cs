@@ -12,6 +12,10 @@ internal sealed record ClaimedDelivery(long Id, Guid Token, byte[] Body, string?
 /// <summary>What became of a claimed delivery, written when its processing commits.</summary>
 internal sealed record DeliveryOutcome(long Id, Guid Token, InboundOutcome Outcome, string? Error);
 
+/// <summary>A delivery set aside as failed, for a person to look at and replay.</summary>
+/// <param name="Attempts">The failures that set it aside.</param>
+internal sealed record FailedDelivery(long Id, DateTimeOffset ReceivedAt, int Attempts, string? Error);
+
 /// <summary>
 /// The SQL of <c>inbound_deliveries</c>: the inbox. Deliveries are inserted many per statement; processors claim
 /// them with <c>FOR UPDATE SKIP LOCKED</c> under a claim token and a lease; every write that finishes or releases a
@@ -120,18 +124,20 @@ internal static class InboxTable
     }
 
     /// <summary>Marks claimed deliveries done (part of the transaction that wrote their effects).</summary>
+    /// <param name="countFailure">Whether the outcome is a failure to count in <c>attempts</c> (the last one, which sets a delivery aside).</param>
     /// <returns>How many were still held by this claim; fewer means the lease was lost and the work is not ours to commit.</returns>
-    public static NpgsqlBatchCommand Complete(IReadOnlyList<DeliveryOutcome> outcomes) => Command(
+    public static NpgsqlBatchCommand Complete(IReadOnlyList<DeliveryOutcome> outcomes, bool countFailure = false) => Command(
         """
         UPDATE inbound_deliveries d
-        SET processed_at = now(), outcome = o.outcome, error = o.error, locked_until = NULL, claim_token = NULL
+        SET processed_at = now(), outcome = o.outcome, error = o.error, attempts = d.attempts + $5, locked_until = NULL, claim_token = NULL
         FROM unnest($1::bigint[], $2::uuid[], $3::inbound_outcome[], $4::text[]) AS o(id, token, outcome, error)
         WHERE d.id = o.id AND d.claim_token = o.token
         """,
         Ids(outcomes.Select(o => o.Id)),
         Uuids(outcomes.Select(o => (Guid?)o.Token)),
         Enums(outcomes.Select(o => o.Outcome)),
-        Texts(outcomes.Select(o => o.Error)));
+        Texts(outcomes.Select(o => o.Error)),
+        Value(countFailure ? 1 : 0));
 
     /// <summary>
     /// Hands claimed deliveries back, to be claimed again after <paramref name="delay"/>. A failure that is not an
@@ -155,12 +161,73 @@ internal static class InboxTable
         await release.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Sets deliveries aside for good (unreadable, or failing on their own too often), outside any batch.</summary>
+    /// <summary>Sets deliveries aside for good after failing on their own too often, outside any batch, counting that last failure.</summary>
     public static async Task SetAsideAsync(NpgsqlDataSource dataSource, IReadOnlyList<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Complete(outcomes));
+        batch.BatchCommands.Add(Complete(outcomes, countFailure: true));
         await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The latest <paramref name="limit"/> deliveries set aside as failed, newest first.</summary>
+    public static async Task<List<FailedDelivery>> ListFailedAsync(NpgsqlDataSource dataSource, int limit, CancellationToken cancellationToken)
+    {
+        await using var list = dataSource.CreateCommand(
+            """
+            SELECT id, received_at, attempts, error FROM inbound_deliveries
+            WHERE outcome = 'failed'
+            ORDER BY id DESC
+            LIMIT $1
+            """);
+        list.Parameters.Add(Value(limit));
+
+        var failed = new List<FailedDelivery>();
+        await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            failed.Add(new FailedDelivery(
+                reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return failed;
+    }
+
+    /// <summary>
+    /// Puts failed deliveries back in the inbox as if just received — unprocessed, unclaimed, due now, with no
+    /// failures counted — for any processor's next sweep. Only deliveries that are failed at that moment change, so
+    /// replaying twice, or alongside another replay, does nothing more.
+    /// </summary>
+    /// <param name="ids">The deliveries to replay; null for every failed one, oldest first, up to <paramref name="limit"/>.</param>
+    /// <returns>The deliveries put back.</returns>
+    public static async Task<List<long>> RequeueFailedAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<long>? ids, int limit, CancellationToken cancellationToken)
+    {
+        await using var requeue = dataSource.CreateCommand(
+            $"""
+            UPDATE inbound_deliveries d
+            SET processed_at = NULL, outcome = NULL, error = NULL, attempts = 0, claim_token = NULL, locked_until = NULL
+            WHERE d.id IN (
+                SELECT id FROM inbound_deliveries
+                WHERE outcome = 'failed' {(ids is null ? "" : "AND id = ANY($2)")}
+                ORDER BY id
+                LIMIT $1
+                FOR UPDATE)
+            RETURNING d.id
+            """);
+        requeue.Parameters.Add(Value(limit));
+        if (ids is not null)
+        {
+            requeue.Parameters.Add(Ids(ids));
+        }
+
+        var requeued = new List<long>();
+        await using var reader = await requeue.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            requeued.Add(reader.GetInt64(0));
+        }
+
+        requeued.Sort();
+        return requeued;
     }
 
     /// <summary>Extends the lease of rows still held under their claim tokens.</summary>

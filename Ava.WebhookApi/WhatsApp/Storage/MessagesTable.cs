@@ -79,4 +79,16 @@ internal static class MessagesTable
         WHERE r.id = ANY($1) AND r.message_id = m.id AND r.status <> 'pending'
         """,
         Ids(replyIds));
+
+    /// <summary>
+    /// After the outbox made these failed replies pending again in the same transaction: their lines say pending
+    /// too, until the send's outcome is recorded.
+    /// </summary>
+    public static NpgsqlBatchCommand ApplyRequeuedReplies(IEnumerable<long> replyIds) => Command(
+        """
+        UPDATE messages m SET delivery_status = 'pending'
+        FROM outbound_replies r
+        WHERE r.id = ANY($1) AND r.message_id = m.id AND r.status = 'pending' AND m.delivery_status = 'failed'
+        """,
+        Ids(replyIds));
 }

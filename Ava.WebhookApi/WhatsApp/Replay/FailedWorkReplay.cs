@@ -1,0 +1,97 @@
+using Ava.WebhookApi.WhatsApp.Claims;
+using Ava.WebhookApi.WhatsApp.Storage;
+using Npgsql;
+
+namespace Ava.WebhookApi.WhatsApp.Replay;
+
+/// <summary>
+/// Lists what failed for good — deliveries set aside, replies refused or out of their window — and puts it back to
+/// be done again. A replayed row looks like new work to the pipeline (pending, unclaimed, due now, no failures
+/// counted), so any instance's next sweep takes it under a fresh claim, fenced as usual; this instance sweeps at
+/// once. The exactly-once gate still holds: a replayed delivery whose messages were handled meanwhile causes nothing.
+/// </summary>
+internal sealed partial class FailedWorkReplay(
+    NpgsqlDataSource dataSource,
+    InboxHandoff inbox,
+    OutboxHandoff outbox,
+    TimeProvider clock,
+    ILogger<FailedWorkReplay> logger)
+{
+    /// <summary>The most rows of each kind one listing or replay touches.</summary>
+    public const int MaxBatch = 500;
+
+    public async Task<FailedWork> ListAsync(int limit, CancellationToken cancellationToken)
+    {
+        var deliveries = await InboxTable.ListFailedAsync(dataSource, limit, cancellationToken);
+        var replies = await OutboxTable.ListFailedAsync(dataSource, ids: null, limit, cancellationToken);
+        var now = clock.GetUtcNow();
+        return new FailedWork([.. deliveries.Select(FailedDeliveryItem.From)], [.. replies.Select(r => FailedReplyItem.From(r, now))]);
+    }
+
+    /// <param name="deliveryIds">The deliveries to replay; null for every failed one (up to <see cref="MaxBatch"/>).</param>
+    /// <param name="replyIds">The replies to replay; null for every failed one (up to <see cref="MaxBatch"/>, newest first, so those still in their window come first).</param>
+    public async Task<ReplayResult> ReplayAsync(IReadOnlyCollection<long>? deliveryIds, IReadOnlyCollection<long>? replyIds, CancellationToken cancellationToken)
+    {
+        List<long> replayedDeliveries = deliveryIds is { Count: 0 }
+            ? []
+            : await InboxTable.RequeueFailedAsync(dataSource, deliveryIds, MaxBatch, cancellationToken);
+
+        var candidates = replyIds is { Count: 0 }
+            ? []
+            : await OutboxTable.ListFailedAsync(dataSource, replyIds, MaxBatch, cancellationToken);
+        var (requeue, refused) = ReplayPolicy.Decide(candidates, clock.GetUtcNow());
+        var replayedReplies = requeue.Count == 0 ? [] : await RequeueRepliesAsync(requeue, cancellationToken);
+
+        if (replayedDeliveries.Count > 0)
+        {
+            inbox.RequestSweep();
+        }
+
+        if (replayedReplies.Count > 0)
+        {
+            outbox.RequestSweep();
+        }
+
+        LogReplayed(logger, replayedDeliveries.Count, replayedDeliveries, replayedReplies.Count, replayedReplies, refused.Count, refused.Select(r => r.Id));
+
+        var handledReplies = replayedReplies.Concat(refused.Select(r => r.Id)).ToHashSet();
+        return new ReplayResult(
+            new DeliveriesReplayed(
+                replayedDeliveries.Count,
+                replayedDeliveries,
+                deliveryIds?.Except(replayedDeliveries).Order().ToList() ?? []),
+            new RepliesReplayed(
+                replayedReplies.Count,
+                refused.Count,
+                replayedReplies,
+                refused,
+                replyIds?.Where(id => !handledReplies.Contains(id)).Distinct().Order().ToList() ?? []));
+    }
+
+    /// <summary>The replies and their history lines turn pending together, in one transaction.</summary>
+    /// <returns>The replies that were still failed, and so were re-queued.</returns>
+    private async Task<List<long>> RequeueRepliesAsync(List<long> ids, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(OutboxTable.RequeueFailed(ids));
+        batch.BatchCommands.Add(MessagesTable.ApplyRequeuedReplies(ids));
+
+        var requeued = new List<long>(ids.Count);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            requeued.Add(reader.GetInt64(0));
+        }
+
+        while (await reader.NextResultAsync(cancellationToken))
+        {
+        }
+
+        requeued.Sort();
+        return requeued;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {DeliveryCount} failed deliveries ({DeliveryIds}) and {ReplyCount} failed replies ({ReplyIds}); refused {RefusedCount} replies whose window had closed ({RefusedIds})")]
+    private static partial void LogReplayed(
+        ILogger logger, int deliveryCount, IEnumerable<long> deliveryIds, int replyCount, IEnumerable<long> replyIds, int refusedCount, IEnumerable<long> refusedIds);
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using Ava.WebhookApi.WhatsApp.Sending;
+using Ava.WebhookApi.WhatsApp.Storage;
+
+namespace Ava.WebhookApi.WhatsApp.Replay;
+
+/// <summary>
+/// Which failed replies may go out again: those whose customer-service window is still open. After it Meta refuses
+/// anything but a template, so such a reply is refused here with Meta's own reason (131047) instead of being sent
+/// blind and failing the same way.
+/// </summary>
+internal static class ReplayPolicy
+{
+    /// <returns>The replies to re-queue, and the refusals of the others.</returns>
+    public static (List<long> Requeue, List<ReplyRefusal> Refused) Decide(IEnumerable<FailedReply> replies, DateTimeOffset now)
+    {
+        var requeue = new List<long>();
+        var refused = new List<ReplyRefusal>();
+        foreach (var reply in replies)
+        {
+            if (ReplyRetryPolicy.IsWindowOpen(reply.ExpiresAt, now))
+            {
+                requeue.Add(reply.Id);
+            }
+            else
+            {
+                refused.Add(new ReplyRefusal(
+                    reply.Id,
+                    ReplyRetryPolicy.WindowClosedCode,
+                    ReplyRetryPolicy.WindowClosedTitle,
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"The 24-hour customer service window of the message this reply answers closed at {reply.ExpiresAt:u}; Meta would refuse it.")));
+            }
+        }
+
+        requeue.Sort();
+        refused.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return (requeue, refused);
+    }
+}
