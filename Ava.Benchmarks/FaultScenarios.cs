@@ -227,7 +227,7 @@ public sealed class GraphFailing : FaultScenario
     public override double DefaultSeconds => 60;
 
     public override Task<Dictionary<string, string>> PrepareAsync(FaultSettings settings, double faultSeconds) =>
-        Task.FromResult(settings.MaxRetryDelayFor(faultSeconds) is { } maxRetryDelay
+        Task.FromResult(settings.MaxRetryDelay is { } maxRetryDelay
             ? new Dictionary<string, string> { ["WhatsApp__MaxRetryDelay"] = maxRetryDelay.ToString("c") }
             : new Dictionary<string, string>());
 
