@@ -19,10 +19,11 @@ internal static class LocalInfrastructureExtensions
         LocalDataDirectory data,
         bool durable)
     {
-        var server = new LocalPostgresServerResource(serverName, RunAs(tools, tools.Postgres!), data.Root);
+        var (postgres, postgresArguments) = tools.CommandFor(tools.Postgres!);
+        var server = new LocalPostgresServerResource(serverName, postgres, data.Root);
         var serverBuilder = builder.AddResource(server)
             .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
-            .WithArgs(RunAsArgs(tools, tools.Postgres!))
+            .WithArgs([.. postgresArguments])
             .WithArgs("-D", data.PostgresData, "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
             .WithArgs([.. PostgresTuning.AsArguments()])
             .WithIconName("DatabaseMultiple");
@@ -35,8 +36,9 @@ internal static class LocalInfrastructureExtensions
 
         if (!data.PostgresInitialised)
         {
-            var init = builder.AddExecutable($"{serverName}-init", RunAs(tools, tools.Initdb!), data.Root)
-                .WithArgs(RunAsArgs(tools, tools.Initdb!))
+            var (initdb, initdbArguments) = tools.CommandFor(tools.Initdb!);
+            var init = builder.AddExecutable($"{serverName}-init", initdb, data.Root)
+                .WithArgs([.. initdbArguments])
                 .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser,
                     "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-instructions")
                 .WithIconName("DatabaseArrowUp");
@@ -125,14 +127,6 @@ internal static class LocalInfrastructureExtensions
 
         return redisBuilder.WithHealthCheck(check);
     }
-
-    /// <summary>Postgres refuses to run as root; as root, it runs as the unprivileged user through setpriv.</summary>
-    /// <remarks>setpriv exec()s the binary, so the orchestrator's stop signal reaches Postgres itself.</remarks>
-    private static string RunAs(LocalToolset tools, string binary) => tools.RunAsUser is null ? binary : "setpriv";
-
-    private static string[] RunAsArgs(LocalToolset tools, string binary) => tools.RunAsUser is { } user
-        ? [$"--reuid={user}", $"--regid={user}", "--init-groups", "--", binary]
-        : [];
 
     private static async Task<NpgsqlConnection> OpenMaintenanceConnectionAsync(
         LocalPostgresServerResource server, CancellationToken cancellationToken)
