@@ -19,8 +19,16 @@ internal static class LocalInfrastructureExtensions
         LocalDataDirectory data,
         bool durable)
     {
+        // Generated on the first run and kept in the AppHost's user-secrets (like jwt-secret), so that a developer's
+        // cluster, which keeps its data across runs, keeps its password too.
+        var superUserPassword = builder.AddParameter(
+            LocalPostgresAuthentication.SuperUserPasswordParameter,
+            new GenerateParameterDefault { MinLength = 32, Special = false },
+            secret: true,
+            persist: true);
+
         var (postgres, postgresArguments) = tools.CommandFor(tools.Postgres!);
-        var server = new LocalPostgresServerResource(serverName, postgres, data.Root);
+        var server = new LocalPostgresServerResource(serverName, postgres, data.Root, superUserPassword.Resource);
         var serverBuilder = builder.AddResource(server)
             .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
             .WithArgs([.. postgresArguments])
@@ -34,13 +42,17 @@ internal static class LocalInfrastructureExtensions
             serverBuilder.WithArgs("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
         }
 
+        // initdb's password file exists only while initdb runs; a run that died meanwhile left it behind.
+        File.Delete(data.PostgresPasswordFile);
         if (!data.PostgresInitialised)
         {
             var (initdb, initdbArguments) = tools.CommandFor(tools.Initdb!);
             var init = builder.AddExecutable($"{serverName}-init", initdb, data.Root)
                 .WithArgs([.. initdbArguments])
-                .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser,
-                    "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-instructions")
+                .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser)
+                .WithArgs([.. LocalPostgresAuthentication.InitdbArguments(data.PostgresPasswordFile)])
+                .WithArgs("--encoding=UTF8", "--no-locale", "--no-instructions")
+                .WithSuperUserPasswordFile(data.PostgresPasswordFile, superUserPassword.Resource, tools.RunAsUser)
                 .WithIconName("DatabaseArrowUp");
             serverBuilder.WaitForCompletion(init);
         }
@@ -48,8 +60,20 @@ internal static class LocalInfrastructureExtensions
         var serverCheck = $"{serverName}_check";
         builder.Services.AddHealthChecks().AddAsyncCheck(serverCheck, async cancellationToken =>
         {
-            await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
-            return HealthCheckResult.Healthy();
+            try
+            {
+                await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
+                return HealthCheckResult.Healthy();
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.InvalidPassword)
+            {
+                return HealthCheckResult.Unhealthy(
+                    $"The cluster in {data.PostgresData} refuses the superuser's password (the AppHost parameter " +
+                    $"{LocalPostgresAuthentication.SuperUserPasswordParameter}). Set Parameters:{LocalPostgresAuthentication.SuperUserPasswordParameter} " +
+                    $"in the AppHost's user-secrets back to the password the cluster was given, or start clean with " +
+                    $"{AvaInfrastructureExtensions.StartCleanKey}=true, which deletes the local data.",
+                    exception);
+            }
         });
         serverBuilder.WithHealthCheck(serverCheck);
 
