@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -9,7 +10,7 @@ namespace Ava.AppHost.Infrastructure;
 /// Postgres and Redis as executables of the machine's own binaries, shown and health-checked in the dashboard
 /// like their containers, and handing the services the same connection strings.
 /// </summary>
-internal static class LocalInfrastructureExtensions
+internal static partial class LocalInfrastructureExtensions
 {
     public static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalPostgresDatabase(
         this IDistributedApplicationBuilder builder,
@@ -80,10 +81,12 @@ internal static class LocalInfrastructureExtensions
         var database = new LocalPostgresDatabaseResource(databaseName, databaseName, server);
 
         // The orchestrator drives executables only: the database, a child of the server, gets its state from here.
-        // Once the server answers, the database is created if missing and reported running; its own health check
-        // then says whether it accepts connections, which is what resources waiting for it need.
+        // Once the server answers, a cluster made when Ava used trust is switched to passwords, the database is
+        // created if missing and reported running; its own health check then says whether it accepts connections,
+        // which is what resources waiting for it need.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, cancellationToken) =>
         {
+            await RequirePasswordsAsync(server, tools.RunAsUser, @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), cancellationToken);
             await EnsureDatabaseExistsAsync(server, databaseName, cancellationToken);
             await @event.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(database, state => state with
             {
@@ -161,6 +164,24 @@ internal static class LocalInfrastructureExtensions
         return connection;
     }
 
+    /// <summary>A cluster initialised when Ava still used trust asks for passwords from now on.</summary>
+    private static async Task RequirePasswordsAsync(
+        LocalPostgresServerResource server, string? clusterOwner, ILogger logger, CancellationToken cancellationToken)
+    {
+        var password = await server.SuperUserPassword.GetValueAsync(cancellationToken)
+            ?? throw new InvalidOperationException($"The parameter {server.SuperUserPassword.Name} has no value.");
+        await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
+        try
+        {
+            await LocalPostgresAuthentication.RequirePasswordsAsync(connection, password, clusterOwner, logger, cancellationToken);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or PostgresException or InfrastructureUnavailableException)
+        {
+            // The password is set before the rules change, so the cluster works either way; the next start tries again.
+            LogPasswordsNotRequired(logger, exception);
+        }
+    }
+
     private static async Task EnsureDatabaseExistsAsync(
         LocalPostgresServerResource server, string databaseName, CancellationToken cancellationToken)
     {
@@ -184,4 +205,7 @@ internal static class LocalInfrastructureExtensions
             // Created meanwhile by an earlier check that timed out: what we wanted.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not make the cluster ask for passwords; it still admits local logins without one, and the next start tries again")]
+    private static partial void LogPasswordsNotRequired(ILogger logger, Exception exception);
 }
