@@ -30,6 +30,9 @@ internal sealed class LocalDataDirectory
 
     public bool PostgresInitialised => File.Exists(Path.Combine(PostgresData, "PG_VERSION"));
 
+    /// <summary>Where <c>initdb</c> reads the superuser's password, for as long as it runs.</summary>
+    public string PostgresPasswordFile => Path.Combine(Root, "postgres-init-password");
+
     public static LocalDataDirectory ForDevelopment(string solutionDirectory, string? runAsUser, bool startClean)
     {
         var root = Path.Combine(solutionDirectory, ".data");
@@ -133,7 +136,8 @@ internal sealed class LocalDataDirectory
         return true;
     }
 
-    private static void ChangeOwner(string path, string user)
+    /// <summary>Hands a file or directory to the OS user Postgres runs as.</summary>
+    internal static void ChangeOwner(string path, string user)
     {
         using var chown = Process.Start("chown", [$"{user}:", path]);
         chown.WaitForExit();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -9,7 +10,7 @@ namespace Ava.AppHost.Infrastructure;
 /// Postgres and Redis as executables of the machine's own binaries, shown and health-checked in the dashboard
 /// like their containers, and handing the services the same connection strings.
 /// </summary>
-internal static class LocalInfrastructureExtensions
+internal static partial class LocalInfrastructureExtensions
 {
     public static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalPostgresDatabase(
         this IDistributedApplicationBuilder builder,
@@ -19,10 +20,19 @@ internal static class LocalInfrastructureExtensions
         LocalDataDirectory data,
         bool durable)
     {
-        var server = new LocalPostgresServerResource(serverName, RunAs(tools, tools.Postgres!), data.Root);
+        // Generated on the first run and kept in the AppHost's user-secrets (like jwt-secret), so that a developer's
+        // cluster, which keeps its data across runs, keeps its password too.
+        var superUserPassword = builder.AddParameter(
+            LocalPostgresAuthentication.SuperUserPasswordParameter,
+            new GenerateParameterDefault { MinLength = 32, Special = false },
+            secret: true,
+            persist: true);
+
+        var (postgres, postgresArguments) = tools.CommandFor(tools.Postgres!);
+        var server = new LocalPostgresServerResource(serverName, postgres, data.Root, superUserPassword.Resource);
         var serverBuilder = builder.AddResource(server)
             .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
-            .WithArgs(RunAsArgs(tools, tools.Postgres!))
+            .WithArgs([.. postgresArguments])
             .WithArgs("-D", data.PostgresData, "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
             .WithArgs([.. PostgresTuning.AsArguments()])
             .WithIconName("DatabaseMultiple");
@@ -33,12 +43,17 @@ internal static class LocalInfrastructureExtensions
             serverBuilder.WithArgs("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
         }
 
+        // initdb's password file exists only while initdb runs; a run that died meanwhile left it behind.
+        File.Delete(data.PostgresPasswordFile);
         if (!data.PostgresInitialised)
         {
-            var init = builder.AddExecutable($"{serverName}-init", RunAs(tools, tools.Initdb!), data.Root)
-                .WithArgs(RunAsArgs(tools, tools.Initdb!))
-                .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser,
-                    "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-instructions")
+            var (initdb, initdbArguments) = tools.CommandFor(tools.Initdb!);
+            var init = builder.AddExecutable($"{serverName}-init", initdb, data.Root)
+                .WithArgs([.. initdbArguments])
+                .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser)
+                .WithArgs([.. LocalPostgresAuthentication.InitdbArguments(data.PostgresPasswordFile)])
+                .WithArgs("--encoding=UTF8", "--no-locale", "--no-instructions")
+                .WithSuperUserPasswordFile(data.PostgresPasswordFile, superUserPassword.Resource, tools.RunAsUser)
                 .WithIconName("DatabaseArrowUp");
             serverBuilder.WaitForCompletion(init);
         }
@@ -46,18 +61,32 @@ internal static class LocalInfrastructureExtensions
         var serverCheck = $"{serverName}_check";
         builder.Services.AddHealthChecks().AddAsyncCheck(serverCheck, async cancellationToken =>
         {
-            await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
-            return HealthCheckResult.Healthy();
+            try
+            {
+                await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
+                return HealthCheckResult.Healthy();
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.InvalidPassword)
+            {
+                return HealthCheckResult.Unhealthy(
+                    $"The cluster in {data.PostgresData} refuses the superuser's password (the AppHost parameter " +
+                    $"{LocalPostgresAuthentication.SuperUserPasswordParameter}). Set Parameters:{LocalPostgresAuthentication.SuperUserPasswordParameter} " +
+                    $"in the AppHost's user-secrets back to the password the cluster was given, or start clean with " +
+                    $"{AvaInfrastructureExtensions.StartCleanKey}=true, which deletes the local data.",
+                    exception);
+            }
         });
         serverBuilder.WithHealthCheck(serverCheck);
 
         var database = new LocalPostgresDatabaseResource(databaseName, databaseName, server);
 
         // The orchestrator drives executables only: the database, a child of the server, gets its state from here.
-        // Once the server answers, the database is created if missing and reported running; its own health check
-        // then says whether it accepts connections, which is what resources waiting for it need.
+        // Once the server answers, a cluster made when Ava used trust is switched to passwords, the database is
+        // created if missing and reported running; its own health check then says whether it accepts connections,
+        // which is what resources waiting for it need.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, cancellationToken) =>
         {
+            await RequirePasswordsAsync(server, tools.RunAsUser, @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), cancellationToken);
             await EnsureDatabaseExistsAsync(server, databaseName, cancellationToken);
             await @event.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(database, state => state with
             {
@@ -126,14 +155,6 @@ internal static class LocalInfrastructureExtensions
         return redisBuilder.WithHealthCheck(check);
     }
 
-    /// <summary>Postgres refuses to run as root; as root, it runs as the unprivileged user through setpriv.</summary>
-    /// <remarks>setpriv exec()s the binary, so the orchestrator's stop signal reaches Postgres itself.</remarks>
-    private static string RunAs(LocalToolset tools, string binary) => tools.RunAsUser is null ? binary : "setpriv";
-
-    private static string[] RunAsArgs(LocalToolset tools, string binary) => tools.RunAsUser is { } user
-        ? [$"--reuid={user}", $"--regid={user}", "--init-groups", "--", binary]
-        : [];
-
     private static async Task<NpgsqlConnection> OpenMaintenanceConnectionAsync(
         LocalPostgresServerResource server, CancellationToken cancellationToken)
     {
@@ -141,6 +162,24 @@ internal static class LocalInfrastructureExtensions
         var connection = new NpgsqlConnection($"{connectionString};Database=postgres;Pooling=false;Timeout=3");
         await connection.OpenAsync(cancellationToken);
         return connection;
+    }
+
+    /// <summary>A cluster initialised when Ava still used trust asks for passwords from now on.</summary>
+    private static async Task RequirePasswordsAsync(
+        LocalPostgresServerResource server, string? clusterOwner, ILogger logger, CancellationToken cancellationToken)
+    {
+        var password = await server.SuperUserPassword.GetValueAsync(cancellationToken)
+            ?? throw new InvalidOperationException($"The parameter {server.SuperUserPassword.Name} has no value.");
+        await using var connection = await OpenMaintenanceConnectionAsync(server, cancellationToken);
+        try
+        {
+            await LocalPostgresAuthentication.RequirePasswordsAsync(connection, password, clusterOwner, logger, cancellationToken);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or PostgresException or InfrastructureUnavailableException)
+        {
+            // The password is set before the rules change, so the cluster works either way; the next start tries again.
+            LogPasswordsNotRequired(logger, exception);
+        }
     }
 
     private static async Task EnsureDatabaseExistsAsync(
@@ -166,4 +205,7 @@ internal static class LocalInfrastructureExtensions
             // Created meanwhile by an earlier check that timed out: what we wanted.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not make the cluster ask for passwords; it still admits local logins without one, and the next start tries again")]
+    private static partial void LogPasswordsNotRequired(ILogger logger, Exception exception);
 }

@@ -1,7 +1,8 @@
 namespace Ava.AppHost.Infrastructure;
 
 /// <summary>A PostgreSQL server run from the machine's own binaries, on a port the orchestrator allocates.</summary>
-public sealed class LocalPostgresServerResource(string name, string command, string workingDirectory)
+/// <param name="superUserPassword">The password the superuser logs in with (TCP logins need one).</param>
+public sealed class LocalPostgresServerResource(string name, string command, string workingDirectory, ParameterResource superUserPassword)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
     public const string PrimaryEndpointName = "tcp";
@@ -13,8 +14,10 @@ public sealed class LocalPostgresServerResource(string name, string command, str
 
     public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName);
 
+    public ParameterResource SuperUserPassword { get; } = superUserPassword;
+
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={SuperUser}");
+        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={SuperUser};Password={SuperUserPassword}");
 }
 
 /// <summary>A database on a <see cref="LocalPostgresServerResource"/>; created when missing.</summary>

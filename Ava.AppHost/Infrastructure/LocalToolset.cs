@@ -26,6 +26,14 @@ public sealed record LocalToolset(string? Postgres, string? Initdb, string? Redi
 
     public string DescribeMissing() => string.Join(" and ", Missing);
 
+    /// <summary>
+    /// How to run a PostgreSQL binary: itself, or as root as the unprivileged user through setpriv (Postgres
+    /// refuses root). setpriv exec()s the binary, so the orchestrator's stop signal reaches Postgres itself.
+    /// </summary>
+    public (string Command, IReadOnlyList<string> Arguments) CommandFor(string binary) => RunAsUser is { } user
+        ? ("setpriv", [$"--reuid={user}", $"--regid={user}", "--init-groups", "--", binary])
+        : (binary, []);
+
     /// <summary>Looks on the PATH and in Debian's <c>/usr/lib/postgresql/N/bin</c>, newest version first.</summary>
     public static LocalToolset Find(string? postgresBinDirectory)
     {
