@@ -108,6 +108,17 @@ public sealed class ReplyRetryPolicyTests
         }
     }
 
+    [Fact]
+    public void A_throttled_number_pauses_as_long_as_meta_asks_not_as_long_as_the_replys_own_backoff()
+    {
+        var late = Transient(130429, retryAfter: TimeSpan.FromSeconds(5));
+        var outcome = Decide(Reply(attempts: 12), late);
+
+        Assert.True(outcome.RetryIn > TimeSpan.FromMinutes(1));
+        Assert.Equal(TimeSpan.FromSeconds(5), ReplyRetryPolicy.NumberPause(late));
+        Assert.Equal(ReplyRetryPolicy.DefaultNumberPause, ReplyRetryPolicy.NumberPause(Transient(130429)));
+    }
+
     private static ReplyOutcome Decide(ClaimedReply reply, GraphSendResult result) =>
         ReplyRetryPolicy.Decide(reply, result, s_now, s_base, s_max);
 

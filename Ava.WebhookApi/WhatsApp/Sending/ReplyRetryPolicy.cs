@@ -73,6 +73,16 @@ internal static class ReplyRetryPolicy
         reply.Id, token, ReplyState.Failed, attempted, ErrorCode: WindowClosedCode,
         ErrorTitle: WindowClosedTitle + ": the 24-hour customer service window closed before Ava could send the reply" + detail);
 
+    /// <summary>How long a business number pauses when Meta throttles it without saying for how long.</summary>
+    public static readonly TimeSpan DefaultNumberPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the whole business number pauses when Meta throttles it: as long as Meta asks — not the throttled
+    /// reply's own backoff, which after a long outage is minutes and would hold the number back long after it recovered.
+    /// </summary>
+    public static TimeSpan NumberPause(GraphSendResult result) =>
+        result.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero ? retryAfter : DefaultNumberPause;
+
     /// <summary>Whether Meta asks the whole business number to slow down (rather than this message or recipient).</summary>
     public static bool ThrottlesNumber(GraphSendResult result) =>
         result.Outcome == GraphSendOutcome.Transient

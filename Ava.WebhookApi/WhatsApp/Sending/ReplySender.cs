@@ -223,9 +223,9 @@ internal sealed partial class ReplySender(
                 _ = ResumeAsync(reply.PhoneNumberId);
             }
 
-            if (ReplyRetryPolicy.ThrottlesNumber(result) && outcome.RetryIn is { } pause)
+            if (ReplyRetryPolicy.ThrottlesNumber(result))
             {
-                pacer.Pause(reply.PhoneNumberId, pause);
+                pacer.Pause(reply.PhoneNumberId, ReplyRetryPolicy.NumberPause(result));
             }
 
             switch (outcome.State)
