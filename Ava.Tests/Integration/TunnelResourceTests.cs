@@ -25,7 +25,7 @@ public sealed class TunnelResourceTests : IDisposable
         var builder = SmallApp();
         builder.Configuration[TunnelChoice.ConfigurationKey] = "cloudflared";
         builder.AddParameter(WhatsAppCloudApiExtensions.VerifyTokenParameter, "verify-me", secret: true);
-        var webhook = builder.AddExecutable("webhookapi", "sleep", _standInDirectory.FullName, "300").WithHttpEndpoint(name: "http");
+        var webhook = builder.AddExecutable("webhookapi", "sleep", _standInDirectory.FullName, "120").WithHttpEndpoint(name: "http");
         WithStandInOnPath(() => webhook.WithTunnel());
 
         await using var app = builder.Build();
@@ -62,7 +62,7 @@ public sealed class TunnelResourceTests : IDisposable
 
         var builder = SmallApp();
         builder.Configuration[TunnelChoice.ConfigurationKey] = "ngrok";
-        builder.AddExecutable("webhookapi", "sleep", _standInDirectory.FullName, "300").WithHttpEndpoint(name: "http")
+        builder.AddExecutable("webhookapi", "sleep", _standInDirectory.FullName, "120").WithHttpEndpoint(name: "http")
             .WithTunnel(findExecutable: _ => null);
 
         await using var app = builder.Build();
@@ -108,7 +108,7 @@ public sealed class TunnelResourceTests : IDisposable
         var builder = DistributedApplication.CreateBuilder(["--operation", "publish", $"--{TunnelChoice.ConfigurationKey}=cloudflared"]);
         Assert.True(builder.ExecutionContext.IsPublishMode);
 
-        builder.AddExecutable("webhookapi", "sleep", _standInDirectory.FullName, "300").WithHttpEndpoint(name: "http")
+        builder.AddExecutable("webhookapi", "sleep", _standInDirectory.FullName, "120").WithHttpEndpoint(name: "http")
             .WithTunnel(findExecutable: name => $"/usr/bin/{name}");
 
         Assert.DoesNotContain(builder.Resources, r => r.Name == TunnelExtensions.ResourceName);
@@ -141,7 +141,8 @@ public sealed class TunnelResourceTests : IDisposable
 
     /// <summary>
     /// A <c>cloudflared</c> that writes what cloudflared writes when it opens a quick tunnel (a new address at each
-    /// start), records its arguments, and then runs until stopped.
+    /// start), records its arguments, and then runs until stopped (or for two minutes, should it ever be orphaned;
+    /// the placeholder webhooks likewise).
     /// </summary>
     private string WriteStandIn()
     {
@@ -154,7 +155,7 @@ public sealed class TunnelResourceTests : IDisposable
             echo "INF Requesting new quick Tunnel on trycloudflare.com..." >&2
             echo "INF |  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |" >&2
             echo "INF |  https://ava-stand-in-$starts.trycloudflare.com                                          |" >&2
-            exec sleep 300
+            exec sleep 120
 
             """);
         if (!OperatingSystem.IsWindows())
