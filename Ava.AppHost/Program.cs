@@ -1,5 +1,6 @@
 using Ava.AppHost;
 using Ava.AppHost.Infrastructure;
+using Ava.AppHost.Tunnels;
 using Ava.AppHost.WhatsApp;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
@@ -48,6 +49,8 @@ builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WaitForCompletion(migrations)
     .WithWebhookSpool(infrastructure)
     .WithWhatsAppCloudApi()
+    // Ava:Tunnel (run mode): cloudflared, ngrok or devtunnel in front of it, so that Meta reaches this machine.
+    .WithTunnel()
     // Failed deliveries and replies are listed and replayed through /admin, with service-role tokens.
     .WithEnvironment("Auth__Secret", jwtSecret)
     .WithReplayCommand(jwtSecret)
