@@ -109,18 +109,26 @@ public sealed class WhatsAppContractTests
     }
 
     [Theory]
-    [InlineData(HttpStatusCode.TooManyRequests, null, true)]
-    [InlineData(HttpStatusCode.InternalServerError, null, true)]
-    [InlineData(HttpStatusCode.ServiceUnavailable, null, true)]
-    [InlineData(HttpStatusCode.BadRequest, 130429, true)]
-    [InlineData(HttpStatusCode.BadRequest, 131056, true)]
-    [InlineData(HttpStatusCode.BadRequest, 131047, false)]
-    [InlineData(HttpStatusCode.BadRequest, 131026, false)]
-    [InlineData(HttpStatusCode.Unauthorized, 190, false)]
-    [InlineData(HttpStatusCode.InternalServerError, 131026, false)]
-    [InlineData(HttpStatusCode.BadRequest, null, false)]
-    public void Graph_failures_are_retried_only_when_they_are_transient(HttpStatusCode status, int? code, bool transient) =>
-        Assert.Equal(transient, GraphErrorClassifier.IsTransient(status, code));
+    [InlineData(HttpStatusCode.TooManyRequests, null, "Transient")]
+    [InlineData(HttpStatusCode.InternalServerError, null, "Transient")]
+    [InlineData(HttpStatusCode.ServiceUnavailable, null, "Transient")]
+    [InlineData(HttpStatusCode.BadRequest, 130429, "Transient")]
+    [InlineData(HttpStatusCode.BadRequest, 131056, "Transient")]
+    [InlineData(HttpStatusCode.BadRequest, 131047, "Permanent")]
+    [InlineData(HttpStatusCode.BadRequest, 131026, "Permanent")]
+    [InlineData(HttpStatusCode.InternalServerError, 131026, "Permanent")]
+    [InlineData(HttpStatusCode.BadRequest, 100, "Permanent")]
+    [InlineData(HttpStatusCode.BadRequest, null, "Permanent")]
+    [InlineData(HttpStatusCode.Forbidden, null, "Permanent")]
+    [InlineData(HttpStatusCode.Unauthorized, 190, "Credential")]
+    [InlineData(HttpStatusCode.Unauthorized, 0, "Credential")]
+    [InlineData(HttpStatusCode.InternalServerError, 3, "Credential")]
+    [InlineData(HttpStatusCode.Forbidden, 10, "Credential")]
+    [InlineData(HttpStatusCode.Forbidden, 200, "Credential")]
+    [InlineData(HttpStatusCode.Forbidden, 299, "Credential")]
+    [InlineData(HttpStatusCode.Unauthorized, null, "Credential")]
+    public void Graph_failures_are_transient_permanent_or_about_the_access_token(HttpStatusCode status, int? code, string outcome) =>
+        Assert.Equal(outcome, GraphErrorClassifier.Classify(status, code).ToString());
 
     [Fact]
     public void A_missing_setting_is_named_and_the_app_secret_is_required_in_development_too()

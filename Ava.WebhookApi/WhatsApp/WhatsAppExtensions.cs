@@ -60,6 +60,9 @@ internal static class WhatsAppExtensions
             () => provider.GetRequiredService<SenderPresence>().ActiveSenders,
             provider.GetRequiredService<IOptions<WhatsAppProcessingOptions>>()));
         services.AddSingleton<GraphApiClient>();
+        services.AddSingleton<AccessTokenMonitor>();
+        services.AddHostedService(provider => provider.GetRequiredService<AccessTokenMonitor>());
+        services.AddHealthChecks().AddCheck<AccessTokenMonitor>("whatsapp-access-token");
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; dropping the default retry is the point.
         services.AddHttpClient(GraphApiClient.HttpClientName, (provider, http) =>
             {

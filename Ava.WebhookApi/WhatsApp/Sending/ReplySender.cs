@@ -29,6 +29,7 @@ internal sealed partial class ReplySender(
     OutboxClaims claims,
     SendPacer pacer,
     GraphRecovery recovery,
+    AccessTokenMonitor accessToken,
     DatabaseOutage outage,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
@@ -62,10 +63,7 @@ internal sealed partial class ReplySender(
         {
             // Stopping: sends in flight finish, replies not yet sent are handed back, and everything is recorded.
             handoff.Close();
-            foreach (var reply in handoff.Take(int.MaxValue))
-            {
-                _outcomes.Writer.TryWrite(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
-            }
+            HandBack(handoff.Take(int.MaxValue));
 
             await Task.WhenAll(_sends.Keys);
             _outcomes.Writer.TryComplete();
@@ -86,6 +84,15 @@ internal sealed partial class ReplySender(
             try
             {
                 var handed = handoff.Take(int.MaxValue);
+                if (accessToken.SendingPaused)
+                {
+                    // The Graph API refuses the access token: replies wait in the outbox, unattempted, for any
+                    // instance that may send; this one sweeps again when the token is accepted.
+                    HandBack(handed);
+                    await handoff.Arrived.WaitAsync(Settings.PollInterval, stoppingToken);
+                    continue;
+                }
+
                 Start(handed, stoppingToken);
 
                 if (handoff.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
@@ -158,6 +165,15 @@ internal sealed partial class ReplySender(
         return claimed.Count;
     }
 
+    /// <summary>Hands replies back unsent and unattempted, for a sweep to claim them again.</summary>
+    private void HandBack(IEnumerable<ClaimedReply> replies)
+    {
+        foreach (var reply in replies)
+        {
+            _outcomes.Writer.TryWrite(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
+        }
+    }
+
     private void Start(List<ClaimedReply> replies, CancellationToken stoppingToken)
     {
         foreach (var reply in replies)
@@ -201,8 +217,10 @@ internal sealed partial class ReplySender(
         await _sendSlots!.WaitAsync(stoppingToken);
         try
         {
-            // A send that could outlive the lease might be taken over and sent again by another instance.
-            if (claims.Remaining(reply.Token, reply.Id) <= Settings.GraphSendTimeout + WhatsAppProcessingOptions.RecordMargin)
+            // A send that could outlive the lease might be taken over and sent again by another instance; and while
+            // the access token is refused, no send can succeed.
+            if (accessToken.SendingPaused
+                || claims.Remaining(reply.Token, reply.Id) <= Settings.GraphSendTimeout + WhatsAppProcessingOptions.RecordMargin)
             {
                 return new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false);
             }
@@ -218,6 +236,11 @@ internal sealed partial class ReplySender(
             activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
 
             var outcome = ReplyRetryPolicy.Decide(reply, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);
+            if (result.Outcome == GraphSendOutcome.Credential)
+            {
+                accessToken.Refused(result);
+            }
+
             if (recovery.Observe(reply.PhoneNumberId, result))
             {
                 _ = ResumeAsync(reply.PhoneNumberId);
@@ -232,6 +255,9 @@ internal sealed partial class ReplySender(
             {
                 case ReplyState.Sent:
                     telemetry.RepliesSent.Add(1);
+                    break;
+                case ReplyState.Released:
+                    // The access token was refused: not an attempt and not a failure; the reply waits for the token.
                     break;
                 case ReplyState.Retry:
                     LogWillRetry(logger, reply.Id, reply.Attempts + 1, result.ErrorCode, result.ErrorTitle, outcome.RetryIn!.Value);
