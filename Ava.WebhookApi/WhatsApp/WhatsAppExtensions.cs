@@ -63,6 +63,7 @@ internal static class WhatsAppExtensions
         services.AddSingleton<AccessTokenMonitor>();
         services.AddHostedService(provider => provider.GetRequiredService<AccessTokenMonitor>());
         services.AddHealthChecks().AddCheck<AccessTokenMonitor>("whatsapp-access-token");
+        services.AddSingleton<ReadReceipts>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; dropping the default retry is the point.
         services.AddHttpClient(GraphApiClient.HttpClientName, (provider, http) =>
             {

@@ -12,7 +12,9 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// <summary>
 /// Works through the outbox as a pipeline: a claimer takes due replies in batches (claim token and a short lease,
 /// renewed while held); each reply waits for its number's pace and a send slot, is sent on its own (many in flight),
-/// and its outcome joins the recorder, which writes outcomes many per statement.
+/// just after the message it answers is marked read (see <see cref="ReadReceipts"/>), and its outcome joins the
+/// recorder, which writes outcomes many per statement. Nothing is sent while the access token is refused
+/// (see <see cref="AccessTokenMonitor"/>).
 /// </summary>
 /// <remarks>
 /// A reply Meta accepted is never sent again by Ava's doing: a send is started only while its lease surely outlasts
@@ -30,6 +32,7 @@ internal sealed partial class ReplySender(
     SendPacer pacer,
     GraphRecovery recovery,
     AccessTokenMonitor accessToken,
+    ReadReceipts readReceipts,
     DatabaseOutage outage,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
@@ -213,10 +216,27 @@ internal sealed partial class ReplySender(
 
     private async Task<ReplyOutcome> PaceAndSendAsync(ClaimedReply reply, CancellationToken stoppingToken)
     {
+        // The message is marked read on the first attempt only: retries during an outage cost Meta no extra calls. The
+        // read receipt takes a turn of the number's pace of its own, as Meta counts it against the number's rate.
+        var markRead = Settings.MarkReadAndTyping && reply.Attempts == 0 ? reply.InboundWamid : null;
         await pacer.WaitTurnAsync(reply.PhoneNumberId, stoppingToken);
+        if (markRead is not null)
+        {
+            await pacer.WaitTurnAsync(reply.PhoneNumberId, stoppingToken);
+        }
+
         await _sendSlots!.WaitAsync(stoppingToken);
         try
         {
+            // Sending continues the trace of the message being answered.
+            ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
+
+            // Just before the reply, so that the typing indicator shows while it is on its way and the reply ends it.
+            if (markRead is not null && !accessToken.SendingPaused)
+            {
+                await readReceipts.MarkReadWithTypingAsync(reply, markRead, processedIn);
+            }
+
             // A send that could outlive the lease might be taken over and sent again by another instance; and while
             // the access token is refused, no send can succeed.
             if (accessToken.SendingPaused
@@ -225,8 +245,6 @@ internal sealed partial class ReplySender(
                 return new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false);
             }
 
-            // Sending continues the trace of the message being answered.
-            ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
             using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("graph send", ActivityKind.Internal, processedIn);
             activity?.SetTag("ava.reply.id", reply.Id);
             activity?.SetTag("ava.reply.attempt", reply.Attempts + 1);
