@@ -49,6 +49,8 @@ internal static class WhatsAppExtensions
         // Processing
         services.AddSingleton<LinkedUserLookup>();
         services.AddSingleton<PhoneLinking>();
+        services.AddSingleton<RegistrationReplyThrottle>();
+        services.AddSingleton<BusinessNumbers>();
         services.AddSingleton<DeliveryBatchProcessor>();
         services.AddHostedService<DeliveryProcessor>();
 
