@@ -108,6 +108,15 @@ public sealed class WhatsAppContractTests
         Assert.Equal(SendTextMessageRequest.MaxBodyLength, ReplyPolicy.ReplyTo(text with { Text = new string('x', 5000) }, true, registration)!.Length);
     }
 
+    [Fact]
+    public void The_read_receipt_is_metas_documented_call_for_read_and_typing()
+    {
+        var body = Encoding.UTF8.GetString(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+            MarkReadRequest.WithTypingIndicator("wamid.HBgL"), WhatsAppJsonContext.Default.MarkReadRequest));
+
+        Assert.Equal("""{"messaging_product":"whatsapp","status":"read","message_id":"wamid.HBgL","typing_indicator":{"type":"text"}}""", body);
+    }
+
     [Theory]
     [InlineData(HttpStatusCode.TooManyRequests, null, "Transient")]
     [InlineData(HttpStatusCode.InternalServerError, null, "Transient")]

@@ -79,9 +79,11 @@ internal static class WhatsAppExtensions
                 pipeline
                     .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
                     {
-                        // Meta's rate limits (429) are one number's business; only a failing Graph API opens the circuit.
+                        // Meta's rate limits (429) are one number's business; only a failing Graph API opens the circuit,
+                        // not a read receipt Ava stopped waiting for.
                         ShouldHandle = arguments => ValueTask.FromResult(
-                            arguments.Outcome.Exception is not null || (int?)arguments.Outcome.Result?.StatusCode >= 500),
+                            arguments.Outcome.Exception is not (null or OperationCanceledException)
+                            || (int?)arguments.Outcome.Result?.StatusCode >= 500),
                     })
                     .AddTimeout(settings.GraphSendTimeout);
             });
