@@ -139,6 +139,31 @@ public sealed class WhatsAppContractTests
     public void Graph_failures_are_transient_permanent_or_about_the_access_token(HttpStatusCode status, int? code, string outcome) =>
         Assert.Equal(outcome, GraphErrorClassifier.Classify(status, code).ToString());
 
+    [Theory]
+    [InlineData("00:00:00.500", "00:00:15", "00:00:00", "TokenCheckInterval")]
+    [InlineData("00:05:00", "2.00:00:00", "00:00:00", "PausedTokenCheckInterval")]
+    [InlineData("00:05:00", "00:00:15", "-00:00:01", "RegistrationReplyInterval")]
+    [InlineData("00:05:00", "00:00:15", "00:00:00", null)]
+    public void Token_check_and_registration_reply_intervals_out_of_range_stop_the_service_at_start(
+        string tokenCheck, string pausedTokenCheck, string registrationReply, string? named)
+    {
+        var problem = new WhatsAppProcessingOptions
+        {
+            TokenCheckInterval = TimeSpan.Parse(tokenCheck, System.Globalization.CultureInfo.InvariantCulture),
+            PausedTokenCheckInterval = TimeSpan.Parse(pausedTokenCheck, System.Globalization.CultureInfo.InvariantCulture),
+            RegistrationReplyInterval = TimeSpan.Parse(registrationReply, System.Globalization.CultureInfo.InvariantCulture),
+        }.Problem();
+
+        if (named is null)
+        {
+            Assert.Null(problem);
+        }
+        else
+        {
+            Assert.Contains(named, problem, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_missing_setting_is_named_and_the_app_secret_is_required_in_development_too()
     {

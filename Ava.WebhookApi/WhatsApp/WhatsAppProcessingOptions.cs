@@ -119,7 +119,7 @@ public sealed class WhatsAppProcessingOptions
         : ProcessingBatchSize < 1 || ProcessingConcurrency < 1 || MaxConcurrentSends < 1 || SendBatchSize < 1 ? "WhatsApp batch sizes and concurrency must be at least 1."
         : MessagesPerSecondPerNumber < 1 ? "WhatsApp:MessagesPerSecondPerNumber must be at least 1."
         : DeliveryRetention < TimeSpan.FromDays(8) ? "WhatsApp:DeliveryRetention must be at least 8 days: Meta retries deliveries for up to 7 days, and the dedup records must outlive that."
-        : TokenCheckInterval < TimeSpan.FromSeconds(1) || PausedTokenCheckInterval < TimeSpan.FromSeconds(1) ? "WhatsApp:TokenCheckInterval and WhatsApp:PausedTokenCheckInterval must be at least a second."
+        : new[] { TokenCheckInterval, PausedTokenCheckInterval }.Any(i => i < TimeSpan.FromSeconds(1) || i > TimeSpan.FromDays(1)) ? "WhatsApp:TokenCheckInterval and WhatsApp:PausedTokenCheckInterval must be between a second and a day."
         : RegistrationReplyInterval < TimeSpan.Zero ? "WhatsApp:RegistrationReplyInterval must not be negative (zero answers every message)."
         : null;
 }
