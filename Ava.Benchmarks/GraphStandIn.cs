@@ -14,7 +14,8 @@ namespace Ava.Benchmarks;
 /// <summary>
 /// Plays Meta's Graph API send endpoint inside the benchmark process, as cheaply as possible so that the machine's
 /// CPU goes to Ava: <c>POST /{version}/{phone-number-id}/messages</c> checks the bearer token, reads the message and
-/// accepts it with a new wamid. Every echo of a benchmark message (<c>[Echo] bench 123</c>) is logged by its number
+/// accepts it with a new wamid (or counts a read receipt), and <c>GET /{version}/{phone-number-id}</c> answers Ava's
+/// access token check. Every echo of a benchmark message (<c>[Echo] bench 123</c>) is logged by its number
 /// and arrival time, which is what the pipeline figures (sent/s, lag, lost, duplicated) are made of. It can also play
 /// a Graph API outage (<see cref="Fail"/>), and keep a journal of every send with the connection it came over.
 /// </summary>
@@ -46,7 +47,7 @@ public sealed class GraphStandIn : IAsyncDisposable
     /// <summary>Text sends that carry no benchmark number (e.g. the registration message to an unlinked sender).</summary>
     public long Unrecognised => Interlocked.Read(ref _unrecognised);
 
-    /// <summary>Graph calls that send no text (read receipts, typing indicators).</summary>
+    /// <summary>Graph calls that send no text: the read receipts with their typing indicator.</summary>
     public long OtherCalls => Interlocked.Read(ref _otherCalls);
 
     /// <summary>Calls answered 401 or 400.</summary>
@@ -84,6 +85,7 @@ public sealed class GraphStandIn : IAsyncDisposable
         var app = builder.Build();
         var standIn = new GraphStandIn(app, journal);
         app.MapPost("/{version}/{phoneNumberId}/messages", standIn.HandleSendAsync);
+        app.MapGet("/{version}/{phoneNumberId}", standIn.HandleTokenCheckAsync);
         await app.StartAsync();
         return standIn;
     }
@@ -162,6 +164,19 @@ public sealed class GraphStandIn : IAsyncDisposable
             new SendMessageResponse("whatsapp", [new SendMessageContact(to, to)], [new SentMessage(wamid)]),
             WhatsAppJsonContext.Default.SendMessageResponse,
             cancellationToken: context.RequestAborted);
+    }
+
+    /// <summary>Ava checks its access token by reading its business number: any number the token passes is accepted.</summary>
+    private async Task HandleTokenCheckAsync(HttpContext context, string phoneNumberId)
+    {
+        if (context.Request.Headers.Authorization != Volatile.Read(ref _expectedAuthorization))
+        {
+            await RefuseAsync(context, HttpStatusCode.Unauthorized, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+            return;
+        }
+
+        await context.Response.WriteAsJsonAsync(
+            new BusinessPhoneNumber(phoneNumberId, null, "Ava benchmark"), WhatsAppJsonContext.Default.BusinessPhoneNumber, cancellationToken: context.RequestAborted);
     }
 
     private static bool TryReadNumber(string text, out long number)

@@ -194,7 +194,8 @@ public static class LoadBenchmark
             .Row(drained ? "lost (acked, never sent)" : "acked, not sent by the timeout", $"{pipeline.Pending:N0}", "acked_not_sent", pipeline.Pending)
             .Row("duplicated (sent more than once)", $"{pipeline.Duplicated:N0} messages, {pipeline.ExtraSends:N0} extra sends", "duplicated", pipeline.Duplicated)
             .Row("sent without an ack (request failed, yet stored)", $"{pipeline.SentNotAcked:N0}", "sent_not_acked", pipeline.SentNotAcked)
-            .Row("other Graph calls / unrecognised texts / refused", $"{graph.OtherCalls:N0} / {graph.Unrecognised:N0} / {graph.Refused:N0}");
+            .Row("read receipts + typing (Graph calls besides the echoes)", $"{graph.OtherCalls:N0} ({BenchmarkReport.Count(graph.OtherCalls / overallSeconds)} /s)", "read_receipts", graph.OtherCalls)
+            .Row("unrecognised texts / refused", $"{graph.Unrecognised:N0} / {graph.Refused:N0}");
     }
 
     /// <summary>Where every benchmark message stands: acknowledged, sent (how often, when), or still waiting.</summary>

@@ -30,6 +30,29 @@ public sealed record SendMessageContact(string? Input, string? WaId);
 
 public sealed record SentMessage(string? Id);
 
+/// <summary>
+/// Marks a received message read (blue ticks, and every earlier message of the chat with it) and shows the typing
+/// indicator until the reply arrives or 25 seconds pass: POST {base}/{version}/{phone_number_id}/messages, the same
+/// call as a send, answered <see cref="GraphSuccessResponse"/>.
+/// </summary>
+public sealed record MarkReadRequest(string MessagingProduct, string Status, string MessageId, TypingIndicator? TypingIndicator)
+{
+    public const string ReadStatus = "read";
+
+    public static MarkReadRequest WithTypingIndicator(string wamid) => new("whatsapp", ReadStatus, wamid, new TypingIndicator("text"));
+}
+
+public sealed record TypingIndicator(string Type);
+
+/// <summary>Meta's answer to calls that create nothing, such as <see cref="MarkReadRequest"/>.</summary>
+public sealed record GraphSuccessResponse(bool Success);
+
+/// <summary>
+/// A business phone number as GET {base}/{version}/{phone_number_id} describes it: the cheapest call that proves
+/// the access token is valid and may use that number.
+/// </summary>
+public sealed record BusinessPhoneNumber(string? Id, string? DisplayPhoneNumber, string? VerifiedName);
+
 /// <summary>The body of a Graph API error answer.</summary>
 public sealed record GraphErrorResponse(GraphError? Error);
 

@@ -11,4 +11,7 @@ namespace Ava.WhatsApp.Contracts;
 [JsonSerializable(typeof(SendTextMessageRequest))]
 [JsonSerializable(typeof(SendMessageResponse))]
 [JsonSerializable(typeof(GraphErrorResponse))]
+[JsonSerializable(typeof(MarkReadRequest))]
+[JsonSerializable(typeof(GraphSuccessResponse))]
+[JsonSerializable(typeof(BusinessPhoneNumber))]
 public sealed partial class WhatsAppJsonContext : JsonSerializerContext;

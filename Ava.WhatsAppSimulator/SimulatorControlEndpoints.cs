@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace Ava.WhatsAppSimulator;
 
-/// <summary>How tests and developers drive the simulator: see what Ava sent, make sends fail, deliver webhooks.</summary>
+/// <summary>
+/// How tests and developers drive the simulator: see what Ava sent and marked read, make sends fail or the token
+/// expire, deliver webhooks.
+/// </summary>
 internal static class SimulatorControlEndpoints
 {
     public const string WebhookClientName = "ava-webhook";
@@ -17,11 +20,24 @@ internal static class SimulatorControlEndpoints
             TypedResults.Ok(state.Sends.Where(s => to is null || s.To == to).ToList()))
             .WithSummary("Every send Ava made, optionally to one recipient.");
 
+        simulator.MapGet("/reads", (GraphApiState state, string? from, string? messageId) =>
+            TypedResults.Ok(state.Reads.Where(r => (from is null || r.From == from) && (messageId is null || r.MessageId == messageId)).ToList()))
+            .WithSummary("Every read receipt (and typing indicator) Ava sent, optionally for one writer's messages or one message.");
+
         simulator.MapPost("/failures", (InjectedFailure failure, GraphApiState state) =>
         {
             state.Inject(failure);
             return TypedResults.NoContent();
-        }).WithSummary("Answer the next sends (to one recipient, or any) with an HTTP status and Meta error code.");
+        }).WithSummary("Answer the next sends (to one recipient, or any), or the next read receipts, with an HTTP status and Meta error code.");
+
+        simulator.MapGet("/token", (GraphApiState state) => TypedResults.Ok(new TokenValidity(state.TokenValid)))
+            .WithSummary("Whether the access token is accepted.");
+
+        simulator.MapPost("/token", (TokenValidity token, GraphApiState state) =>
+        {
+            state.TokenValid = token.Valid;
+            return TypedResults.NoContent();
+        }).WithSummary("{\"valid\":false} makes the access token expire: every call is refused with Meta's code 190 until {\"valid\":true}.");
 
         simulator.MapPost("/deliveries", DeliverRawAsync)
             .WithSummary("Signs the body with the app secret and posts it to Ava's webhook, as Meta would.");
@@ -42,10 +58,12 @@ internal static class SimulatorControlEndpoints
     private static async Task<Ok<DeliveryResult>> DeliverTextAsync(
         TextMessageToDeliver message,
         WebhookDeliverer deliverer,
+        GraphApiState state,
         IOptions<SimulatorOptions> options,
         TimeProvider clock)
     {
         var wamid = $"wamid.SIMIN{Guid.NewGuid():N}";
+        state.RememberWriter(wamid, message.From);
         var body = WebhookNotifications.Serialize(WebhookNotifications.Messages(
             message.PhoneNumberId ?? options.Value.PhoneNumberId,
             WebhookNotifications.Text(message.From, message.Text, wamid, clock.GetUtcNow())));

@@ -94,6 +94,32 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>The read receipts (with the typing indicator) Ava sent for a message.</summary>
+    public async Task<List<RecordedRead>> ReadsOfAsync(string wamid) =>
+        await Simulator.GetFromJsonAsync<List<RecordedRead>>($"/simulator/reads?messageId={Uri.EscapeDataString(wamid)}", TestContext.Current.CancellationToken) ?? [];
+
+    /// <summary>The simulated Graph API answers the next read receipt of the message with this failure.</summary>
+    public async Task FailNextReadReceiptAsync(string wamid, int httpStatus, int code, string title)
+    {
+        using var response = await Simulator.PostAsJsonAsync(
+            "/simulator/failures", new InjectedFailure(1, httpStatus, code, title, wamid, ReadReceipts: true), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Makes the access token expire (every Graph call is refused with Meta's code 190) or work again.</summary>
+    public async Task SetAccessTokenValidAsync(bool valid)
+    {
+        using var response = await Simulator.PostAsJsonAsync("/simulator/token", new TokenValidity(valid), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>What the webhook's <c>/health</c> answers (one instance's, whichever the proxy picks).</summary>
+    public async Task<string> HealthAsync()
+    {
+        using var response = await Webhook.GetAsync("/health", TestContext.Current.CancellationToken);
+        return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+    }
+
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? patience = null)
     {
         var deadline = DateTimeOffset.UtcNow + (patience ?? s_patience);

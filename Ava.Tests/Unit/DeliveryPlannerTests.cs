@@ -207,15 +207,70 @@ public sealed class DeliveryPlannerTests
         Assert.Equal(new Dictionary<string, int> { ["reaction"] = 1, ["text"] = 1 }, plan.Received);
     }
 
+    [Fact]
+    public void A_stranger_writing_many_times_is_a_registration_candidate_once_and_answered_only_where_the_throttle_allows()
+    {
+        var deliveries = new[]
+        {
+            Delivery(1, Text("wamid.A", UnlinkedPhone, "hello?"), Text("wamid.LINKED", LinkedPhone, "hi")),
+            Delivery(2, Text("wamid.B", UnlinkedPhone, "anyone?"), Text("wamid.C", UnlinkedPhone, "hello!!")),
+        };
+
+        var unthrottled = Plan(deliveries);
+        var firstAllowed = Plan(deliveries, registrationReplies: new HashSet<string> { "wamid.A" });
+        var answeredBefore = Plan(deliveries, registrationReplies: new HashSet<string>());
+
+        Assert.Equal(new Dictionary<string, string> { [UnlinkedPhone] = "wamid.A" }, unthrottled.RegistrationCandidates);
+        Assert.Equal(["wamid.A", "wamid.B", "wamid.C", "wamid.LINKED"], unthrottled.Replies.Select(r => r.InboundWamid).Order(StringComparer.Ordinal));
+        Assert.Equal(["wamid.A", "wamid.LINKED"], firstAllowed.Replies.Select(r => r.InboundWamid).Order(StringComparer.Ordinal));
+        Assert.Equal(["wamid.LINKED"], answeredBefore.Replies.Select(r => r.InboundWamid));
+        Assert.Equal(new Dictionary<string, int> { ["text"] = 4 }, answeredBefore.Received);
+    }
+
+    [Fact]
+    public void Link_attempts_and_linked_senders_are_answered_whatever_the_registration_throttle_says()
+    {
+        var newOwner = Guid.NewGuid();
+        var plan = Plan(
+            [Delivery(1, Text("wamid.LINK", UnlinkedPhone, "LINK 123456"), Text("wamid.AFTER", UnlinkedPhone, "linked now?"), Text("wamid.WRONG", "15551110003", "LINK 000000"))],
+            links: new()
+            {
+                ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"),
+                ["wamid.WRONG"] = new LinkAttempt("15551110003", "000000", null),
+            },
+            registrationReplies: new HashSet<string>());
+
+        Assert.Empty(plan.RegistrationCandidates);
+        Assert.Equal(
+            [PhoneLinking.LinkedReply("new@example.com"), "[Echo] linked now?", PhoneLinking.WrongCodeReply],
+            plan.Replies.Select(r => r.Body));
+    }
+
+    [Fact]
+    public void A_message_that_does_not_name_its_business_number_is_answered_from_avas_own()
+    {
+        var message = Text("wamid.A", LinkedPhone, "which number?") with { PhoneNumberId = null };
+
+        var plan = DeliveryPlanner.Plan(
+            [Delivery(1, message)], s_users, new Dictionary<string, LinkAttempt>(), new HashSet<string> { "wamid.A" },
+            s_rules with { DefaultPhoneNumberId = "100000000000009" }, s_now);
+
+        Assert.Equal("100000000000009", Assert.Single(plan.Replies).PhoneNumberId);
+    }
+
     private static DeliveryPlan Plan(
-        IReadOnlyList<DecodedDelivery> deliveries, Dictionary<string, LinkAttempt>? links = null, IReadOnlySet<string>? newWamids = null) =>
+        IReadOnlyList<DecodedDelivery> deliveries,
+        Dictionary<string, LinkAttempt>? links = null,
+        IReadOnlySet<string>? newWamids = null,
+        IReadOnlySet<string>? registrationReplies = null) =>
         DeliveryPlanner.Plan(
             deliveries,
             s_users,
             links ?? [],
             newWamids ?? deliveries.SelectMany(d => d.Contents?.Messages ?? []).Select(m => m.Wamid).ToHashSet(),
             s_rules,
-            s_now);
+            s_now,
+            registrationReplies);
 
     private static DecodedDelivery Delivery(long id, params IncomingMessage[] messages) =>
         new(id, s_token, new NotificationContents(messages, [], 0), $"00-{id:x32}-{id:x16}-01");

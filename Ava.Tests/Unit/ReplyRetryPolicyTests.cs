@@ -29,6 +29,14 @@ public sealed class ReplyRetryPolicyTests
     }
 
     [Fact]
+    public void A_refused_access_token_hands_the_reply_back_neither_attempted_nor_failed()
+    {
+        var outcome = Decide(Reply(attempts: 3), new GraphSendResult(GraphSendOutcome.Credential, ErrorCode: 190, ErrorTitle: "Session has expired"));
+
+        Assert.Equal((ReplyState.Released, false, (int?)null, (TimeSpan?)null), (outcome.State, outcome.Attempted, outcome.ErrorCode, outcome.RetryIn));
+    }
+
+    [Fact]
     public void A_transient_failure_is_retried_with_a_growing_delay_never_sooner_than_retry_after()
     {
         var first = Decide(Reply(attempts: 0), Transient(131000));

@@ -108,19 +108,61 @@ public sealed class WhatsAppContractTests
         Assert.Equal(SendTextMessageRequest.MaxBodyLength, ReplyPolicy.ReplyTo(text with { Text = new string('x', 5000) }, true, registration)!.Length);
     }
 
+    [Fact]
+    public void The_read_receipt_is_metas_documented_call_for_read_and_typing()
+    {
+        var body = Encoding.UTF8.GetString(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+            MarkReadRequest.WithTypingIndicator("wamid.HBgL"), WhatsAppJsonContext.Default.MarkReadRequest));
+
+        Assert.Equal("""{"messaging_product":"whatsapp","status":"read","message_id":"wamid.HBgL","typing_indicator":{"type":"text"}}""", body);
+    }
+
     [Theory]
-    [InlineData(HttpStatusCode.TooManyRequests, null, true)]
-    [InlineData(HttpStatusCode.InternalServerError, null, true)]
-    [InlineData(HttpStatusCode.ServiceUnavailable, null, true)]
-    [InlineData(HttpStatusCode.BadRequest, 130429, true)]
-    [InlineData(HttpStatusCode.BadRequest, 131056, true)]
-    [InlineData(HttpStatusCode.BadRequest, 131047, false)]
-    [InlineData(HttpStatusCode.BadRequest, 131026, false)]
-    [InlineData(HttpStatusCode.Unauthorized, 190, false)]
-    [InlineData(HttpStatusCode.InternalServerError, 131026, false)]
-    [InlineData(HttpStatusCode.BadRequest, null, false)]
-    public void Graph_failures_are_retried_only_when_they_are_transient(HttpStatusCode status, int? code, bool transient) =>
-        Assert.Equal(transient, GraphErrorClassifier.IsTransient(status, code));
+    [InlineData(HttpStatusCode.TooManyRequests, null, "Transient")]
+    [InlineData(HttpStatusCode.InternalServerError, null, "Transient")]
+    [InlineData(HttpStatusCode.ServiceUnavailable, null, "Transient")]
+    [InlineData(HttpStatusCode.BadRequest, 130429, "Transient")]
+    [InlineData(HttpStatusCode.BadRequest, 131056, "Transient")]
+    [InlineData(HttpStatusCode.BadRequest, 131047, "Permanent")]
+    [InlineData(HttpStatusCode.BadRequest, 131026, "Permanent")]
+    [InlineData(HttpStatusCode.InternalServerError, 131026, "Permanent")]
+    [InlineData(HttpStatusCode.BadRequest, 100, "Permanent")]
+    [InlineData(HttpStatusCode.BadRequest, null, "Permanent")]
+    [InlineData(HttpStatusCode.Forbidden, null, "Permanent")]
+    [InlineData(HttpStatusCode.Unauthorized, 190, "Credential")]
+    [InlineData(HttpStatusCode.Unauthorized, 0, "Credential")]
+    [InlineData(HttpStatusCode.InternalServerError, 3, "Credential")]
+    [InlineData(HttpStatusCode.Forbidden, 10, "Credential")]
+    [InlineData(HttpStatusCode.Forbidden, 200, "Credential")]
+    [InlineData(HttpStatusCode.Forbidden, 299, "Credential")]
+    [InlineData(HttpStatusCode.Unauthorized, null, "Credential")]
+    public void Graph_failures_are_transient_permanent_or_about_the_access_token(HttpStatusCode status, int? code, string outcome) =>
+        Assert.Equal(outcome, GraphErrorClassifier.Classify(status, code).ToString());
+
+    [Theory]
+    [InlineData("00:00:00.500", "00:00:15", "00:00:00", "TokenCheckInterval")]
+    [InlineData("00:05:00", "2.00:00:00", "00:00:00", "PausedTokenCheckInterval")]
+    [InlineData("00:05:00", "00:00:15", "-00:00:01", "RegistrationReplyInterval")]
+    [InlineData("00:05:00", "00:00:15", "00:00:00", null)]
+    public void Token_check_and_registration_reply_intervals_out_of_range_stop_the_service_at_start(
+        string tokenCheck, string pausedTokenCheck, string registrationReply, string? named)
+    {
+        var problem = new WhatsAppProcessingOptions
+        {
+            TokenCheckInterval = TimeSpan.Parse(tokenCheck, System.Globalization.CultureInfo.InvariantCulture),
+            PausedTokenCheckInterval = TimeSpan.Parse(pausedTokenCheck, System.Globalization.CultureInfo.InvariantCulture),
+            RegistrationReplyInterval = TimeSpan.Parse(registrationReply, System.Globalization.CultureInfo.InvariantCulture),
+        }.Problem();
+
+        if (named is null)
+        {
+            Assert.Null(problem);
+        }
+        else
+        {
+            Assert.Contains(named, problem, StringComparison.Ordinal);
+        }
+    }
 
     [Fact]
     public void A_missing_setting_is_named_and_the_app_secret_is_required_in_development_too()

@@ -49,6 +49,8 @@ internal static class WhatsAppExtensions
         // Processing
         services.AddSingleton<LinkedUserLookup>();
         services.AddSingleton<PhoneLinking>();
+        services.AddSingleton<RegistrationReplyThrottle>();
+        services.AddSingleton<BusinessNumbers>();
         services.AddSingleton<DeliveryBatchProcessor>();
         services.AddHostedService<DeliveryProcessor>();
 
@@ -60,6 +62,10 @@ internal static class WhatsAppExtensions
             () => provider.GetRequiredService<SenderPresence>().ActiveSenders,
             provider.GetRequiredService<IOptions<WhatsAppProcessingOptions>>()));
         services.AddSingleton<GraphApiClient>();
+        services.AddSingleton<AccessTokenMonitor>();
+        services.AddHostedService(provider => provider.GetRequiredService<AccessTokenMonitor>());
+        services.AddHealthChecks().AddCheck<AccessTokenMonitor>("whatsapp-access-token");
+        services.AddSingleton<ReadReceipts>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; dropping the default retry is the point.
         services.AddHttpClient(GraphApiClient.HttpClientName, (provider, http) =>
             {
@@ -73,9 +79,11 @@ internal static class WhatsAppExtensions
                 pipeline
                     .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
                     {
-                        // Meta's rate limits (429) are one number's business; only a failing Graph API opens the circuit.
+                        // Meta's rate limits (429) are one number's business; only a failing Graph API opens the circuit,
+                        // not a read receipt Ava stopped waiting for.
                         ShouldHandle = arguments => ValueTask.FromResult(
-                            arguments.Outcome.Exception is not null || (int?)arguments.Outcome.Result?.StatusCode >= 500),
+                            arguments.Outcome.Exception is not (null or OperationCanceledException)
+                            || (int?)arguments.Outcome.Result?.StatusCode >= 500),
                     })
                     .AddTimeout(settings.GraphSendTimeout);
             });

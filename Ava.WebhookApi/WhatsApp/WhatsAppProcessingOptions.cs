@@ -78,6 +78,27 @@ public sealed class WhatsAppProcessingOptions
     /// <summary>Numbers on a higher tier (up to 1,000/s), by phone number id: <c>WhatsApp:NumberRates:&lt;id&gt;=1000</c>.</summary>
     public Dictionary<string, int> NumberRates { get; set; } = [];
 
+    /// <summary>How often the access token is checked against the Graph API while it works (and once at start).</summary>
+    public TimeSpan TokenCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How often it is checked while sending is paused because the Graph API refused it (or before any check was
+    /// answered): the first check it passes resumes sending.
+    /// </summary>
+    public TimeSpan PausedTokenCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Whether a message Ava answers is marked read (blue ticks) with the typing indicator, just before the reply
+    /// goes. Best effort: a failure of that call is logged and the reply goes anyway.
+    /// </summary>
+    public bool MarkReadAndTyping { get; set; } = true;
+
+    /// <summary>
+    /// How often a sender linked to no account is sent the registration instructions, however many messages they
+    /// write; zero answers every message.
+    /// </summary>
+    public TimeSpan RegistrationReplyInterval { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Processed deliveries (raw bodies) and dedup records are kept this long, then purged.</summary>
     public TimeSpan DeliveryRetention { get; set; } = TimeSpan.FromDays(30);
 
@@ -98,5 +119,7 @@ public sealed class WhatsAppProcessingOptions
         : ProcessingBatchSize < 1 || ProcessingConcurrency < 1 || MaxConcurrentSends < 1 || SendBatchSize < 1 ? "WhatsApp batch sizes and concurrency must be at least 1."
         : MessagesPerSecondPerNumber < 1 ? "WhatsApp:MessagesPerSecondPerNumber must be at least 1."
         : DeliveryRetention < TimeSpan.FromDays(8) ? "WhatsApp:DeliveryRetention must be at least 8 days: Meta retries deliveries for up to 7 days, and the dedup records must outlive that."
+        : new[] { TokenCheckInterval, PausedTokenCheckInterval }.Any(i => i < TimeSpan.FromSeconds(1) || i > TimeSpan.FromDays(1)) ? "WhatsApp:TokenCheckInterval and WhatsApp:PausedTokenCheckInterval must be between a second and a day."
+        : RegistrationReplyInterval < TimeSpan.Zero ? "WhatsApp:RegistrationReplyInterval must not be negative (zero answers every message)."
         : null;
 }

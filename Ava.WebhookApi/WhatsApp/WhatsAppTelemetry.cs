@@ -27,6 +27,9 @@ internal sealed class WhatsAppTelemetry : IDisposable
         ProcessingLag = _meter.CreateHistogram<double>("ava.whatsapp.processing.lag", unit: "s", description: "Time from receiving a delivery to processing it");
         ProcessingBatchSize = _meter.CreateHistogram<int>("ava.whatsapp.processing.batch_size", unit: "{delivery}", description: "Deliveries processed in one transaction");
         SendBatchSize = _meter.CreateHistogram<int>("ava.whatsapp.sending.batch_size", unit: "{reply}", description: "Replies claimed at once by a sender");
+        SendingPaused = _meter.CreateUpDownCounter<int>("ava.whatsapp.sending.paused", description: "1 while this instance's sending is paused because the Graph API refuses the access token, 0 otherwise");
+        TokenChecks = _meter.CreateCounter<long>("ava.whatsapp.access_token.checks", description: "Checks of the access token against the Graph API, by outcome");
+        ReadReceipts = _meter.CreateCounter<long>("ava.whatsapp.read_receipts", description: "Messages marked read with the typing indicator before their reply, by outcome");
     }
 
     public Counter<long> DeliveriesReceived { get; }
@@ -48,6 +51,12 @@ internal sealed class WhatsAppTelemetry : IDisposable
     public Histogram<int> ProcessingBatchSize { get; }
 
     public Histogram<int> SendBatchSize { get; }
+
+    public UpDownCounter<int> SendingPaused { get; }
+
+    public Counter<long> TokenChecks { get; }
+
+    public Counter<long> ReadReceipts { get; }
 
     public void Dispose() => _meter.Dispose();
 }

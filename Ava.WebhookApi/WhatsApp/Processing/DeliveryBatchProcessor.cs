@@ -15,6 +15,8 @@ internal sealed partial class DeliveryBatchProcessor(
     NpgsqlDataSource dataSource,
     LinkedUserLookup linkedUsers,
     PhoneLinking phoneLinking,
+    RegistrationReplyThrottle registrationReplies,
+    BusinessNumbers businessNumbers,
     OutboxHandoff outbox,
     OutboxClaims outboxClaims,
     WhatsAppTelemetry telemetry,
@@ -64,6 +66,7 @@ internal sealed partial class DeliveryBatchProcessor(
             }
 
             var messages = decoded.SelectMany(d => d.Contents?.Messages ?? []).ToList();
+            businessNumbers.WarnOfUnknown(messages);
             var users = await linkedUsers.FindAsync(messages.Select(m => m.FromPhone).OfType<string>().ToHashSet(StringComparer.Ordinal), cancellationToken);
             var links = await phoneLinking.ResolveAsync(messages);
 
@@ -111,13 +114,14 @@ internal sealed partial class DeliveryBatchProcessor(
 
         var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users), cancellationToken);
         var now = clock.GetUtcNow();
-        var plan = DeliveryPlanner.Plan(
-            decoded,
-            users,
-            links,
-            newWamids,
-            new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow),
-            now);
+        var rules = new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow, whatsApp.Value.PhoneNumberId);
+        var plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now);
+        if (plan.RegistrationCandidates.Count > 0 && registrationReplies.Enabled)
+        {
+            // Strangers are told how to register once in a while, not on every message: planned again with the decision.
+            var allowed = await registrationReplies.AllowedAsync(plan.RegistrationCandidates);
+            plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now, allowed);
+        }
 
         // Links are rare: one round trip each, in phone order so that two batches linking the same phones cannot deadlock.
         var appliedLinks = new List<(LinkAttempt Attempt, PhoneLinkChange? Change)>(plan.Links.Count);

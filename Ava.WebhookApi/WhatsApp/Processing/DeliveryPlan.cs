@@ -47,6 +47,10 @@ internal sealed record AcceptedSend(long ReplyId, string Wamid, string PhoneNumb
 /// <param name="Links">LINK attempts of new messages: the ones that succeeded are applied, the wrong ones counted.</param>
 /// <param name="AcceptedSends">Replies the statuses show Meta accepted, one per reply, in id order.</param>
 /// <param name="Received">New messages by type, for the metrics.</param>
+/// <param name="RegistrationCandidates">
+/// For each sender linked to nobody who would be sent the registration instructions (by phone, or business-scoped
+/// user id without one), the first such message (its wamid): what <see cref="RegistrationReplyThrottle"/> decides about.
+/// </param>
 internal sealed record DeliveryPlan(
     IReadOnlyList<HistoryRow> History,
     IReadOnlyList<ReplyRow> Replies,
@@ -55,7 +59,9 @@ internal sealed record DeliveryPlan(
     IReadOnlyList<AcceptedSend> AcceptedSends,
     IReadOnlyList<DeliveryOutcome> Outcomes,
     IReadOnlyDictionary<string, int> Received,
-    int Duplicates);
+    int Duplicates,
+    IReadOnlyDictionary<string, string> RegistrationCandidates);
 
 /// <summary>The settings that shape a plan.</summary>
-internal sealed record PlanningRules(string RegistrationMessage, TimeSpan ReplyWindow);
+/// <param name="DefaultPhoneNumberId">The number replies go from when a message does not name the one it arrived on (<c>WHATSAPP_PHONE_NUMBER_ID</c>).</param>
+internal sealed record PlanningRules(string RegistrationMessage, TimeSpan ReplyWindow, string? DefaultPhoneNumberId = null);

@@ -55,13 +55,18 @@ internal static class DeliveryPlanner
     /// <param name="users">The linked user of each sender's phone (null: linked to nobody), as looked up before.</param>
     /// <param name="links">The LINK attempts among the messages, by wamid.</param>
     /// <param name="newWamids">The wamids the exactly-once gate let through: the rest were handled before.</param>
+    /// <param name="registrationReplies">
+    /// The messages that may be answered with the registration instructions, as <see cref="RegistrationReplyThrottle"/>
+    /// decided on the plan's <see cref="DeliveryPlan.RegistrationCandidates"/>; null: every one.
+    /// </param>
     public static DeliveryPlan Plan(
         IReadOnlyList<DecodedDelivery> deliveries,
         IReadOnlyDictionary<string, Guid?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
         IReadOnlySet<string> newWamids,
         PlanningRules rules,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        IReadOnlySet<string>? registrationReplies = null)
     {
         var history = new List<HistoryRow>();
         var replies = new List<ReplyRow>();
@@ -71,6 +76,7 @@ internal static class DeliveryPlanner
         var statuses = new Dictionary<(string, DeliveryStatus), IncomingStatus>();
         var acceptedSends = new SortedDictionary<long, AcceptedSend>();
         var handled = new HashSet<string>(StringComparer.Ordinal);
+        var registrationCandidates = new Dictionary<string, string>(StringComparer.Ordinal);
         var duplicates = 0;
 
         // A LINK earlier in the batch changes who later messages from that phone belong to.
@@ -97,8 +103,10 @@ internal static class DeliveryPlanner
                 }
             }
 
-            foreach (var message in contents.Messages)
+            foreach (var arrived in contents.Messages)
             {
+                // Meta names the business number each message arrived on; should it not, the reply goes from Ava's own.
+                var message = arrived.PhoneNumberId is null && rules.DefaultPhoneNumberId is { } ava ? arrived with { PhoneNumberId = ava } : arrived;
                 if (!newWamids.Contains(message.Wamid) || !handled.Add(message.Wamid))
                 {
                     duplicates++;
@@ -119,6 +127,16 @@ internal static class DeliveryPlanner
                 }
 
                 var reply = ReplyPolicy.ReplyTo(message, userId is not null, rules.RegistrationMessage, link);
+                if (reply is not null && userId is null && link is null && (message.FromPhone ?? message.FromUserId) is { } sender)
+                {
+                    // The registration instructions go to a sender once in a while, not once per message.
+                    registrationCandidates.TryAdd(sender, message.Wamid);
+                    if (registrationReplies is not null && !registrationReplies.Contains(message.Wamid))
+                    {
+                        reply = null;
+                    }
+                }
+
                 var writtenAt = message.SentAt is { } sentAt && sentAt < now ? sentAt : now;
 
                 Guid? replyMessageId = null;
@@ -154,6 +172,7 @@ internal static class DeliveryPlanner
             [.. acceptedSends.Values],
             outcomes,
             received,
-            duplicates);
+            duplicates,
+            registrationCandidates);
     }
 }

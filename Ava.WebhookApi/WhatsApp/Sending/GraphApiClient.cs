@@ -9,9 +9,10 @@ using Polly.Timeout;
 namespace Ava.WebhookApi.WhatsApp.Sending;
 
 /// <summary>
-/// Sends text messages through Meta's Graph API. One attempt per call, no hidden retries: a POST that Meta
-/// accepted must not be sent again, so retrying is the <see cref="ReplySender"/>'s decision. The HttpClient is
-/// taken from the factory for each send, so that its pooled connections follow DNS changes of the Graph API.
+/// Ava's calls to Meta's Graph API: text messages, read receipts with the typing indicator, and the access token
+/// check. One attempt per call, no hidden retries: a POST that Meta accepted must not be sent again, so retrying is
+/// the <see cref="ReplySender"/>'s decision. The HttpClient is taken from the factory for each call, so that its
+/// pooled connections follow DNS changes of the Graph API.
 /// </summary>
 internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvider clock, IOptions<WhatsAppOptions> options)
 {
@@ -20,32 +21,56 @@ internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvide
     /// <param name="replyId">The reply's outbox id, sent as the callback data that Meta repeats in its statuses.</param>
     public async Task<GraphSendResult> SendTextAsync(string phoneNumberId, string to, string body, long replyId, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var http = httpClients.CreateClient(HttpClientName);
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{settings.GraphApiVersion}/{Uri.EscapeDataString(phoneNumberId)}/messages")
+        using var request = Request(HttpMethod.Post, $"{Uri.EscapeDataString(phoneNumberId)}/messages");
+        request.Content = JsonContent.Create(
+            SendTextMessageRequest.Create(to, body, ReplyReference.Format(replyId)), WhatsAppJsonContext.Default.SendTextMessageRequest);
+        return await CallAsync(request, async response =>
         {
-            Content = JsonContent.Create(SendTextMessageRequest.Create(to, body, ReplyReference.Format(replyId)), WhatsAppJsonContext.Default.SendTextMessageRequest),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.AccessToken);
+            var sent = await ReadAsync(response, WhatsAppJsonContext.Default.SendMessageResponse, cancellationToken);
+            return sent?.Messages?.FirstOrDefault()?.Id is { Length: > 0 } wamid
+                ? GraphSendResult.Accepted(wamid)
+                // Accepted but unreadable: sending again could deliver twice, so this is not retried.
+                : new GraphSendResult(GraphSendOutcome.Permanent, ErrorTitle: $"Graph API answered {(int)response.StatusCode} without a message id");
+        }, cancellationToken);
+    }
 
+    /// <summary>Marks a received message read and shows the typing indicator, in Meta's one documented call.</summary>
+    public async Task<GraphSendResult> MarkReadWithTypingAsync(string phoneNumberId, string wamid, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Post, $"{Uri.EscapeDataString(phoneNumberId)}/messages");
+        request.Content = JsonContent.Create(MarkReadRequest.WithTypingIndicator(wamid), WhatsAppJsonContext.Default.MarkReadRequest);
+        return await CallAsync(request, _ => Task.FromResult(GraphSendResult.Accepted(wamid)), cancellationToken);
+    }
+
+    /// <summary>Reads the business phone number: succeeds only while the access token is valid and may use it.</summary>
+    public async Task<GraphSendResult> ReadPhoneNumberAsync(string phoneNumberId, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, $"{Uri.EscapeDataString(phoneNumberId)}?fields=id,display_phone_number,verified_name");
+        return await CallAsync(request, _ => Task.FromResult(GraphSendResult.Accepted(phoneNumberId)), cancellationToken);
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string path)
+    {
+        var settings = options.Value;
+        var request = new HttpRequestMessage(method, $"{settings.GraphApiVersion}/{path}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.AccessToken);
+        return request;
+    }
+
+    private async Task<GraphSendResult> CallAsync(
+        HttpRequestMessage request, Func<HttpResponseMessage, Task<GraphSendResult>> succeeded, CancellationToken cancellationToken)
+    {
         try
         {
-            using var response = await http.SendAsync(request, cancellationToken);
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
-                var sent = await ReadAsync(response, WhatsAppJsonContext.Default.SendMessageResponse, cancellationToken);
-                return sent?.Messages?.FirstOrDefault()?.Id is { Length: > 0 } wamid
-                    ? GraphSendResult.Accepted(wamid)
-                    // Accepted but unreadable: sending again could deliver twice, so this is not retried.
-                    : new GraphSendResult(GraphSendOutcome.Permanent, ErrorTitle: $"Graph API answered {(int)response.StatusCode} without a message id");
+                return await succeeded(response);
             }
 
             var error = (await ReadAsync(response, WhatsAppJsonContext.Default.GraphErrorResponse, cancellationToken))?.Error;
-            var outcome = GraphErrorClassifier.IsTransient(response.StatusCode, error?.Code)
-                ? GraphSendOutcome.Transient
-                : GraphSendOutcome.Permanent;
             return new GraphSendResult(
-                outcome,
+                GraphErrorClassifier.Classify(response.StatusCode, error?.Code),
                 ErrorCode: error?.Code,
                 ErrorTitle: error?.Message ?? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}",
                 RetryAfter: RetryAfter(response));

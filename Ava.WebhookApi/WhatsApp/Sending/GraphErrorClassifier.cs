@@ -3,8 +3,8 @@ using System.Net;
 namespace Ava.WebhookApi.WhatsApp.Sending;
 
 /// <summary>
-/// Which Graph API failures are worth retrying. Meta's error code decides where it is known; otherwise the HTTP
-/// status does (429, 408 and 5xx are transient, other 4xx permanent).
+/// What a Graph API failure means. Meta's error code decides where it is known; otherwise the HTTP status does (401
+/// is the access token, 429, 408 and 5xx are transient, other 4xx permanent).
 /// </summary>
 internal static class GraphErrorClassifier
 {
@@ -28,7 +28,6 @@ internal static class GraphErrorClassifier
     public static readonly IReadOnlySet<int> PermanentCodes = new HashSet<int>
     {
         100,    // invalid parameter
-        190,    // access token expired or invalid
         368,    // temporarily blocked for policy violations
         131008, // required parameter missing
         131009, // parameter value not valid
@@ -38,21 +37,39 @@ internal static class GraphErrorClassifier
         131047, // more than 24 hours since the user last wrote
     };
 
-    public static bool IsTransient(HttpStatusCode status, int? metaCode)
+    /// <summary>
+    /// Meta's authorization errors: the access token expired or was revoked (0, 190), or lacks a permission (3, 10,
+    /// 200–299). They are about Ava's credentials, not the message: every send would be refused alike until the token
+    /// is fixed, so sending pauses (see <see cref="AccessTokenMonitor"/>) instead of failing replies one by one.
+    /// </summary>
+    public static bool IsCredentialCode(int code) => code is 0 or 3 or 10 or 190 or (>= 200 and <= 299);
+
+    public static GraphSendOutcome Classify(HttpStatusCode status, int? metaCode)
     {
         if (metaCode is { } code)
         {
+            if (IsCredentialCode(code))
+            {
+                return GraphSendOutcome.Credential;
+            }
+
             if (TransientCodes.Contains(code))
             {
-                return true;
+                return GraphSendOutcome.Transient;
             }
 
             if (PermanentCodes.Contains(code))
             {
-                return false;
+                return GraphSendOutcome.Permanent;
             }
         }
 
-        return status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)status >= 500;
+        return status switch
+        {
+            HttpStatusCode.Unauthorized => GraphSendOutcome.Credential,
+            HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => GraphSendOutcome.Transient,
+            _ when (int)status >= 500 => GraphSendOutcome.Transient,
+            _ => GraphSendOutcome.Permanent,
+        };
     }
 }

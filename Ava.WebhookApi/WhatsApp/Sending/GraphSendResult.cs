@@ -8,8 +8,14 @@ internal enum GraphSendOutcome
     /// <summary>Not accepted this time (rate limit, server error, timeout): try again later.</summary>
     Transient,
 
-    /// <summary>Refused for good (outside the 24-hour window, undeliverable, bad token…): do not retry.</summary>
+    /// <summary>Refused for good (outside the 24-hour window, undeliverable…): do not retry.</summary>
     Permanent,
+
+    /// <summary>
+    /// The access token was refused (expired, revoked, lacking a permission): not the message's fault, and no send can
+    /// succeed until the token works again. Nothing is failed; sending pauses.
+    /// </summary>
+    Credential,
 }
 
 /// <param name="MayHaveReachedMeta">

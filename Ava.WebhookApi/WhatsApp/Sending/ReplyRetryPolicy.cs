@@ -6,7 +6,8 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// What a send's result means for the reply. Accepted: sent. Refused for good: failed with Meta's code and title.
 /// Not accepted this time: tried again after an exponential, jittered delay, never sooner than Meta's Retry-After —
 /// for as long as the user's 24-hour customer-service window is open. Retries are budgeted by that window, not by
-/// a count, so that an outage of any length ends in the reply being sent, not failed.
+/// a count, so that an outage of any length ends in the reply being sent, not failed. A refused access token is
+/// nobody's attempt: the reply is handed back as it was, and waits while sending is paused.
 /// </summary>
 internal static class ReplyRetryPolicy
 {
@@ -38,6 +39,9 @@ internal static class ReplyRetryPolicy
 
             case GraphSendOutcome.Permanent:
                 return new ReplyOutcome(reply.Id, token, ReplyState.Failed, Attempted: true, ErrorCode: result.ErrorCode, ErrorTitle: result.ErrorTitle);
+
+            case GraphSendOutcome.Credential:
+                return new ReplyOutcome(reply.Id, token, ReplyState.Released, Attempted: false);
 
             default:
                 var delay = Backoff.Delay(reply.Attempts + 1, baseDelay, maxDelay, random);

@@ -12,7 +12,9 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// <summary>
 /// Works through the outbox as a pipeline: a claimer takes due replies in batches (claim token and a short lease,
 /// renewed while held); each reply waits for its number's pace and a send slot, is sent on its own (many in flight),
-/// and its outcome joins the recorder, which writes outcomes many per statement.
+/// just after the message it answers is marked read (see <see cref="ReadReceipts"/>), and its outcome joins the
+/// recorder, which writes outcomes many per statement. Nothing is sent while the access token is refused
+/// (see <see cref="AccessTokenMonitor"/>).
 /// </summary>
 /// <remarks>
 /// A reply Meta accepted is never sent again by Ava's doing: a send is started only while its lease surely outlasts
@@ -29,6 +31,8 @@ internal sealed partial class ReplySender(
     OutboxClaims claims,
     SendPacer pacer,
     GraphRecovery recovery,
+    AccessTokenMonitor accessToken,
+    ReadReceipts readReceipts,
     DatabaseOutage outage,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
@@ -62,10 +66,7 @@ internal sealed partial class ReplySender(
         {
             // Stopping: sends in flight finish, replies not yet sent are handed back, and everything is recorded.
             handoff.Close();
-            foreach (var reply in handoff.Take(int.MaxValue))
-            {
-                _outcomes.Writer.TryWrite(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
-            }
+            HandBack(handoff.Take(int.MaxValue));
 
             await Task.WhenAll(_sends.Keys);
             _outcomes.Writer.TryComplete();
@@ -86,6 +87,15 @@ internal sealed partial class ReplySender(
             try
             {
                 var handed = handoff.Take(int.MaxValue);
+                if (accessToken.SendingPaused)
+                {
+                    // The Graph API refuses the access token: replies wait in the outbox, unattempted, for any
+                    // instance that may send; this one sweeps again when the token is accepted.
+                    HandBack(handed);
+                    await handoff.Arrived.WaitAsync(Settings.PollInterval, stoppingToken);
+                    continue;
+                }
+
                 Start(handed, stoppingToken);
 
                 if (handoff.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
@@ -158,6 +168,15 @@ internal sealed partial class ReplySender(
         return claimed.Count;
     }
 
+    /// <summary>Hands replies back unsent and unattempted, for a sweep to claim them again.</summary>
+    private void HandBack(IEnumerable<ClaimedReply> replies)
+    {
+        foreach (var reply in replies)
+        {
+            _outcomes.Writer.TryWrite(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
+        }
+    }
+
     private void Start(List<ClaimedReply> replies, CancellationToken stoppingToken)
     {
         foreach (var reply in replies)
@@ -197,18 +216,35 @@ internal sealed partial class ReplySender(
 
     private async Task<ReplyOutcome> PaceAndSendAsync(ClaimedReply reply, CancellationToken stoppingToken)
     {
+        // The message is marked read on the first attempt only: retries during an outage cost Meta no extra calls. The
+        // read receipt takes a turn of the number's pace of its own, as Meta counts it against the number's rate.
+        var markRead = Settings.MarkReadAndTyping && reply.Attempts == 0 ? reply.InboundWamid : null;
         await pacer.WaitTurnAsync(reply.PhoneNumberId, stoppingToken);
+        if (markRead is not null)
+        {
+            await pacer.WaitTurnAsync(reply.PhoneNumberId, stoppingToken);
+        }
+
         await _sendSlots!.WaitAsync(stoppingToken);
         try
         {
-            // A send that could outlive the lease might be taken over and sent again by another instance.
-            if (claims.Remaining(reply.Token, reply.Id) <= Settings.GraphSendTimeout + WhatsAppProcessingOptions.RecordMargin)
+            // Sending continues the trace of the message being answered.
+            ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
+
+            // Just before the reply, so that the typing indicator shows while it is on its way and the reply ends it.
+            if (markRead is not null && !accessToken.SendingPaused)
+            {
+                await readReceipts.MarkReadWithTypingAsync(reply, markRead, processedIn);
+            }
+
+            // A send that could outlive the lease might be taken over and sent again by another instance; and while
+            // the access token is refused, no send can succeed.
+            if (accessToken.SendingPaused
+                || claims.Remaining(reply.Token, reply.Id) <= Settings.GraphSendTimeout + WhatsAppProcessingOptions.RecordMargin)
             {
                 return new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false);
             }
 
-            // Sending continues the trace of the message being answered.
-            ActivityContext.TryParse(reply.TraceParent, null, out var processedIn);
             using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("graph send", ActivityKind.Internal, processedIn);
             activity?.SetTag("ava.reply.id", reply.Id);
             activity?.SetTag("ava.reply.attempt", reply.Attempts + 1);
@@ -218,6 +254,11 @@ internal sealed partial class ReplySender(
             activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
 
             var outcome = ReplyRetryPolicy.Decide(reply, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);
+            if (result.Outcome == GraphSendOutcome.Credential)
+            {
+                accessToken.Refused(result);
+            }
+
             if (recovery.Observe(reply.PhoneNumberId, result))
             {
                 _ = ResumeAsync(reply.PhoneNumberId);
@@ -232,6 +273,9 @@ internal sealed partial class ReplySender(
             {
                 case ReplyState.Sent:
                     telemetry.RepliesSent.Add(1);
+                    break;
+                case ReplyState.Released:
+                    // The access token was refused: not an attempt and not a failure; the reply waits for the token.
                     break;
                 case ReplyState.Retry:
                     LogWillRetry(logger, reply.Id, reply.Attempts + 1, result.ErrorCode, result.ErrorTitle, outcome.RetryIn!.Value);

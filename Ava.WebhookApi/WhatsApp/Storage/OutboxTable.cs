@@ -7,8 +7,10 @@ using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 namespace Ava.WebhookApi.WhatsApp.Storage;
 
 /// <summary>A reply held by this instance's sender under <paramref name="Token"/>.</summary>
+/// <param name="InboundWamid">The message it answers, which is marked read just before the reply goes.</param>
 internal sealed record ClaimedReply(
-    long Id, Guid Token, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt);
+    long Id, Guid Token, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt,
+    string? InboundWamid = null);
 
 /// <summary>What the sender learned about a claimed reply.</summary>
 internal enum ReplyState
@@ -85,13 +87,13 @@ internal static class OutboxTable
         {
             claimed.Add(new ClaimedReply(
                 reader.GetInt64(0), token, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7)));
         }
 
         return claimed;
     }
 
-    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at";
+    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at, inbound_wamid";
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due replies, longest-waiting first, skipping numbers that already have
@@ -120,7 +122,7 @@ internal static class OutboxTable
                 ORDER BY next_attempt_at, id
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED)
-            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent, r.expires_at
+            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent, r.expires_at, r.inbound_wamid
             """);
         claim.Parameters.Add(Value(token));
         claim.Parameters.Add(Value(lease));
