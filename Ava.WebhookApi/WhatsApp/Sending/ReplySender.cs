@@ -82,6 +82,7 @@ internal sealed partial class ReplySender(
     private async Task TakeWorkAsync(CancellationToken stoppingToken)
     {
         var nextSweep = clock.GetTimestamp();
+        var backlog = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -101,7 +102,16 @@ internal sealed partial class ReplySender(
                 if (handoff.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
                 {
                     var swept = await SweepAsync(stoppingToken);
-                    nextSweep = clock.GetTimestamp() + (swept == Settings.SendBatchSize ? 0 : (long)(Settings.PollInterval.TotalSeconds * clock.TimestampFrequency));
+                    if (swept is null && backlog)
+                    {
+                        // The last sweep filled a whole batch, so more is waiting (e.g. a backlog resumed after an
+                        // outage): sweep again as soon as sends in hand finish, not a poll interval later.
+                        await handoff.RoomFreed.WaitAsync(Settings.PollInterval, stoppingToken);
+                        continue;
+                    }
+
+                    backlog = swept == Settings.SendBatchSize;
+                    nextSweep = clock.GetTimestamp() + (backlog ? 0 : (long)(Settings.PollInterval.TotalSeconds * clock.TimestampFrequency));
                     if (swept > 0)
                     {
                         continue;
@@ -126,13 +136,13 @@ internal sealed partial class ReplySender(
         }
     }
 
-    /// <returns>How many replies the sweep claimed.</returns>
-    private async Task<int> SweepAsync(CancellationToken stoppingToken)
+    /// <returns>How many replies the sweep claimed; null when there was no room to claim any.</returns>
+    private async Task<int?> SweepAsync(CancellationToken stoppingToken)
     {
         var room = Math.Min(handoff.Room, Settings.SendBatchSize);
         if (room < Math.Min(Settings.SendBatchSize, 16) || !handoff.TryReserve(room))
         {
-            return 0;
+            return null;
         }
 
         var token = Guid.CreateVersion7();
