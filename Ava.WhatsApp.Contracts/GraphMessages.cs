@@ -30,7 +30,7 @@ public sealed record SendTextMessageRequest(
     /// To the phone when there is one — Meta advises it, so that its webhooks keep naming the phone — otherwise to the
     /// business-scoped user id.
     /// </summary>
-    public static SendTextMessageRequest Create(string? phone, string? userId, string body, string? callbackData = null) =>
+    public static SendTextMessageRequest CreateTo(string? phone, string? userId, string body, string? callbackData = null) =>
         phone is not null ? Create(phone, body, callbackData)
         : userId is not null ? new("whatsapp", "individual", null, "text", new SendText(body), callbackData, userId)
         : throw new ArgumentException("A message needs a phone or a business-scoped user id to go to.", nameof(userId));
