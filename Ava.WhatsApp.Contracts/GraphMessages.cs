@@ -1,22 +1,43 @@
+using System.Text.Json.Serialization;
+
 namespace Ava.WhatsApp.Contracts;
 
 // The Graph API's send-message call: POST {base}/{version}/{phone_number_id}/messages.
 
+/// <param name="To">The recipient's phone.</param>
+/// <param name="Recipient">
+/// The recipient's business-scoped user id (or parent id), for a user whose phone Ava does not know. Meta takes
+/// <see cref="To"/> when both are given.
+/// </param>
 public sealed record SendTextMessageRequest(
     string MessagingProduct,
     string RecipientType,
-    string To,
+    string? To,
     string Type,
     SendText Text,
-    string? BizOpaqueCallbackData = null)
+    string? BizOpaqueCallbackData = null,
+    string? Recipient = null)
 {
     public const int MaxBodyLength = 4096;
 
     /// <summary>Meta's limit for <see cref="BizOpaqueCallbackData"/>, which it repeats in the message's statuses.</summary>
     public const int MaxCallbackDataLength = 512;
 
-    public static SendTextMessageRequest Create(string recipient, string body, string? callbackData = null) =>
-        new("whatsapp", "individual", recipient, "text", new SendText(body), callbackData);
+    public static SendTextMessageRequest Create(string phone, string body, string? callbackData = null) =>
+        new("whatsapp", "individual", phone, "text", new SendText(body), callbackData);
+
+    /// <summary>
+    /// To the phone when there is one — Meta advises it, so that its webhooks keep naming the phone — otherwise to the
+    /// business-scoped user id.
+    /// </summary>
+    public static SendTextMessageRequest CreateTo(string? phone, string? userId, string body, string? callbackData = null) =>
+        phone is not null ? Create(phone, body, callbackData)
+        : userId is not null ? new("whatsapp", "individual", null, "text", new SendText(body), callbackData, userId)
+        : throw new ArgumentException("A message needs a phone or a business-scoped user id to go to.", nameof(userId));
+
+    /// <summary>Whom the message is addressed to: the phone, else the business-scoped user id.</summary>
+    [JsonIgnore]
+    public string? Addressee => To ?? Recipient;
 }
 
 public sealed record SendText(string Body);
@@ -26,7 +47,9 @@ public sealed record SendMessageResponse(
     IReadOnlyList<SendMessageContact>? Contacts,
     IReadOnlyList<SentMessage>? Messages);
 
-public sealed record SendMessageContact(string? Input, string? WaId);
+/// <param name="WaId">Answered for a send to a phone.</param>
+/// <param name="UserId">Answered for a send to a business-scoped user id.</param>
+public sealed record SendMessageContact(string? Input, string? WaId, string? UserId = null);
 
 public sealed record SentMessage(string? Id);
 

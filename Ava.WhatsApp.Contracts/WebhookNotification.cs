@@ -20,14 +20,21 @@ public sealed record WebhookValue(
     IReadOnlyList<WebhookContact>? Contacts,
     IReadOnlyList<WebhookMessage>? Messages,
     IReadOnlyList<WebhookStatus>? Statuses,
-    IReadOnlyList<WhatsAppError>? Errors);
+    IReadOnlyList<WhatsAppError>? Errors,
+    IReadOnlyList<WebhookUserIdUpdate>? UserIdUpdate = null);
 
 public sealed record WebhookMetadata(string? DisplayPhoneNumber, string? PhoneNumberId);
 
-public sealed record WebhookContact(WebhookProfile? Profile, string? WaId, string? UserId);
+/// <param name="WaId">The user's phone; absent for a user who adopted a username and has not shared it lately.</param>
+/// <param name="UserId">The business-scoped user id (BSUID, e.g. <c>US.13491208655302741918</c>): present for every user.</param>
+/// <param name="ParentUserId">The parent BSUID, only for businesses Meta enabled them for (e.g. <c>US.ENT.11815799212886844830</c>).</param>
+public sealed record WebhookContact(WebhookProfile? Profile, string? WaId, string? UserId, string? ParentUserId = null);
 
-public sealed record WebhookProfile(string? Name);
+/// <param name="Username">The user's username, when they adopted one.</param>
+public sealed record WebhookProfile(string? Name, string? Username = null);
 
+/// <param name="From">The sender's phone; absent when Meta withholds it (see <see cref="WebhookContact.WaId"/>).</param>
+/// <param name="FromUserId">The sender's business-scoped user id.</param>
 public sealed record WebhookMessage(
     string? From,
     string? FromUserId,
@@ -47,7 +54,8 @@ public sealed record WebhookMessage(
     WebhookButton? Button,
     WebhookSystem? System,
     WebhookMessageContext? Context,
-    IReadOnlyList<WhatsAppError>? Errors);
+    IReadOnlyList<WhatsAppError>? Errors,
+    string? FromParentUserId = null);
 
 public sealed record WebhookText(string? Body);
 
@@ -63,17 +71,37 @@ public sealed record WebhookReplyOption(string? Id, string? Title, string? Descr
 
 public sealed record WebhookButton(string? Payload, string? Text);
 
-public sealed record WebhookSystem(string? Body, string? Type);
+/// <summary>A system message: <c>user_changed_number</c> or <c>user_changed_user_id</c>.</summary>
+/// <param name="WaId">The user's new phone (<c>user_changed_number</c>).</param>
+/// <param name="UserId">The user's new business-scoped user id.</param>
+public sealed record WebhookSystem(string? Body, string? Type, string? WaId = null, string? UserId = null)
+{
+    public const string UserChangedNumber = "user_changed_number";
+
+    public const string UserChangedUserId = "user_changed_user_id";
+}
 
 public sealed record WebhookMessageContext(string? From, string? Id);
 
+/// <param name="RecipientId">The recipient's phone; absent when the message went to a business-scoped user id and Meta withholds the phone.</param>
+/// <param name="RecipientUserId">The recipient's business-scoped user id.</param>
 public sealed record WebhookStatus(
     string? Id,
     string? Status,
     string? Timestamp,
     string? RecipientId,
     IReadOnlyList<WhatsAppError>? Errors,
-    string? BizOpaqueCallbackData = null);
+    string? BizOpaqueCallbackData = null,
+    string? RecipientUserId = null,
+    string? RecipientParentUserId = null);
+
+/// <summary>
+/// A user's business-scoped user id was replaced (it changes with their phone number): the <c>user_id_update</c>
+/// webhook field, which names the previous id and the current one.
+/// </summary>
+public sealed record WebhookUserIdUpdate(string? WaId, string? Detail, WebhookUserIdChange? UserId, string? Timestamp);
+
+public sealed record WebhookUserIdChange(string? Previous, string? Current);
 
 public sealed record WhatsAppError(int? Code, string? Title, string? Message, WhatsAppErrorData? ErrorData);
 

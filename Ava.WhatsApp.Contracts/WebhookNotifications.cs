@@ -17,17 +17,52 @@ public static class WebhookNotifications
         Text: null, Image: null, Audio: null, Video: null, Document: null, Sticker: null, Location: null, Contacts: null,
         Reaction: null, Interactive: null, Button: null, System: null, Context: null, Errors: null);
 
-    public static WebhookMessage Text(string from, string text, string wamid, DateTimeOffset sentAt) =>
-        Message(from, "text", wamid, sentAt) with { Text = new WebhookText(text) };
+    /// <param name="from">The sender's phone; null plays a user who adopted a username and whose phone Meta withholds.</param>
+    /// <param name="fromUserId">The sender's business-scoped user id, which Meta sends with every message.</param>
+    public static WebhookMessage Text(string? from, string text, string wamid, DateTimeOffset sentAt, string? fromUserId = null) =>
+        Message(from, "text", wamid, sentAt) with { Text = new WebhookText(text), FromUserId = fromUserId };
 
     /// <summary>A "messages" change to Ava's number carrying these messages, with a contact for each sender.</summary>
     public static WebhookChange Messages(string phoneNumberId, params WebhookMessage[] messages) => new("messages", new WebhookValue(
         "whatsapp",
         new WebhookMetadata("15550000000", phoneNumberId),
-        [.. messages.Where(m => m.From is not null).DistinctBy(m => m.From).Select(m => new WebhookContact(new WebhookProfile("WhatsApp user"), m.From, null))],
+        [
+            .. messages
+                .Where(m => m.From is not null || m.FromUserId is not null)
+                .DistinctBy(m => (m.From, m.FromUserId))
+                .Select(m => new WebhookContact(new WebhookProfile("WhatsApp user"), m.From, m.FromUserId)),
+        ],
         messages,
         Statuses: null,
         Errors: null));
+
+    /// <summary>The change with this sender's username on their contact, as Meta shows a user who adopted one.</summary>
+    public static WebhookChange WithUsername(this WebhookChange change, string userId, string username) => change with
+    {
+        Value = change.Value! with
+        {
+            Contacts = [.. (change.Value.Contacts ?? []).Select(c => c.UserId == userId ? c with { Profile = (c.Profile ?? new(null)) with { Username = username } } : c)],
+        },
+    };
+
+    /// <summary>The <c>user_id_update</c> notification: a user's business-scoped user id was replaced.</summary>
+    /// <param name="phone">The user's phone, when Meta shares it.</param>
+    public static WebhookChange UserIdUpdate(string phoneNumberId, string previous, string current, DateTimeOffset at, string? phone = null) =>
+        new("user_id_update", new WebhookValue(
+            "whatsapp",
+            new WebhookMetadata("15550000000", phoneNumberId),
+            phone is null ? null : [new WebhookContact(new WebhookProfile("WhatsApp user"), phone, null)],
+            Messages: null,
+            Statuses: null,
+            Errors: null,
+            UserIdUpdate:
+            [
+                new WebhookUserIdUpdate(
+                    phone,
+                    "User id for WhatsApp user has been updated.",
+                    new WebhookUserIdChange(previous, current),
+                    at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
+            ]));
 
     public static WebhookChange Statuses(string phoneNumberId, params WebhookStatus[] statuses) => new("messages", new WebhookValue(
         "whatsapp", new WebhookMetadata("15550000000", phoneNumberId), null, null, statuses, null));

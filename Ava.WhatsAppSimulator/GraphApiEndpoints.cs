@@ -8,7 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Ava.WhatsAppSimulator;
 
 /// <summary>A send the simulator accepted or refused, as a test or a developer sees it.</summary>
+/// <param name="To">Whom it was addressed to: a phone, or a business-scoped user id.</param>
 /// <param name="TraceParent">The W3C <c>traceparent</c> the sender propagated: which trace the send belongs to.</param>
+/// <param name="AddressedAs">The field that named the recipient: <c>to</c> (a phone) or <c>recipient</c> (a user id).</param>
 public sealed record RecordedSend(
     string PhoneNumberId,
     string To,
@@ -18,7 +20,13 @@ public sealed record RecordedSend(
     int? ErrorCode,
     DateTimeOffset At,
     string? TraceParent = null,
-    string? CallbackData = null);
+    string? CallbackData = null,
+    string? AddressedAs = null)
+{
+    public const string Phone = "to";
+
+    public const string UserId = "recipient";
+}
 
 /// <summary>A read receipt Ava sent for a message it received, as a test or a developer sees it.</summary>
 /// <param name="MessageId">The wamid of the message marked read.</param>
@@ -147,7 +155,10 @@ internal static class GraphApiEndpoints
             : await SendMessageAsync(phoneNumberId, Parse(body, WhatsAppJsonContext.Default.SendTextMessageRequest), request, state, statuses, options, clock);
     }
 
-    /// <summary>Answers like Meta: checks the token and the payload, then accepts with a new wamid.</summary>
+    /// <summary>
+    /// Answers like Meta: checks the token and the payload, then accepts with a new wamid. A message goes to the phone
+    /// in <c>to</c>, else to the business-scoped user id in <c>recipient</c>.
+    /// </summary>
     private static async Task<IResult> SendMessageAsync(
         string phoneNumberId,
         SendTextMessageRequest? message,
@@ -157,20 +168,27 @@ internal static class GraphApiEndpoints
         IOptions<SimulatorOptions> options,
         TimeProvider clock)
     {
+        var addressedAs = message?.To is not null ? RecordedSend.Phone : message?.Recipient is not null ? RecordedSend.UserId : null;
         if (RefuseToken(request, state, options) is { } refused)
         {
-            state.Record(new(phoneNumberId, message?.To ?? "", message?.Text?.Body, null, refused.Status, refused.Code, clock.GetUtcNow(), TraceParentOf(request)));
+            state.Record(new(
+                phoneNumberId, message?.Addressee ?? "", message?.Text?.Body, null, refused.Status, refused.Code, clock.GetUtcNow(), TraceParentOf(request),
+                AddressedAs: addressedAs));
             return refused.Result;
         }
 
-        if (message is not { MessagingProduct: "whatsapp", RecipientType: "individual", Type: "text", To.Length: > 0, Text.Body: { } body }
+        if (message is not { MessagingProduct: "whatsapp", RecipientType: "individual", Type: "text", Addressee.Length: > 0, Text.Body: { } body }
             || body.Length > SendTextMessageRequest.MaxBodyLength)
         {
-            state.Record(new(phoneNumberId, message?.To ?? "", message?.Text?.Body, null, 400, 100, clock.GetUtcNow(), TraceParentOf(request)));
+            state.Record(new(
+                phoneNumberId, message?.Addressee ?? "", message?.Text?.Body, null, 400, 100, clock.GetUtcNow(), TraceParentOf(request),
+                AddressedAs: addressedAs));
             return GraphError(StatusCodes.Status400BadRequest, 100, "(#100) Invalid parameter");
         }
 
-        var failure = state.TakeFailure(message.To);
+        var to = message.Addressee;
+        var toUserId = message.To is null;
+        var failure = state.TakeFailure(to);
         if (failure?.DelaySeconds is { } delay)
         {
             // Meta is slow, not gone: the send is accepted even if the caller stopped waiting.
@@ -179,7 +197,7 @@ internal static class GraphApiEndpoints
 
         if (failure is { HttpStatus: not StatusCodes.Status200OK })
         {
-            state.Record(new(phoneNumberId, message.To, body, null, failure.HttpStatus, failure.Code, clock.GetUtcNow(), TraceParentOf(request)));
+            state.Record(new(phoneNumberId, to, body, null, failure.HttpStatus, failure.Code, clock.GetUtcNow(), TraceParentOf(request), AddressedAs: addressedAs));
             if (failure.RetryAfterSeconds is { } retryAfter)
             {
                 request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -189,10 +207,10 @@ internal static class GraphApiEndpoints
         }
 
         var wamid = $"wamid.SIM{Guid.NewGuid():N}";
-        state.Record(new(phoneNumberId, message.To, body, wamid, 200, null, clock.GetUtcNow(), TraceParentOf(request), message.BizOpaqueCallbackData));
+        state.Record(new(phoneNumberId, to, body, wamid, 200, null, clock.GetUtcNow(), TraceParentOf(request), message.BizOpaqueCallbackData, addressedAs));
         if (options.Value.SendStatuses)
         {
-            statuses.Report(phoneNumberId, wamid, message.To, message.BizOpaqueCallbackData);
+            statuses.Report(phoneNumberId, wamid, to, toUserId, message.BizOpaqueCallbackData);
         }
 
         if (failure?.AnswerDelaySeconds is { } answerDelay)
@@ -201,7 +219,8 @@ internal static class GraphApiEndpoints
         }
 
         return TypedResults.Json(
-            new SendMessageResponse("whatsapp", [new SendMessageContact(message.To, message.To)], [new SentMessage(wamid)]),
+            new SendMessageResponse(
+                "whatsapp", [toUserId ? new SendMessageContact(to, null, to) : new SendMessageContact(to, to)], [new SentMessage(wamid)]),
             WhatsAppJsonContext.Default.SendMessageResponse);
     }
 

@@ -43,7 +43,10 @@ internal static class SimulatorControlEndpoints
             .WithSummary("Signs the body with the app secret and posts it to Ava's webhook, as Meta would.");
 
         simulator.MapPost("/messages", DeliverTextAsync)
-            .WithSummary("Delivers a text message from a phone to Ava, as Meta would.");
+            .WithSummary("Delivers a text message to Ava as Meta would: from a phone, or from a user who adopted a username (userId, no phone).");
+
+        simulator.MapPost("/user-id-updates", DeliverUserIdUpdateAsync)
+            .WithSummary("Tells Ava that a user's business-scoped user id was replaced (Meta's user_id_update), as when they change their phone number.");
 
         return endpoints;
     }
@@ -55,25 +58,53 @@ internal static class SimulatorControlEndpoints
         return TypedResults.Ok(await deliverer.DeliverAsync(buffer.ToArray(), request.HttpContext.RequestAborted));
     }
 
-    private static async Task<Ok<DeliveryResult>> DeliverTextAsync(
+    private static async Task<Results<Ok<DeliveryResult>, ValidationProblem>> DeliverTextAsync(
         TextMessageToDeliver message,
         WebhookDeliverer deliverer,
         GraphApiState state,
         IOptions<SimulatorOptions> options,
         TimeProvider clock)
     {
+        if ((message.From ?? message.UserId) is not { Length: > 0 } writer)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["from"] = ["A message comes from a phone (from), a business-scoped user id (userId), or both."],
+            });
+        }
+
         var wamid = $"wamid.SIMIN{Guid.NewGuid():N}";
-        state.RememberWriter(wamid, message.From);
-        var body = WebhookNotifications.Serialize(WebhookNotifications.Messages(
+        state.RememberWriter(wamid, writer);
+        var change = WebhookNotifications.Messages(
             message.PhoneNumberId ?? options.Value.PhoneNumberId,
-            WebhookNotifications.Text(message.From, message.Text, wamid, clock.GetUtcNow())));
-        var result = await deliverer.DeliverAsync(body, CancellationToken.None);
+            WebhookNotifications.Text(message.From, message.Text, wamid, clock.GetUtcNow(), message.UserId));
+        if (message is { UserId: { } userId, Username: { } username })
+        {
+            change = change.WithUsername(userId, username);
+        }
+
+        var result = await deliverer.DeliverAsync(WebhookNotifications.Serialize(change), CancellationToken.None);
         return TypedResults.Ok(result with { Wamid = wamid });
+    }
+
+    private static async Task<Ok<DeliveryResult>> DeliverUserIdUpdateAsync(
+        UserIdUpdateToDeliver update, WebhookDeliverer deliverer, IOptions<SimulatorOptions> options, TimeProvider clock)
+    {
+        var body = WebhookNotifications.Serialize(WebhookNotifications.UserIdUpdate(
+            update.PhoneNumberId ?? options.Value.PhoneNumberId, update.Previous, update.Current, clock.GetUtcNow(), update.Phone));
+        return TypedResults.Ok(await deliverer.DeliverAsync(body, CancellationToken.None));
     }
 }
 
-/// <summary>A text message from a phone, to deliver to Ava.</summary>
-public sealed record TextMessageToDeliver(string From, string Text, string? PhoneNumberId = null);
+/// <summary>A text message to deliver to Ava.</summary>
+/// <param name="From">The sender's phone; null plays a user who adopted a username and whose phone Meta withholds.</param>
+/// <param name="UserId">The sender's business-scoped user id (e.g. <c>US.13491208655302741918</c>), which Meta sends with every message.</param>
+/// <param name="Username">The sender's username, shown on their contact.</param>
+public sealed record TextMessageToDeliver(string? From, string Text, string? PhoneNumberId = null, string? UserId = null, string? Username = null);
+
+/// <summary>A user's business-scoped user id replaced by another.</summary>
+/// <param name="Phone">The user's phone, when Meta shares it.</param>
+public sealed record UserIdUpdateToDeliver(string Previous, string Current, string? Phone = null, string? PhoneNumberId = null);
 
 /// <summary>Ava's answer to a delivery.</summary>
 public sealed record DeliveryResult(int Status, string Body, string? Wamid = null);

@@ -102,6 +102,14 @@ namespace Ava.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("whatsapp_phone");
 
+                    b.Property<string>("WhatsAppUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("whatsapp_user_id");
+
+                    b.Property<string>("WhatsAppUsername")
+                        .HasColumnType("text")
+                        .HasColumnName("whatsapp_username");
+
                     b.HasKey("UserId");
 
                     b.HasIndex("WhatsAppPhone")
@@ -109,9 +117,16 @@ namespace Ava.Data.Migrations
                         .HasDatabaseName("ux_user_preferences_whatsapp_phone")
                         .HasFilter("whatsapp_phone IS NOT NULL");
 
+                    b.HasIndex("WhatsAppUserId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_user_preferences_whatsapp_user_id")
+                        .HasFilter("whatsapp_user_id IS NOT NULL");
+
                     b.ToTable("user_preferences", null, t =>
                         {
                             t.HasCheckConstraint("ck_user_preferences_whatsapp_phone_digits", "whatsapp_phone ~ '^[0-9]+$'");
+
+                            t.HasCheckConstraint("ck_user_preferences_whatsapp_user_id_format", "whatsapp_user_id ~ '^[A-Za-z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$'");
                         });
                 });
 
@@ -146,6 +161,10 @@ namespace Ava.Data.Migrations
                     b.Property<string>("RecipientId")
                         .HasColumnType("text")
                         .HasColumnName("recipient_id");
+
+                    b.Property<string>("RecipientUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("recipient_user_id");
 
                     b.HasKey("Wamid", "Status")
                         .HasName("pk_delivery_status_events");
@@ -233,6 +252,10 @@ namespace Ava.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("delivery_id");
 
+                    b.Property<string>("FromParentUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("from_parent_user_id");
+
                     b.Property<string>("FromPhone")
                         .HasColumnType("text")
                         .HasColumnName("from_phone");
@@ -240,6 +263,10 @@ namespace Ava.Data.Migrations
                     b.Property<string>("FromUserId")
                         .HasColumnType("text")
                         .HasColumnName("from_user_id");
+
+                    b.Property<string>("FromUsername")
+                        .HasColumnType("text")
+                        .HasColumnName("from_username");
 
                     b.Property<string>("PhoneNumberId")
                         .HasColumnType("text")
@@ -354,9 +381,12 @@ namespace Ava.Data.Migrations
                         .HasColumnName("status");
 
                     b.Property<string>("ToPhone")
-                        .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("to_phone");
+
+                    b.Property<string>("ToUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("to_user_id");
 
                     b.Property<string>("TraceParent")
                         .HasColumnType("text")
@@ -386,7 +416,10 @@ namespace Ava.Data.Migrations
                         .HasDatabaseName("ux_outbound_replies_wamid")
                         .HasFilter("wamid IS NOT NULL");
 
-                    b.ToTable("outbound_replies", (string)null);
+                    b.ToTable("outbound_replies", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_outbound_replies_recipient", "to_phone IS NOT NULL OR to_user_id IS NOT NULL");
+                        });
                 });
 #pragma warning restore 612, 618
         }

@@ -5,23 +5,25 @@ using Polly.Retry;
 namespace Ava.Data.Users;
 
 /// <summary>
-/// The Redis cache of "which Ava user is this WhatsApp phone linked to": written by the webhook's lookups,
-/// invalidated by whoever changes a link (the webhook on <c>LINK</c>, the messages API on unlink).
+/// The Redis cache of "which Ava user is this WhatsApp sender linked to", one entry per phone and one per
+/// business-scoped user id (never all digits, so the two cannot collide): written by the webhook's lookups,
+/// invalidated — both of a link — by whoever changes it (the webhook on <c>LINK</c> and on a user id's replacement,
+/// the messages API on unlink).
 /// </summary>
 /// <remarks>
 /// Deleting the entry is not enough: a lookup that read Postgres just before a change committed can write its
-/// stale answer just after the delete. So each phone has a version (<see cref="VersionKeyFor"/>), bumped after every
+/// stale answer just after the delete. So each sender has a version (<see cref="VersionKeyFor"/>), bumped after every
 /// change commits; a lookup reads the version before it asks Postgres and writes its entry with that version
 /// (<see cref="Entry"/>), and an entry of any other version than the current one is a miss (<see cref="TryRead"/>).
 /// Version keys never expire: one that did could start again at a number an old entry still carries.
 /// </remarks>
 public static class LinkedUserCache
 {
-    /// <summary>Stored for a phone that is linked to nobody (a short-lived negative entry).</summary>
+    /// <summary>Stored for a sender that is linked to nobody (a short-lived negative entry).</summary>
     public const string NotLinked = "-";
 
     /// <summary>
-    /// The script that invalidates phones after a link change committed. KEYS: each phone's version key and entry
+    /// The script that invalidates senders after a link change committed. KEYS: each sender's version key and entry
     /// key in turn (<see cref="InvalidationKeys"/>); it bumps the one and deletes the other.
     /// </summary>
     public const string InvalidateScript =
@@ -48,13 +50,13 @@ public static class LinkedUserCache
 
     private static readonly ResiliencePipeline s_retries = Retries(TimeProvider.System);
 
-    /// <param name="phone">A phone normalised by <see cref="PhoneNumbers.Normalize"/>.</param>
-    public static string KeyFor(string phone) => $"ava:whatsapp-user:{phone}";
+    /// <param name="sender">A phone normalised by <see cref="PhoneNumbers.Normalize"/>, or a business-scoped user id.</param>
+    public static string KeyFor(string sender) => $"ava:whatsapp-user:{sender}";
 
-    /// <param name="phone">A phone normalised by <see cref="PhoneNumbers.Normalize"/>.</param>
-    public static string VersionKeyFor(string phone) => $"ava:whatsapp-user-version:{phone}";
+    /// <param name="sender">A phone normalised by <see cref="PhoneNumbers.Normalize"/>, or a business-scoped user id.</param>
+    public static string VersionKeyFor(string sender) => $"ava:whatsapp-user-version:{sender}";
 
-    /// <summary>A phone's version as stored; absent (never changed since the cache began) is 0.</summary>
+    /// <summary>A sender's version as stored; absent (never changed since the cache began) is 0.</summary>
     public static long VersionOf(string? stored) =>
         long.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0;
 
@@ -62,8 +64,8 @@ public static class LinkedUserCache
     public static string Entry(long version, Guid? userId) =>
         string.Create(CultureInfo.InvariantCulture, $"{version}:{(userId is { } id ? id.ToString("D") : NotLinked)}");
 
-    /// <param name="currentVersion">The phone's version, read together with the entry.</param>
-    /// <param name="userId">The cached user; null when the phone is cached as linked to nobody.</param>
+    /// <param name="currentVersion">The sender's version, read together with the entry.</param>
+    /// <param name="userId">The cached user; null when the sender is cached as linked to nobody.</param>
     /// <returns>False for a miss: no entry, an unreadable one, or one of another version than the current one.</returns>
     public static bool TryRead(string? entry, long currentVersion, out Guid? userId)
     {
@@ -89,9 +91,9 @@ public static class LinkedUserCache
         return true;
     }
 
-    /// <summary>The keys of <see cref="InvalidateScript"/> for these phones.</summary>
-    public static string[] InvalidationKeys(IEnumerable<string> phones) =>
-        [.. phones.Distinct(StringComparer.Ordinal).SelectMany(phone => new[] { VersionKeyFor(phone), KeyFor(phone) })];
+    /// <summary>The keys of <see cref="InvalidateScript"/> for these senders (phones and user ids).</summary>
+    public static string[] InvalidationKeys(IEnumerable<string> senders) =>
+        [.. senders.Distinct(StringComparer.Ordinal).SelectMany(sender => new[] { VersionKeyFor(sender), KeyFor(sender) })];
 
     /// <summary>
     /// Invalidates after a link change committed, without ever failing the caller for it: one attempt of at most

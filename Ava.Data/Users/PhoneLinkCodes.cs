@@ -4,15 +4,17 @@ using System.Globalization;
 namespace Ava.Data.Users;
 
 /// <summary>
-/// The proof that a user can send from a phone. The messages API issues a user a one-time code for the phone they
-/// claim; the user sends <c>LINK &lt;code&gt;</c> from that phone; the webhook links the phone when the code is
-/// pending and names the sender's phone. The Redis keys both services use:
+/// The proof that a user can send from a WhatsApp account. The messages API issues a user a one-time code for the
+/// phone they claim; the user sends <c>LINK &lt;code&gt;</c> from it; the webhook links the sender when the code is
+/// pending and names the sender's phone — or, for a sender whose phone Meta withholds (a user who adopted a
+/// username), links their business-scoped user id on the code alone, the claimed phone unproven. The Redis keys both
+/// services use:
 /// <list type="bullet">
 /// <item><see cref="CodeKeyFor"/>: a pending code → its <see cref="PendingPhoneLink"/>, written only if absent
 /// (a code is never handed to two users, nor overwritten), with its expiry in the same step.</item>
 /// <item><see cref="PendingCodeKeyFor"/>: the user's one pending code (its code key): issuing another drops it.</item>
-/// <item><see cref="AttemptsKeyFor"/>: wrong codes sent from a phone; at <see cref="MaxAttempts"/> the phone is
-/// refused linking until the counter expires.</item>
+/// <item><see cref="AttemptsKeyFor"/>: wrong codes sent by a phone (or user id); at <see cref="MaxAttempts"/> the
+/// sender is refused linking until the counter expires.</item>
 /// <item><see cref="IssuedToUserKeyFor"/>, <see cref="IssuedForPhoneKeyFor"/>: codes issued in the current
 /// <see cref="IssuanceWindow"/>, per user and per claimed phone.</item>
 /// </list>
@@ -21,7 +23,7 @@ public static class PhoneLinkCodes
 {
     public const int CodeLength = 6;
 
-    /// <summary>Wrong codes sent from one phone before it is refused linking for <see cref="TimeToLive"/>.</summary>
+    /// <summary>Wrong codes sent by one phone (or user id) before it is refused linking for <see cref="TimeToLive"/>.</summary>
     public const int MaxAttempts = 5;
 
     /// <summary>
@@ -45,7 +47,8 @@ public static class PhoneLinkCodes
 
     public static string PendingCodeKeyFor(Guid userId) => $"ava:whatsapp-link-pending:{userId:D}";
 
-    public static string AttemptsKeyFor(string phone) => $"ava:whatsapp-link-attempts:{phone}";
+    /// <param name="sender">A normalised phone, or a business-scoped user id for a sender without one.</param>
+    public static string AttemptsKeyFor(string sender) => $"ava:whatsapp-link-attempts:{sender}";
 
     public static string IssuedToUserKeyFor(Guid userId) => $"ava:whatsapp-link-issued-user:{userId:D}";
 
@@ -84,10 +87,12 @@ public sealed record PendingPhoneLink(Guid UserId, string Phone, string AccountL
     }
 
     /// <summary>
-    /// Whether the code may link this sender: it must come from the phone its user claimed. (A username-only sender,
-    /// known by its business-scoped user id and no phone, would be matched here on the code alone: not built yet.)
+    /// Whether the code may link this sender: a sender with a phone must send from the phone its user claimed; a
+    /// sender without one (known by their business-scoped user id) is admitted on the code alone, which only its user
+    /// was given.
     /// </summary>
-    public bool ClaimsPhone(string senderPhone) => string.Equals(Phone, senderPhone, StringComparison.Ordinal);
+    /// <param name="senderPhone">The sender's phone; null when Meta withholds it.</param>
+    public bool Admits(string? senderPhone) => senderPhone is null || string.Equals(Phone, senderPhone, StringComparison.Ordinal);
 
     /// <summary>
     /// The account as its owner knows it: the token's email, else its phone, else the start of its id. The person

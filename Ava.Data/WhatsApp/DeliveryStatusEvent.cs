@@ -12,7 +12,11 @@ public sealed class DeliveryStatusEvent
 
     public DateTimeOffset? OccurredAt { get; set; }
 
+    /// <summary>The recipient's phone, when Meta names it.</summary>
     public string? RecipientId { get; set; }
+
+    /// <summary>The recipient's business-scoped user id, when Meta names it.</summary>
+    public string? RecipientUserId { get; set; }
 
     public int? ErrorCode { get; set; }
 

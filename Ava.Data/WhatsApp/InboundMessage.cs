@@ -19,6 +19,12 @@ public sealed class InboundMessage
     /// <summary>The sender's business-scoped user id (BSUID), when Meta sends one.</summary>
     public string? FromUserId { get; set; }
 
+    /// <summary>The sender's parent business-scoped user id, for businesses Meta enabled them for.</summary>
+    public string? FromParentUserId { get; set; }
+
+    /// <summary>The sender's username, when they adopted one.</summary>
+    public string? FromUsername { get; set; }
+
     public required string Type { get; set; }
 
     /// <summary>The text, or a readable summary of non-text content.</summary>
@@ -26,7 +32,7 @@ public sealed class InboundMessage
 
     public DateTimeOffset? SentAt { get; set; }
 
-    /// <summary>The Ava user the sender's phone was linked to when the message was processed.</summary>
+    /// <summary>The Ava user the sender (by user id, else phone) was linked to when the message was processed.</summary>
     public Guid? UserId { get; set; }
 
     public DateTimeOffset ProcessedAt { get; set; }

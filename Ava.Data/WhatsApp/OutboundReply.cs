@@ -18,7 +18,11 @@ public sealed class OutboundReply
 
     public required string PhoneNumberId { get; set; }
 
-    public required string ToPhone { get; set; }
+    /// <summary>The recipient's phone; null for a user known only by their business-scoped user id.</summary>
+    public string? ToPhone { get; set; }
+
+    /// <summary>The recipient's business-scoped user id: where the reply goes when there is no phone.</summary>
+    public string? ToUserId { get; set; }
 
     public required string Body { get; set; }
 

@@ -40,6 +40,8 @@ internal sealed class InboundMessageConfiguration : IEntityTypeConfiguration<Inb
         message.Property(m => m.PhoneNumberId).HasColumnName("phone_number_id");
         message.Property(m => m.FromPhone).HasColumnName("from_phone");
         message.Property(m => m.FromUserId).HasColumnName("from_user_id");
+        message.Property(m => m.FromParentUserId).HasColumnName("from_parent_user_id");
+        message.Property(m => m.FromUsername).HasColumnName("from_username");
         message.Property(m => m.Type).HasColumnName("type");
         message.Property(m => m.Content).HasColumnName("content");
         message.Property(m => m.SentAt).HasColumnName("sent_at");
@@ -54,7 +56,8 @@ internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<Outb
 {
     public void Configure(EntityTypeBuilder<OutboundReply> reply)
     {
-        reply.ToTable("outbound_replies");
+        reply.ToTable("outbound_replies", table => table.HasCheckConstraint(
+            "ck_outbound_replies_recipient", "to_phone IS NOT NULL OR to_user_id IS NOT NULL"));
         reply.HasKey(r => r.Id).HasName("pk_outbound_replies");
         reply.Property(r => r.Id).HasColumnName("id").UseIdentityAlwaysColumn();
         reply.Property(r => r.InboundWamid).HasColumnName("inbound_wamid");
@@ -62,6 +65,7 @@ internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<Outb
         reply.Property(r => r.MessageId).HasColumnName("message_id");
         reply.Property(r => r.PhoneNumberId).HasColumnName("phone_number_id");
         reply.Property(r => r.ToPhone).HasColumnName("to_phone");
+        reply.Property(r => r.ToUserId).HasColumnName("to_user_id");
         reply.Property(r => r.Body).HasColumnName("body");
         reply.Property(r => r.Status).HasColumnName("status").HasDefaultValue(DeliveryStatus.Pending).HasSentinel((DeliveryStatus)(-1));
         reply.Property(r => r.Attempts).HasColumnName("attempts").HasDefaultValue(0);
@@ -92,6 +96,7 @@ internal sealed class DeliveryStatusEventConfiguration : IEntityTypeConfiguratio
         statusEvent.Property(e => e.Status).HasColumnName("status");
         statusEvent.Property(e => e.OccurredAt).HasColumnName("occurred_at");
         statusEvent.Property(e => e.RecipientId).HasColumnName("recipient_id");
+        statusEvent.Property(e => e.RecipientUserId).HasColumnName("recipient_user_id");
         statusEvent.Property(e => e.ErrorCode).HasColumnName("error_code");
         statusEvent.Property(e => e.ErrorTitle).HasColumnName("error_title");
         statusEvent.Property(e => e.ReceivedAt).HasColumnName("received_at").HasDefaultValueSql("now()");

@@ -20,14 +20,24 @@ public sealed record WhatsAppLinkChallenge(
     [property: JsonPropertyName("instructions")] string Instructions);
 
 /// <summary>The caller's WhatsApp link.</summary>
+/// <param name="Phone">The linked phone; null when the account was linked from WhatsApp without one (a username).</param>
+/// <param name="WhatsAppUserId">The linked WhatsApp account's business-scoped user id, when Meta named it.</param>
+/// <param name="Username">The account's WhatsApp username at linking, when it had one.</param>
 public sealed record WhatsAppLinkStatus(
     [property: JsonPropertyName("linked")] bool Linked,
-    [property: JsonPropertyName("phone")] string? Phone);
+    [property: JsonPropertyName("phone")] string? Phone,
+    [property: JsonPropertyName("whatsapp_user_id")] string? WhatsAppUserId = null,
+    [property: JsonPropertyName("username")] string? Username = null)
+{
+    public static readonly WhatsAppLinkStatus NotLinked = new(false, null);
+}
 
 /// <summary>
 /// Linking a WhatsApp number to the signed-in user. The API only issues a one-time code; the number is linked when
 /// the user sends <c>LINK &lt;code&gt;</c> from it, so nobody can link a phone they cannot send from. A code is the
 /// caller's alone and names the phone they claim (see <see cref="PhoneLinkCodeIssuer"/>); anonymous sign-ins get none.
+/// A user who adopted a WhatsApp username may write without a phone: their WhatsApp account is then linked by its
+/// business-scoped user id, on the code alone, and shown by its username.
 /// </summary>
 internal static partial class WhatsAppLinkEndpoints
 {
@@ -37,21 +47,18 @@ internal static partial class WhatsAppLinkEndpoints
             .WithTags("WhatsApp link")
             .RequireAuthorization(IdentityExtensions.AvaUserPolicy);
 
-        link.MapGet("/", GetAsync).WithSummary("Whether a WhatsApp number is linked to the caller, and which.");
+        link.MapGet("/", GetAsync).WithSummary("Whether a WhatsApp account is linked to the caller, and which: its phone, user id and username.");
         link.MapPost("/", RequestLinkAsync)
             .WithSummary("Issues a one-time code to send from the phone as \"LINK <code>\".")
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
-        link.MapDelete("/", UnlinkAsync).WithSummary("Unlinks the caller's WhatsApp number.");
+        link.MapDelete("/", UnlinkAsync).WithSummary("Unlinks the caller's WhatsApp account.");
 
         return endpoints;
     }
 
-    internal static async Task<Ok<WhatsAppLinkStatus>> GetAsync(UserDataSession session, CurrentUser user, CancellationToken cancellationToken)
-    {
-        var phone = await session.RunAsync((db, token) => LinkedPhoneAsync(db, user.Id, token), cancellationToken);
-        return TypedResults.Ok(new WhatsAppLinkStatus(phone is not null, phone is null ? null : PhoneNumbers.ToE164(phone)));
-    }
+    internal static async Task<Ok<WhatsAppLinkStatus>> GetAsync(UserDataSession session, CurrentUser user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await session.RunAsync((db, token) => LinkAsync(db, user.Id, token), cancellationToken));
 
     internal static async Task<Results<Accepted<WhatsAppLinkChallenge>, Ok<WhatsAppLinkStatus>, ValidationProblem, ProblemHttpResult>> RequestLinkAsync(
         LinkWhatsAppRequest request,
@@ -78,10 +85,10 @@ internal static partial class WhatsAppLinkEndpoints
             });
         }
 
-        var linked = await session.RunAsync((db, token) => LinkedPhoneAsync(db, user.Id, token), cancellationToken);
-        if (linked == phone)
+        var linked = await session.RunAsync((db, token) => LinkAsync(db, user.Id, token), cancellationToken);
+        if (linked.Phone == PhoneNumbers.ToE164(phone))
         {
-            return TypedResults.Ok(new WhatsAppLinkStatus(true, PhoneNumbers.ToE164(phone)));
+            return TypedResults.Ok(linked);
         }
 
         var redisDb = redis.GetDatabase();
@@ -128,22 +135,31 @@ internal static partial class WhatsAppLinkEndpoints
         var userId = user.Id;
         var unlinked = await session.RunAsync(async (db, token) =>
         {
-            var phone = await LinkedPhoneAsync(db, userId, token);
-            if (phone is not null)
+            var linked = await db.UserPreferences
+                .Where(p => p.UserId == userId)
+                .Select(p => new { p.WhatsAppPhone, p.WhatsAppUserId })
+                .FirstOrDefaultAsync(token);
+            string[] senders = [.. new[] { linked?.WhatsAppPhone, linked?.WhatsAppUserId }.OfType<string>()];
+            if (senders.Length > 0)
             {
                 await db.UserPreferences.Where(p => p.UserId == userId).ExecuteUpdateAsync(
-                    p => p.SetProperty(x => x.WhatsAppPhone, (string?)null).SetProperty(x => x.UpdatedAt, DateTimeOffset.UtcNow),
+                    p => p
+                        .SetProperty(x => x.WhatsAppPhone, (string?)null)
+                        .SetProperty(x => x.WhatsAppUserId, (string?)null)
+                        .SetProperty(x => x.WhatsAppUsername, (string?)null)
+                        .SetProperty(x => x.UpdatedAt, DateTimeOffset.UtcNow),
                     token);
             }
 
-            return phone;
+            return senders;
         }, cancellationToken);
 
-        if (unlinked is not null)
+        if (unlinked.Length > 0)
         {
+            // The phone's cached lookup and the user id's both go.
             var logger = loggers.CreateLogger(typeof(WhatsAppLinkEndpoints));
             await LinkedUserCache.InvalidateAfterCommitAsync(
-                () => redis.GetDatabase().ScriptEvaluateAsync(LinkedUserCache.InvalidateScript, [.. LinkedUserCache.InvalidationKeys([unlinked]).Select(k => (RedisKey)k)]),
+                () => redis.GetDatabase().ScriptEvaluateAsync(LinkedUserCache.InvalidateScript, [.. LinkedUserCache.InvalidationKeys(unlinked).Select(k => (RedisKey)k)]),
                 (exception, retrying) => LogInvalidationFailed(logger, retrying, exception),
                 lifetime.ApplicationStopping);
         }
@@ -151,9 +167,18 @@ internal static partial class WhatsAppLinkEndpoints
         return TypedResults.NoContent();
     }
 
-    private static Task<string?> LinkedPhoneAsync(Ava.Data.AvaDbContext db, Guid userId, CancellationToken cancellationToken) =>
-        db.UserPreferences.Where(p => p.UserId == userId).Select(p => p.WhatsAppPhone).FirstOrDefaultAsync(cancellationToken);
+    private static async Task<WhatsAppLinkStatus> LinkAsync(Ava.Data.AvaDbContext db, Guid userId, CancellationToken cancellationToken)
+    {
+        var link = await db.UserPreferences
+            .Where(p => p.UserId == userId)
+            .Select(p => new { p.WhatsAppPhone, p.WhatsAppUserId, p.WhatsAppUsername })
+            .FirstOrDefaultAsync(cancellationToken);
+        return link is null || (link.WhatsAppPhone is null && link.WhatsAppUserId is null)
+            ? WhatsAppLinkStatus.NotLinked
+            : new WhatsAppLinkStatus(
+                true, link.WhatsAppPhone is { } phone ? PhoneNumbers.ToE164(phone) : null, link.WhatsAppUserId, link.WhatsAppUsername);
+    }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not invalidate the cached lookup of an unlinked phone (retrying: {Retrying})")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not invalidate the cached lookups of an unlinked WhatsApp account (retrying: {Retrying})")]
     private static partial void LogInvalidationFailed(ILogger logger, bool retrying, Exception exception);
 }

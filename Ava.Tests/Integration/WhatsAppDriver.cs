@@ -25,6 +25,9 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
 
     public static string NewWamid() => $"wamid.TEST{Guid.NewGuid():N}";
 
+    /// <summary>A business-scoped user id nobody else in the test run uses, in the form Meta documents.</summary>
+    public static string NewUserId() => "US." + string.Concat(Enumerable.Range(0, 20).Select(_ => (char)('0' + Random.Shared.Next(10))));
+
     public static WebhookMessage Text(string from, string text, string? wamid = null) =>
         WebhookNotifications.Text(from, text, wamid ?? NewWamid(), DateTimeOffset.UtcNow);
 
@@ -35,8 +38,9 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
 
     public static WebhookChange Statuses(params WebhookStatus[] statuses) => WebhookNotifications.Statuses(PhoneNumberId, statuses);
 
+    /// <param name="recipient">The recipient's phone; null for a message sent to a user id whose phone Meta withholds.</param>
     /// <param name="callbackData">What the send carried as <c>biz_opaque_callback_data</c>, which Meta repeats.</param>
-    public static WebhookStatus Status(string wamid, string status, string recipient, WhatsAppError? error = null, string? callbackData = null) => new(
+    public static WebhookStatus Status(string wamid, string status, string? recipient, WhatsAppError? error = null, string? callbackData = null) => new(
         wamid, status, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), recipient,
         error is null ? null : [error], callbackData);
 
@@ -60,6 +64,24 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         return await Webhook.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
+    /// <summary>Has the simulator deliver a text as Meta would (with only <c>UserId</c>: from a user who adopted a username).</summary>
+    public async Task<DeliveryResult> WriteThroughSimulatorAsync(TextMessageToDeliver message)
+    {
+        using var response = await Simulator.PostAsJsonAsync("/simulator/messages", message, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<DeliveryResult>(TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>Has the simulator tell Ava, as Meta's <c>user_id_update</c> does, that a user's user id was replaced.</summary>
+    public async Task<DeliveryResult> ReplaceUserIdAsync(string previous, string current)
+    {
+        using var response = await Simulator.PostAsJsonAsync(
+            "/simulator/user-id-updates", new UserIdUpdateToDeliver(previous, current), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<DeliveryResult>(TestContext.Current.CancellationToken))!;
+    }
+
+    /// <param name="phone">A phone, or a business-scoped user id the sends were addressed to.</param>
     public async Task<List<RecordedSend>> SendsToAsync(string phone) =>
         await Simulator.GetFromJsonAsync<List<RecordedSend>>($"/simulator/sends?to={phone}", TestContext.Current.CancellationToken) ?? [];
 

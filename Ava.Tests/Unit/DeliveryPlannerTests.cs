@@ -12,9 +12,12 @@ public sealed class DeliveryPlannerTests
     private const string Ava = "100000000000001";
     private const string LinkedPhone = "15551110001";
     private const string UnlinkedPhone = "15551110002";
+    private const string LinkedUserId = "US.13491208655302741918";
+    private const string StrangerUserId = "BR.1502576394655843";
 
     private static readonly Guid s_token = Guid.CreateVersion7();
     private static readonly Guid s_linkedUser = Guid.Parse("0196a8a0-0000-7000-8000-000000000001");
+    private static readonly Guid s_userLinkedById = Guid.Parse("0196a8a0-0000-7000-8000-000000000002");
     private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
     private static readonly PlanningRules s_rules = new(WhatsAppOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
 
@@ -22,6 +25,8 @@ public sealed class DeliveryPlannerTests
     {
         [LinkedPhone] = s_linkedUser,
         [UnlinkedPhone] = null,
+        [LinkedUserId] = s_userLinkedById,
+        [StrangerUserId] = null,
     };
 
     [Fact]
@@ -108,8 +113,8 @@ public sealed class DeliveryPlannerTests
 
         var notices = DeliveryPlanner.MovedAwayNotices(
             [
-                (new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"), new PhoneLinkChange(previousOwner, null)),
-                (new LinkAttempt(LinkedPhone, "654321", newOwner, "new@example.com"), new PhoneLinkChange(null, "15550000000")),
+                (new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"), new WhatsAppLinkChange([previousOwner], [UnlinkedPhone])),
+                (new LinkAttempt(LinkedPhone, "654321", newOwner, "new@example.com"), new WhatsAppLinkChange([], [LinkedPhone, "15550000000"])),
                 (new LinkAttempt(LinkedPhone, "000000", null), null),
             ],
             s_now).ToList();
@@ -196,15 +201,146 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
-    public void Reactions_of_unlinked_senders_and_messages_without_a_phone_get_no_reply()
+    public void Reactions_of_unlinked_senders_and_messages_from_nobody_known_get_no_reply()
     {
         var reaction = Text("wamid.R", UnlinkedPhone, "") with { Type = "reaction", Text = null, Content = "[reaction] 👍" };
-        var usernameOnly = Text("wamid.U", UnlinkedPhone, "hi") with { FromPhone = null, FromUserId = "US.1" };
+        var anonymous = Text("wamid.U", UnlinkedPhone, "hi") with { FromPhone = null, FromUserId = null };
 
-        var plan = Plan([Delivery(1, reaction, usernameOnly)]);
+        var plan = Plan([Delivery(1, reaction, anonymous)]);
 
         Assert.Empty(plan.Replies);
         Assert.Equal(new Dictionary<string, int> { ["reaction"] = 1, ["text"] = 1 }, plan.Received);
+    }
+
+    [Fact]
+    public void A_stranger_without_a_phone_is_told_how_to_register_at_their_user_id_once_in_a_while()
+    {
+        var first = UsernameOnly("wamid.U1", StrangerUserId, "hi");
+        var second = UsernameOnly("wamid.U2", StrangerUserId, "hello?");
+
+        var plan = Plan([Delivery(1, first, second)], registrationReplies: new HashSet<string> { "wamid.U1" });
+
+        var reply = Assert.Single(plan.Replies);
+        Assert.Equal(
+            ("wamid.U1", (string?)null, (string?)StrangerUserId, WhatsAppOptions.DefaultRegistrationMessage),
+            (reply.InboundWamid, reply.ToPhone, reply.ToUserId, reply.Body));
+        Assert.Equal(new Dictionary<string, string> { [StrangerUserId] = "wamid.U1" }, plan.RegistrationCandidates);
+        Assert.Empty(plan.History);
+    }
+
+    [Fact]
+    public void A_user_linked_by_user_id_writing_without_a_phone_gets_an_echo_at_that_id_and_a_history()
+    {
+        var plan = Plan([Delivery(1, UsernameOnly("wamid.U", LinkedUserId, "no phone here"))]);
+
+        var reply = Assert.Single(plan.Replies);
+        Assert.Equal(("[Echo] no phone here", (string?)null, (string?)LinkedUserId), (reply.Body, reply.ToPhone, reply.ToUserId));
+        Assert.Equal([s_userLinkedById, s_userLinkedById], plan.History.Select(h => h.UserId));
+    }
+
+    [Fact]
+    public void The_user_id_decides_who_a_sender_is_when_phone_and_user_id_are_linked_to_different_users()
+    {
+        var message = Text("wamid.A", LinkedPhone, "whose?") with { FromUserId = LinkedUserId };
+
+        var plan = Plan([Delivery(1, message)]);
+
+        Assert.All(plan.History, h => Assert.Equal(s_userLinkedById, h.UserId));
+        Assert.Equal(
+            [s_userLinkedById],
+            DeliveryPlanner.InboundRows([Delivery(1, message)], s_users).Select(r => r.UserId));
+    }
+
+    [Fact]
+    public void A_reply_to_a_sender_with_both_goes_to_the_phone_and_keeps_the_user_id()
+    {
+        var message = Text("wamid.A", UnlinkedPhone, "hi") with { FromUserId = StrangerUserId };
+
+        var reply = Assert.Single(Plan([Delivery(1, message)]).Replies);
+
+        Assert.Equal((UnlinkedPhone, StrangerUserId), (reply.ToPhone, reply.ToUserId));
+    }
+
+    [Fact]
+    public void A_code_sent_without_a_phone_links_the_user_id_for_the_senders_later_messages()
+    {
+        var newOwner = Guid.CreateVersion7();
+        var link = UsernameOnly("wamid.LINK", StrangerUserId, "LINK 123456");
+        var after = UsernameOnly("wamid.AFTER", StrangerUserId, "linked?");
+
+        var plan = Plan(
+            [Delivery(1, link), Delivery(2, after)],
+            links: new()
+            {
+                ["wamid.LINK"] = new LinkAttempt(null, "123456", newOwner, "new@example.com", WhatsAppUserId: StrangerUserId, ClaimedPhone: UnlinkedPhone),
+            });
+
+        Assert.Equal([PhoneLinking.LinkedReply("new@example.com"), "[Echo] linked?"], plan.Replies.Select(r => r.Body));
+        Assert.All(plan.Replies, r => Assert.Equal(StrangerUserId, r.ToUserId));
+        Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
+    }
+
+    [Fact]
+    public void The_user_id_meta_pairs_with_a_linked_phone_is_recorded_with_its_account_once()
+    {
+        var first = Text("wamid.A", LinkedPhone, "hi") with { FromUserId = StrangerUserId, FromUsername = "sheena" };
+        var second = Text("wamid.B", LinkedPhone, "again") with { FromUserId = StrangerUserId };
+
+        var plan = Plan([Delivery(1, first, second)]);
+
+        Assert.Equal([new UserIdAdoption(s_linkedUser, LinkedPhone, StrangerUserId, "sheena")], plan.Adoptions);
+        Assert.All(plan.History, h => Assert.Equal(s_linkedUser, h.UserId));
+    }
+
+    [Fact]
+    public void A_user_id_linked_to_somebody_else_is_not_recorded_with_the_phones_account()
+    {
+        var plan = Plan([Delivery(1, Text("wamid.A", LinkedPhone, "hi") with { FromUserId = LinkedUserId })]);
+
+        Assert.Empty(plan.Adoptions);
+    }
+
+    [Fact]
+    public void A_replaced_user_id_moves_the_link_for_the_messages_after_it_and_a_repeated_change_is_kept_once()
+    {
+        var change = new UserIdChange(LinkedUserId, "US.22222222222222222222");
+        var afterwards = UsernameOnly("wamid.NEW", "US.22222222222222222222", "new id, same me");
+        var updated = new DecodedDelivery(1, s_token, new NotificationContents([], [], 0, [change]), null);
+        var again = new DecodedDelivery(2, s_token, new NotificationContents([afterwards], [], 0, [change]), null);
+
+        var plan = Plan([updated, again]);
+
+        Assert.Equal([change], plan.UserIdChanges);
+        Assert.Equal("[Echo] new id, same me", Assert.Single(plan.Replies).Body);
+        Assert.All(plan.History, h => Assert.Equal(s_userLinkedById, h.UserId));
+    }
+
+    [Fact]
+    public void Every_phone_and_user_id_of_a_batch_is_looked_up_and_those_a_user_id_change_names()
+    {
+        var deliveries = new[]
+        {
+            Delivery(1, Text("wamid.A", LinkedPhone, "a") with { FromUserId = StrangerUserId }, UsernameOnly("wamid.B", LinkedUserId, "b")),
+            new DecodedDelivery(2, s_token, new NotificationContents([], [], 0, [new UserIdChange("US.1", "US.2")]), null),
+            new DecodedDelivery(3, s_token, null, null),
+        };
+
+        Assert.Equal(
+            [LinkedPhone, StrangerUserId, "US.1", LinkedUserId, "US.2"],
+            DeliveryPlanner.SendersToLookUp(deliveries).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_account_a_username_only_link_was_taken_from_is_told_by_the_username()
+    {
+        var previousOwner = Guid.CreateVersion7();
+        var link = new LinkAttempt(null, "123456", Guid.CreateVersion7(), "new@example.com", WhatsAppUserId: StrangerUserId, Username: "sheena");
+
+        var notice = Assert.Single(DeliveryPlanner.MovedAwayNotices([(link, new WhatsAppLinkChange([previousOwner], [StrangerUserId]))], s_now));
+
+        Assert.Equal(
+            (previousOwner, "Your WhatsApp account sheena was linked to another Ava account. Its messages no longer appear here."),
+            (notice.UserId, notice.Content));
     }
 
     [Fact]
@@ -277,4 +413,8 @@ public sealed class DeliveryPlannerTests
 
     private static IncomingMessage Text(string wamid, string from, string text, DateTimeOffset? sentAt = null) =>
         new(wamid, Ava, from, null, "text", text, text, sentAt ?? s_now.AddSeconds(-1));
+
+    /// <summary>From a user who adopted a username: Meta names their user id and withholds their phone.</summary>
+    private static IncomingMessage UsernameOnly(string wamid, string userId, string text) =>
+        new(wamid, Ava, null, userId, "text", text, text, s_now.AddSeconds(-1));
 }

@@ -60,6 +60,28 @@ public sealed class PhoneLinkCodeTests
     }
 
     [Fact]
+    public void A_sender_without_a_phone_is_linked_by_user_id_on_the_code_alone_and_the_claimed_phone_is_only_remembered()
+    {
+        var attempt = PhoneLinking.Check(
+            null, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), null, "US.13491208655302741918", "sheena");
+
+        Assert.Equal(
+            new LinkAttempt(null, "123456", s_user, "me@example.com", WhatsAppUserId: "US.13491208655302741918", Username: "sheena", ClaimedPhone: Phone),
+            attempt);
+        Assert.Equal("US.13491208655302741918", attempt.Sender);
+    }
+
+    [Fact]
+    public void A_sender_with_a_phone_and_a_user_id_must_still_send_from_the_phone_the_code_names()
+    {
+        var pending = new PendingPhoneLink(s_user, Phone, "me@example.com").Format();
+
+        Assert.False(PhoneLinking.Check("15559990000", "123456", pending, null, "US.13491208655302741918").Succeeded);
+        var linked = PhoneLinking.Check(Phone, "123456", pending, null, "US.13491208655302741918");
+        Assert.Equal((true, (string?)"US.13491208655302741918", (string?)null), (linked.Succeeded, linked.WhatsAppUserId, linked.ClaimedPhone));
+    }
+
+    [Fact]
     public void After_too_many_wrong_codes_even_the_right_one_is_refused()
     {
         var pending = new PendingPhoneLink(s_user, Phone, "me@example.com").Format();

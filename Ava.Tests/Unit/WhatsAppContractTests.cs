@@ -105,7 +105,100 @@ public sealed class WhatsAppContractTests
         Assert.Equal(registration, ReplyPolicy.ReplyTo(image, senderIsLinked: false, registration));
         Assert.Null(ReplyPolicy.ReplyTo(reaction, senderIsLinked: false, registration));
         Assert.Null(ReplyPolicy.ReplyTo(text with { FromPhone = null }, senderIsLinked: false, registration));
+        Assert.Equal(registration, ReplyPolicy.ReplyTo(text with { FromPhone = null, FromUserId = "US.1349" }, senderIsLinked: false, registration));
         Assert.Equal(SendTextMessageRequest.MaxBodyLength, ReplyPolicy.ReplyTo(text with { Text = new string('x', 5000) }, true, registration)!.Length);
+    }
+
+    [Fact]
+    public void A_message_from_a_user_who_adopted_a_username_is_read_with_their_user_id_username_and_parent_id_and_no_phone()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+              "contacts":[{"profile":{"name":"Sheena","username":"sheena.n"},"user_id":"US.13491208655302741918","parent_user_id":"US.ENT.11815799212886844830"}],
+              "messages":[{"from_user_id":"US.13491208655302741918","id":"wamid.U","timestamp":"1749416383","type":"text","text":{"body":"hi"}}]}}]}]}
+            """);
+
+        var message = Assert.Single(NotificationReader.Read(body)!.Messages);
+
+        Assert.Equal(
+            ((string?)null, (string?)"US.13491208655302741918", (string?)"sheena.n", (string?)"US.ENT.11815799212886844830", (string?)"US.13491208655302741918"),
+            (message.FromPhone, message.FromUserId, message.FromUsername, message.FromParentUserId, message.Sender));
+    }
+
+    [Fact]
+    public void The_user_id_of_a_sender_with_a_phone_comes_from_their_contact_when_the_message_does_not_name_it()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"object":"whatsapp_business_account","entry":[{"changes":[{"value":{
+              "contacts":[{"profile":{"name":"A"},"wa_id":"16505551234","user_id":"US.1111"},{"profile":{"name":"B"},"wa_id":"16505550000","user_id":"US.2222"}],
+              "messages":[{"from":"16505550000","id":"wamid.B","type":"text","text":{"body":"b"}}]}}]}]}
+            """);
+
+        var message = Assert.Single(NotificationReader.Read(body)!.Messages);
+
+        Assert.Equal(("16505550000", (string?)"US.2222"), (message.FromPhone, message.FromUserId));
+    }
+
+    [Theory]
+    [InlineData("16505551234")]
+    [InlineData("US")]
+    [InlineData("USA.123")]
+    [InlineData("US.12 34")]
+    public void A_user_id_not_of_the_form_meta_documents_is_read_as_absent(string userId)
+    {
+        var body = Encoding.UTF8.GetBytes(
+            $$$"""{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"from_user_id":"{{{userId}}}","id":"wamid.1","type":"text","text":{"body":"x"}}]}}]}]}""");
+
+        Assert.Null(Assert.Single(NotificationReader.Read(body)!.Messages).FromUserId);
+    }
+
+    [Fact]
+    public void A_status_of_a_message_sent_to_a_user_id_names_that_id_and_no_phone()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[
+              {"id":"wamid.S","status":"delivered","timestamp":"1749416383","recipient_user_id":"US.13491208655302741918","biz_opaque_callback_data":"REPLY"}]}}]}]}
+            """.Replace("REPLY", ReplyReference.Format(7), StringComparison.Ordinal));
+
+        var status = Assert.Single(NotificationReader.Read(body)!.Statuses);
+
+        Assert.Equal(
+            (DeliveryStatus.Delivered, (string?)null, (string?)"US.13491208655302741918", (long?)7),
+            (status.Status, status.RecipientId, status.RecipientUserId, status.ReplyId));
+    }
+
+    [Fact]
+    public void Replaced_user_ids_are_read_from_the_user_id_update_field_and_from_system_messages_that_name_both()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"object":"whatsapp_business_account","entry":[{"changes":[
+              {"field":"user_id_update","value":{"messaging_product":"whatsapp","user_id_update":[
+                {"wa_id":"16505551234","detail":"User id for Sheena has been updated.","user_id":{"previous":"US.1111","current":"US.2222"},"timestamp":"1700000003"},
+                {"detail":"unchanged","user_id":{"previous":"US.3333","current":"US.3333"}}]}},
+              {"field":"messages","value":{"messages":[
+                {"from_user_id":"US.4444","id":"wamid.SYS","type":"system","system":{"body":"User Sheena changed from US.4444 to US.5555","user_id":"US.5555","type":"user_changed_user_id"}},
+                {"id":"wamid.SYS2","type":"system","system":{"body":"User Sheena changed from US.6666 to US.7777","user_id":"US.7777","type":"user_changed_user_id"}}]}}]}]}
+            """);
+
+        var contents = NotificationReader.Read(body)!;
+
+        Assert.Equal([new UserIdChange("US.1111", "US.2222"), new UserIdChange("US.4444", "US.5555")], contents.UserIdChanges);
+        Assert.Equal(["wamid.SYS", "wamid.SYS2"], contents.Messages.Select(m => m.Wamid));
+    }
+
+    [Fact]
+    public void A_reply_goes_to_the_phone_in_to_and_without_one_to_the_user_id_in_recipient()
+    {
+        static string Json(SendTextMessageRequest request) =>
+            Encoding.UTF8.GetString(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request, WhatsAppJsonContext.Default.SendTextMessageRequest));
+
+        Assert.Equal(
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"text","text":{"body":"hi"}}""",
+            Json(SendTextMessageRequest.CreateTo("16505551234", "US.1349", "hi")));
+        Assert.Equal(
+            """{"messaging_product":"whatsapp","recipient_type":"individual","type":"text","text":{"body":"hi"},"recipient":"US.1349"}""",
+            Json(SendTextMessageRequest.CreateTo(null, "US.1349", "hi")));
     }
 
     [Fact]

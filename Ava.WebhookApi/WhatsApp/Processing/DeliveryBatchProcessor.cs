@@ -67,11 +67,12 @@ internal sealed partial class DeliveryBatchProcessor(
 
             var messages = decoded.SelectMany(d => d.Contents?.Messages ?? []).ToList();
             businessNumbers.WarnOfUnknown(messages);
-            var users = await linkedUsers.FindAsync(messages.Select(m => m.FromPhone).OfType<string>().ToHashSet(StringComparer.Ordinal), cancellationToken);
+            var users = await linkedUsers.FindAsync(DeliveryPlanner.SendersToLookUp(decoded), cancellationToken);
             var links = await phoneLinking.ResolveAsync(messages);
 
-            var (plan, appliedLinks) = await WriteAsync(decoded, users, links, cancellationToken);
+            var (plan, appliedLinks, changedSenders) = await WriteAsync(decoded, users, links, cancellationToken);
 
+            await linkedUsers.ForgetAfterCommitAsync(changedSenders);
             if (appliedLinks.Count > 0)
             {
                 await phoneLinking.AfterCommitAsync(appliedLinks);
@@ -102,8 +103,11 @@ internal sealed partial class DeliveryBatchProcessor(
         }
     }
 
-    /// <returns>The plan, and its LINK attempts with what each link changed (for cache invalidation).</returns>
-    private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, PhoneLinkChange? Change)> Links)> WriteAsync(
+    /// <returns>
+    /// The plan, its LINK attempts with what each link changed, and every phone and user id whose linked user the
+    /// batch changed (for cache invalidation).
+    /// </returns>
+    private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, WhatsAppLinkChange? Change)> Links, List<string> ChangedSenders)> WriteAsync(
         IReadOnlyList<DecodedDelivery> decoded,
         IReadOnlyDictionary<string, Guid?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
@@ -123,13 +127,29 @@ internal sealed partial class DeliveryBatchProcessor(
             plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now, allowed);
         }
 
-        // Links are rare: one round trip each, in phone order so that two batches linking the same phones cannot deadlock.
-        var appliedLinks = new List<(LinkAttempt Attempt, PhoneLinkChange? Change)>(plan.Links.Count);
-        foreach (var link in plan.Links.OrderBy(l => l.Phone, StringComparer.Ordinal))
+        // Links are rare: one round trip each, in sender order so that two batches linking the same senders cannot deadlock.
+        var appliedLinks = new List<(LinkAttempt Attempt, WhatsAppLinkChange? Change)>(plan.Links.Count);
+        var changedSenders = new List<string>();
+        foreach (var link in plan.Links.OrderBy(l => l.Sender, StringComparer.Ordinal))
         {
-            appliedLinks.Add((link, link.UserId is { } userId
-                ? await UserPreferencesTable.LinkAsync(connection, transaction, userId, link.Phone, cancellationToken)
-                : null));
+            var change = link.UserId is { } userId
+                ? await UserPreferencesTable.LinkAsync(connection, transaction, userId, link, cancellationToken)
+                : null;
+            appliedLinks.Add((link, change));
+            changedSenders.AddRange(change?.ChangedSenders ?? []);
+        }
+
+        // So are user ids to record or replace: an account's first message with one, a user's new phone number.
+        if (plan.Adoptions.Count > 0)
+        {
+            changedSenders.AddRange(await UserPreferencesTable.AdoptUserIdsAsync(connection, transaction, plan.Adoptions, cancellationToken));
+        }
+
+        if (plan.UserIdChanges.Count > 0)
+        {
+            var moved = await UserPreferencesTable.ReplaceUserIdsAsync(connection, transaction, plan.UserIdChanges, cancellationToken);
+            LogUserIdsReplaced(logger, plan.UserIdChanges.Count, moved.Count / 2);
+            changedSenders.AddRange(moved);
         }
 
         // The accounts phones were taken from are told in their history, in the same commit as the links.
@@ -213,7 +233,7 @@ internal sealed partial class DeliveryBatchProcessor(
             }
         }
 
-        return (plan, appliedLinks);
+        return (plan, appliedLinks, changedSenders);
     }
 
     private static ActivityContext ReceivedIn(ClaimedDelivery delivery) =>
@@ -221,6 +241,9 @@ internal sealed partial class DeliveryBatchProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} ({Length} bytes) is not a WhatsApp notification; kept as unprocessable")]
     private static partial void LogUnprocessable(ILogger logger, long deliveryId, int length);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Meta replaced {Count} user id(s); {Moved} linked account(s) moved to the new id")]
+    private static partial void LogUserIdsReplaced(ILogger logger, int count, int moved);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: skipped {Count} message(s) or status(es) without an id, with an unknown status or of a shape that does not parse")]
     private static partial void LogSkippedParts(ILogger logger, long deliveryId, int count);

@@ -20,7 +20,9 @@ internal sealed record InboundMessageRow(
     string Type,
     string Content,
     DateTimeOffset? SentAt,
-    Guid? UserId);
+    Guid? UserId,
+    string? FromUsername = null,
+    string? FromParentUserId = null);
 
 /// <summary>A line of a linked user's history.</summary>
 /// <param name="DeliveryStatus">Pending for Ava's replies (the sender moves it on); null for the user's own lines.</param>
@@ -29,22 +31,33 @@ internal sealed record HistoryRow(
 
 /// <summary>A reply for the outbox.</summary>
 /// <param name="MessageId">Its history row, when the sender is a linked user.</param>
+/// <param name="ToPhone">The sender's phone, where the reply goes when there is one.</param>
 /// <param name="ExpiresAt">When the user's customer-service window closes: retries stop there.</param>
+/// <param name="ToUserId">The sender's business-scoped user id, where the reply goes when there is no phone.</param>
 internal sealed record ReplyRow(
     string InboundWamid,
     Guid? UserId,
     Guid? MessageId,
     string PhoneNumberId,
-    string ToPhone,
+    string? ToPhone,
     string Body,
     DateTimeOffset ExpiresAt,
-    string? TraceParent);
+    string? TraceParent,
+    string? ToUserId = null);
+
+/// <summary>
+/// A linked phone wrote with a business-scoped user id its account does not record yet: Meta pairs the two, so the id
+/// is recorded with the account, which then stays reachable when its user adopts a username and the phone goes.
+/// </summary>
+internal sealed record UserIdAdoption(Guid UserId, string Phone, string WhatsAppUserId, string? Username);
 
 /// <summary>A reply Meta accepted, known from a status that names it (it may not have been recorded yet).</summary>
 internal sealed record AcceptedSend(long ReplyId, string Wamid, string PhoneNumberId);
 
 /// <summary>What a batch of deliveries comes to, once the messages seen before are set apart.</summary>
 /// <param name="Links">LINK attempts of new messages: the ones that succeeded are applied, the wrong ones counted.</param>
+/// <param name="Adoptions">User ids to record with the linked accounts whose phones Meta paired them with.</param>
+/// <param name="UserIdChanges">Replaced user ids, in the order Meta reported them: a link moves to the new id.</param>
 /// <param name="AcceptedSends">Replies the statuses show Meta accepted, one per reply, in id order.</param>
 /// <param name="Received">New messages by type, for the metrics.</param>
 /// <param name="RegistrationCandidates">
@@ -60,7 +73,9 @@ internal sealed record DeliveryPlan(
     IReadOnlyList<DeliveryOutcome> Outcomes,
     IReadOnlyDictionary<string, int> Received,
     int Duplicates,
-    IReadOnlyDictionary<string, string> RegistrationCandidates);
+    IReadOnlyDictionary<string, string> RegistrationCandidates,
+    IReadOnlyList<UserIdAdoption> Adoptions,
+    IReadOnlyList<UserIdChange> UserIdChanges);
 
 /// <summary>The settings that shape a plan.</summary>
 /// <param name="DefaultPhoneNumberId">The number replies go from when a message does not name the one it arrived on (<c>WHATSAPP_PHONE_NUMBER_ID</c>).</param>

@@ -6,12 +6,51 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 
 /// <summary>
 /// Decides what a batch of deliveries means — which messages are new, who gets which reply, what goes into whose
-/// history, which phones get linked — without touching a database, so that every rule is unit-tested in
+/// history, which WhatsApp accounts get linked — without touching a database, so that every rule is unit-tested in
 /// milliseconds. The stores then write the plan in a few set-based statements.
 /// </summary>
+/// <remarks>
+/// A sender is known by their business-scoped user id, their phone, or both; lookups answer for each (see
+/// <see cref="SendersToLookUp"/>), and the user id decides when both are linked: it belongs to one WhatsApp account for
+/// good, where a phone number can pass to another person.
+/// </remarks>
 internal static class DeliveryPlanner
 {
     public const string NotANotification = "Not a WhatsApp Business Account notification";
+
+    /// <summary>Every phone and business-scoped user id the batch needs the linked user of.</summary>
+    public static HashSet<string> SendersToLookUp(IEnumerable<DecodedDelivery> deliveries)
+    {
+        var senders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var contents in deliveries.Select(d => d.Contents).OfType<NotificationContents>())
+        {
+            foreach (var message in contents.Messages)
+            {
+                if (message.FromPhone is { } phone)
+                {
+                    senders.Add(phone);
+                }
+
+                if (message.FromUserId is { } userId)
+                {
+                    senders.Add(userId);
+                }
+            }
+
+            foreach (var change in contents.UserIdChanges ?? [])
+            {
+                senders.Add(change.Previous);
+                senders.Add(change.Current);
+            }
+        }
+
+        return senders;
+    }
+
+    /// <summary>The user a message's sender is linked to: by user id, else by phone.</summary>
+    public static Guid? OwnerOf(IncomingMessage message, IReadOnlyDictionary<string, Guid?> owners) =>
+        (message.FromUserId is { } userId ? owners.GetValueOrDefault(userId) : null)
+        ?? (message.FromPhone is { } phone ? owners.GetValueOrDefault(phone) : null);
 
     /// <summary>
     /// The dedup rows of every message in the batch, one per wamid (the first occurrence), in wamid order: two
@@ -34,7 +73,9 @@ internal static class DeliveryPlanner
                     message.Type,
                     message.Content,
                     message.SentAt,
-                    message.FromPhone is { } phone ? users.GetValueOrDefault(phone) : null));
+                    OwnerOf(message, users),
+                    message.FromUsername,
+                    message.FromParentUserId));
             }
         }
 
@@ -42,17 +83,19 @@ internal static class DeliveryPlanner
     }
 
     /// <summary>
-    /// The line each account a phone was taken from finds in its history (Ava speaking, on the WhatsApp channel), so
-    /// that a number moving away is never silent, whoever moved it.
+    /// The line each account a WhatsApp number (or account) was taken from finds in its history (Ava speaking, on the
+    /// WhatsApp channel), so that a number moving away is never silent, whoever moved it.
     /// </summary>
     /// <param name="applied">The links as applied, with what each changed.</param>
-    public static IEnumerable<HistoryRow> MovedAwayNotices(IEnumerable<(LinkAttempt Attempt, PhoneLinkChange? Change)> applied, DateTimeOffset now) =>
+    public static IEnumerable<HistoryRow> MovedAwayNotices(IEnumerable<(LinkAttempt Attempt, WhatsAppLinkChange? Change)> applied, DateTimeOffset now) =>
         applied
-            .Where(a => a.Change?.PreviousOwner is not null)
-            .Select(a => new HistoryRow(
-                Guid.CreateVersion7(now), a.Change!.PreviousOwner!.Value, MessageRole.Assistant, PhoneLinking.MovedAwayNotice(a.Attempt.Phone), now, ExternalId: null));
+            .SelectMany(a => (a.Change?.PreviousOwners ?? []).Select(owner => new HistoryRow(
+                Guid.CreateVersion7(now), owner, MessageRole.Assistant, PhoneLinking.MovedAwayNotice(a.Attempt), now, ExternalId: null)));
 
-    /// <param name="users">The linked user of each sender's phone (null: linked to nobody), as looked up before.</param>
+    /// <param name="users">
+    /// The linked user of each sender's phone and user id (null: linked to nobody), as looked up before (see
+    /// <see cref="SendersToLookUp"/>).
+    /// </param>
     /// <param name="links">The LINK attempts among the messages, by wamid.</param>
     /// <param name="newWamids">The wamids the exactly-once gate let through: the rest were handled before.</param>
     /// <param name="registrationReplies">
@@ -77,9 +120,11 @@ internal static class DeliveryPlanner
         var acceptedSends = new SortedDictionary<long, AcceptedSend>();
         var handled = new HashSet<string>(StringComparer.Ordinal);
         var registrationCandidates = new Dictionary<string, string>(StringComparer.Ordinal);
+        var adoptions = new List<UserIdAdoption>();
+        var userIdChanges = new List<UserIdChange>();
         var duplicates = 0;
 
-        // A LINK earlier in the batch changes who later messages from that phone belong to.
+        // A LINK or a new user id earlier in the batch changes who later messages from that sender belong to.
         var owners = new Dictionary<string, Guid?>(users, StringComparer.Ordinal);
 
         foreach (var delivery in deliveries.OrderBy(d => d.DeliveryId))
@@ -91,6 +136,21 @@ internal static class DeliveryPlanner
             }
 
             outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, delivery.Token, InboundOutcome.Processed, null));
+
+            foreach (var change in contents.UserIdChanges ?? [])
+            {
+                // Applying a change again finds the previous id gone: a repeated delivery changes nothing.
+                if (!userIdChanges.Contains(change))
+                {
+                    userIdChanges.Add(change);
+                }
+
+                if (owners.GetValueOrDefault(change.Previous) is { } owner && owners.GetValueOrDefault(change.Current) is null)
+                {
+                    owners[change.Current] = owner;
+                    owners[change.Previous] = null;
+                }
+            }
 
             foreach (var status in contents.Statuses)
             {
@@ -114,20 +174,32 @@ internal static class DeliveryPlanner
                 }
 
                 received[message.Type] = received.GetValueOrDefault(message.Type) + 1;
-                var userId = message.FromPhone is { } phone ? owners.GetValueOrDefault(phone) : null;
+                var userId = OwnerOf(message, owners);
                 var link = links.GetValueOrDefault(message.Wamid);
                 if (link is not null)
                 {
                     appliedLinks.Add(link);
                     if (link.UserId is { } linkingUser)
                     {
-                        owners[link.Phone] = linkingUser;
+                        foreach (var identity in new[] { link.Phone, link.WhatsAppUserId }.OfType<string>())
+                        {
+                            owners[identity] = linkingUser;
+                        }
+
                         userId = linkingUser;
                     }
                 }
+                else if (userId is { } owner
+                    && message is { FromPhone: { } phone, FromUserId: { } pairedUserId }
+                    && owners.TryGetValue(pairedUserId, out var pairedOwner) && pairedOwner is null
+                    && owners.GetValueOrDefault(phone) == owner)
+                {
+                    adoptions.Add(new UserIdAdoption(owner, phone, pairedUserId, message.FromUsername));
+                    owners[pairedUserId] = owner;
+                }
 
                 var reply = ReplyPolicy.ReplyTo(message, userId is not null, rules.RegistrationMessage, link);
-                if (reply is not null && userId is null && link is null && (message.FromPhone ?? message.FromUserId) is { } sender)
+                if (reply is not null && userId is null && link is null && message.Sender is { } sender)
                 {
                     // The registration instructions go to a sender once in a while, not once per message.
                     registrationCandidates.TryAdd(sender, message.Wamid);
@@ -158,8 +230,8 @@ internal static class DeliveryPlanner
                 if (reply is not null)
                 {
                     replies.Add(new ReplyRow(
-                        message.Wamid, userId, replyMessageId, message.PhoneNumberId!, message.FromPhone!, reply,
-                        writtenAt + rules.ReplyWindow, delivery.TraceParent));
+                        message.Wamid, userId, replyMessageId, message.PhoneNumberId!, message.FromPhone, reply,
+                        writtenAt + rules.ReplyWindow, delivery.TraceParent, message.FromUserId));
                 }
             }
         }
@@ -173,6 +245,8 @@ internal static class DeliveryPlanner
             outcomes,
             received,
             duplicates,
-            registrationCandidates);
+            registrationCandidates,
+            adoptions,
+            userIdChanges);
     }
 }

@@ -6,40 +6,41 @@ using StackExchange.Redis;
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
 /// <summary>
-/// Which Ava user each sender's phone is linked to (<c>user_preferences.whatsapp_phone</c>), with Redis in front of
-/// Postgres (cache-aside, short-lived negative entries, versioned per phone: see <see cref="LinkedUserCache"/>).
-/// Redis trouble costs only speed: lookups fall back to Postgres. Postgres trouble is an error, never "not linked":
-/// the caller retries the delivery later.
+/// Which Ava user each sender's phone and business-scoped user id is linked to (<c>user_preferences.whatsapp_phone</c>,
+/// <c>whatsapp_user_id</c>), with Redis in front of Postgres (cache-aside, short-lived negative entries, versioned per
+/// phone and per user id: see <see cref="LinkedUserCache"/>). Redis trouble costs only speed: lookups fall back to
+/// Postgres. Postgres trouble is an error, never "not linked": the caller retries the delivery later.
 /// </summary>
 internal sealed partial class LinkedUserLookup(
     NpgsqlDataSource dataSource,
     IConnectionMultiplexer redis,
     WhatsAppTelemetry telemetry,
+    IHostApplicationLifetime lifetime,
     ILogger<LinkedUserLookup> logger)
 {
     private static readonly TimeSpan s_redisTimeout = TimeSpan.FromMilliseconds(500);
 
-    /// <param name="phones">Normalised phones.</param>
-    /// <returns>For each phone, the linked user, or null when it is linked to nobody.</returns>
-    public async Task<IReadOnlyDictionary<string, Guid?>> FindAsync(IReadOnlyCollection<string> phones, CancellationToken cancellationToken)
+    /// <param name="senders">Normalised phones and business-scoped user ids.</param>
+    /// <returns>For each sender, the linked user, or null when it is linked to nobody.</returns>
+    public async Task<IReadOnlyDictionary<string, Guid?>> FindAsync(IReadOnlyCollection<string> senders, CancellationToken cancellationToken)
     {
-        var found = new Dictionary<string, Guid?>(phones.Count);
-        if (phones.Count == 0)
+        var found = new Dictionary<string, Guid?>(senders.Count);
+        if (senders.Count == 0)
         {
             return found;
         }
 
         using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("lookup user");
-        activity?.SetTag("ava.lookup.phones", phones.Count);
+        activity?.SetTag("ava.lookup.senders", senders.Count);
 
         // The versions are read before Postgres is: an entry written with them goes stale the moment a link changes.
-        var misses = await ReadCacheAsync(phones, found);
+        var misses = await ReadCacheAsync(senders, found);
         if (misses.Count > 0)
         {
             var linked = await UserPreferencesTable.FindLinkedAsync(dataSource, misses.Keys, cancellationToken);
-            foreach (var phone in misses.Keys)
+            foreach (var sender in misses.Keys)
             {
-                found[phone] = linked.TryGetValue(phone, out var userId) ? userId : null;
+                found[sender] = linked.TryGetValue(sender, out var userId) ? userId : null;
             }
 
             await WriteCacheAsync(misses, found);
@@ -49,14 +50,14 @@ internal sealed partial class LinkedUserLookup(
         return found;
     }
 
-    /// <returns>The phones to ask Postgres about, each with its version as read (null when Redis did not answer).</returns>
-    private async Task<Dictionary<string, long?>> ReadCacheAsync(IReadOnlyCollection<string> phones, Dictionary<string, Guid?> found)
+    /// <returns>The senders to ask Postgres about, each with its version as read (null when Redis did not answer).</returns>
+    private async Task<Dictionary<string, long?>> ReadCacheAsync(IReadOnlyCollection<string> senders, Dictionary<string, Guid?> found)
     {
-        var ordered = phones.ToArray();
+        var ordered = senders.ToArray();
         RedisValue[] cached;
         try
         {
-            // One MGET: every phone's entry, then every phone's version.
+            // One MGET: every sender's entry, then every sender's version.
             cached = await redis.GetDatabase()
                 .StringGetAsync(
                 [
@@ -117,6 +118,27 @@ internal sealed partial class LinkedUserLookup(
             LogCacheUnavailable(logger, exception);
         }
     }
+
+    /// <summary>
+    /// After a commit that changed whom these senders and user ids are linked to: invalidates their cached lookups,
+    /// without ever failing the caller for it (retried in the background while Redis is away).
+    /// </summary>
+    public async Task ForgetAfterCommitAsync(IReadOnlyCollection<string> senders)
+    {
+        if (senders.Count == 0)
+        {
+            return;
+        }
+
+        await LinkedUserCache.InvalidateAfterCommitAsync(
+            () => redis.GetDatabase().ScriptEvaluateAsync(
+                LinkedUserCache.InvalidateScript, [.. LinkedUserCache.InvalidationKeys(senders).Select(k => (RedisKey)k)]),
+            (exception, retrying) => LogInvalidationFailed(logger, retrying, exception),
+            lifetime.ApplicationStopping);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not invalidate the cached lookups of senders whose link changed (retrying: {Retrying})")]
+    private static partial void LogInvalidationFailed(ILogger logger, bool retrying, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unavailable; looking up linked users in Postgres")]
     private static partial void LogCacheUnavailable(ILogger logger, Exception exception);

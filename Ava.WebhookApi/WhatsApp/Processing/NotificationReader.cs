@@ -8,6 +8,8 @@ using Ava.WhatsApp.Contracts;
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
 /// <summary>One inbound message of a delivery, as Ava handles it. Every string is storable (see <see cref="StorableText"/>).</summary>
+/// <param name="FromPhone">The sender's phone; null when Meta withholds it (a user who adopted a username).</param>
+/// <param name="FromUserId">The sender's business-scoped user id, in the form Meta documents (see <see cref="WhatsAppUserIds"/>).</param>
 /// <param name="Text">The text of a text message; null for every other type.</param>
 internal sealed record IncomingMessage(
     string Wamid,
@@ -17,7 +19,13 @@ internal sealed record IncomingMessage(
     string Type,
     string Content,
     string? Text,
-    DateTimeOffset? SentAt);
+    DateTimeOffset? SentAt,
+    string? FromUsername = null,
+    string? FromParentUserId = null)
+{
+    /// <summary>Who wrote it, as the registration throttle and the link-code counter tell senders apart.</summary>
+    public string? Sender => FromPhone ?? FromUserId;
+}
 
 /// <summary>One status of a message Ava sent.</summary>
 /// <param name="ReplyId">The reply the send carried in its callback data, when Ava sent it (see <see cref="ReplyReference"/>).</param>
@@ -30,14 +38,22 @@ internal sealed record IncomingStatus(
     int? ErrorCode,
     string? ErrorTitle,
     long? ReplyId = null,
-    string? PhoneNumberId = null);
+    string? PhoneNumberId = null,
+    string? RecipientUserId = null);
 
-internal sealed record NotificationContents(IReadOnlyList<IncomingMessage> Messages, IReadOnlyList<IncomingStatus> Statuses, int Skipped);
+/// <summary>A WhatsApp user's business-scoped user id was replaced by another (it changes with their phone number).</summary>
+internal sealed record UserIdChange(string Previous, string Current);
+
+/// <param name="UserIdChanges">In the order Meta sent them.</param>
+internal sealed record NotificationContents(
+    IReadOnlyList<IncomingMessage> Messages, IReadOnlyList<IncomingStatus> Statuses, int Skipped, IReadOnlyList<UserIdChange>? UserIdChanges = null);
 
 /// <summary>
-/// Reads every entry, change, message and status of a delivery. Parts Ava cannot use (no wamid, an unknown status,
-/// a message whose shape does not parse) are counted and skipped, never fatal to the others; only a body that is
-/// not a WhatsApp notification at all is unprocessable.
+/// Reads every entry, change, message and status of a delivery, and the replacements of users' business-scoped user
+/// ids (the <c>user_id_update</c> field, and system messages that name the old id and the new). Parts Ava cannot use
+/// (no wamid, an unknown status, a message whose shape does not parse) are counted and skipped, never fatal to the
+/// others; only a body that is not a WhatsApp notification at all is unprocessable. A user id not of the form Meta
+/// documents is read as absent.
 /// </summary>
 internal static class NotificationReader
 {
@@ -105,7 +121,8 @@ internal static class NotificationReader
                     Contacts: [.. Elements(Property(element, "contacts")).Select(c => Parse(c, WhatsAppJsonContext.Default.WebhookContact, ref skipped)).OfType<WebhookContact>()],
                     Messages: [.. Elements(Property(element, "messages")).Select(m => Parse(m, WhatsAppJsonContext.Default.WebhookMessage, ref skipped)).OfType<WebhookMessage>()],
                     Statuses: [.. Elements(Property(element, "statuses")).Select(s => Parse(s, WhatsAppJsonContext.Default.WebhookStatus, ref skipped)).OfType<WebhookStatus>()],
-                    Errors: null));
+                    Errors: null,
+                    UserIdUpdate: [.. Elements(Property(element, "user_id_update")).Select(u => Parse(u, WhatsAppJsonContext.Default.WebhookUserIdUpdate, ref skipped)).OfType<WebhookUserIdUpdate>()]));
             }
 
             return Collect(values, skipped);
@@ -116,6 +133,7 @@ internal static class NotificationReader
     {
         var messages = new List<IncomingMessage>();
         var statuses = new List<IncomingStatus>();
+        var userIdChanges = new List<UserIdChange>();
 
         foreach (var value in values)
         {
@@ -134,15 +152,36 @@ internal static class NotificationReader
 
                 var type = message.Type ?? "unknown";
                 var fromPhone = message.From is { Length: > 0 } from ? PhoneNumbers.Normalize(from) : null;
+                var contact = ContactOf(message, value.Contacts);
+                var fromUserId = UserId(message.FromUserId) ?? UserId(contact?.UserId);
                 messages.Add(new IncomingMessage(
                     StorableText.Clean(wamid),
                     Storable(value.Metadata?.PhoneNumberId),
                     fromPhone is { Length: > 0 } ? fromPhone : null,
-                    Storable(message.FromUserId ?? value.Contacts?.FirstOrDefault(c => c?.WaId == message.From)?.UserId),
+                    fromUserId,
                     StorableText.Clean(type),
                     StorableText.Clean(MessageSummary.Describe(message)),
                     type == "text" ? StorableText.Clean(message.Text?.Body ?? "") : null,
-                    ParseTimestamp(message.Timestamp)));
+                    ParseTimestamp(message.Timestamp),
+                    Storable(contact?.Profile?.Username),
+                    UserId(message.FromParentUserId) ?? UserId(contact?.ParentUserId)));
+
+                // A system message of a new number or user id names the new id; the old one is its sender's.
+                if (message.System is { Type: WebhookSystem.UserChangedUserId or WebhookSystem.UserChangedNumber } system
+                    && fromUserId is not null
+                    && UserId(system.UserId) is { } current
+                    && current != fromUserId)
+                {
+                    userIdChanges.Add(new UserIdChange(fromUserId, current));
+                }
+            }
+
+            foreach (var update in value.UserIdUpdate ?? [])
+            {
+                if (UserId(update?.UserId?.Previous) is { } previous && UserId(update?.UserId?.Current) is { } current && previous != current)
+                {
+                    userIdChanges.Add(new UserIdChange(previous, current));
+                }
             }
 
             foreach (var status in value.Statuses ?? [])
@@ -162,12 +201,29 @@ internal static class NotificationReader
                     error?.Code,
                     Storable(error?.Title ?? error?.Message),
                     ReplyReference.Parse(status.BizOpaqueCallbackData),
-                    Storable(value.Metadata?.PhoneNumberId)));
+                    Storable(value.Metadata?.PhoneNumberId),
+                    UserId(status.RecipientUserId)));
             }
         }
 
-        return new NotificationContents(messages, statuses, skipped);
+        return new NotificationContents(messages, statuses, skipped, userIdChanges);
     }
+
+    /// <summary>The contact Meta sent for a message's sender: the one of its phone, else of its user id, else the only one.</summary>
+    private static WebhookContact? ContactOf(WebhookMessage message, IReadOnlyList<WebhookContact?>? contacts)
+    {
+        if (contacts is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        return message.From is { Length: > 0 } from ? contacts.FirstOrDefault(c => c?.WaId == from)
+            : message.FromUserId is { Length: > 0 } userId ? contacts.FirstOrDefault(c => c?.UserId == userId)
+            : contacts.Count == 1 ? contacts[0]
+            : null;
+    }
+
+    private static string? UserId(string? userId) => WhatsAppUserIds.IsValid(userId) ? userId : null;
 
     private static T? Parse<T>(JsonElement? element, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, ref int skipped)
         where T : class

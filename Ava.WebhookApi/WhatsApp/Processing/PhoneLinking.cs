@@ -7,21 +7,41 @@ using StackExchange.Redis;
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
 /// <summary>A <c>LINK &lt;code&gt;</c> message and what its code turned out to be.</summary>
+/// <param name="Phone">The sender's phone; null for a user who adopted a username and whose phone Meta withholds.</param>
 /// <param name="UserId">The user the code was issued to; null when it does not link (wrong, expired, another phone's, or refused).</param>
 /// <param name="AccountLabel">How that user's account is named in the confirmation.</param>
-/// <param name="Refused">The phone sent too many wrong codes lately: no code links it until the count expires.</param>
-internal sealed record LinkAttempt(string Phone, string Code, Guid? UserId, string? AccountLabel = null, bool Refused = false)
+/// <param name="Refused">The sender sent too many wrong codes lately: no code links them until the count expires.</param>
+/// <param name="WhatsAppUserId">The sender's business-scoped user id, linked with the phone, or instead of it.</param>
+/// <param name="Username">The sender's username, kept with the link to show the account by.</param>
+/// <param name="ClaimedPhone">
+/// For a sender without a phone, the phone the code's user claimed: not proven by this link, it stays linked only if
+/// it already was, to the same user.
+/// </param>
+internal sealed record LinkAttempt(
+    string? Phone,
+    string Code,
+    Guid? UserId,
+    string? AccountLabel = null,
+    bool Refused = false,
+    string? WhatsAppUserId = null,
+    string? Username = null,
+    string? ClaimedPhone = null)
 {
     public bool Succeeded => UserId is not null;
+
+    /// <summary>Who sent it, as wrong codes are counted: the phone, else the user id.</summary>
+    public string Sender => Phone ?? WhatsAppUserId ?? throw new InvalidOperationException("A LINK message has a phone or a user id.");
 }
 
 /// <summary>
-/// The webhook's half of linking a phone (see <see cref="PhoneLinkCodes"/>): recognises <c>LINK &lt;code&gt;</c>,
-/// checks that the code is pending and names the sender's phone (the phone is linked inside the processing
-/// transaction, see <see cref="UserPreferencesTable.LinkAsync"/>), and after the commit consumes the code,
-/// invalidates the cached lookups the link changed and counts wrong codes per phone.
+/// The webhook's half of linking a WhatsApp account (see <see cref="PhoneLinkCodes"/>): recognises
+/// <c>LINK &lt;code&gt;</c>, checks that the code is pending and may link its sender (the account is linked inside the
+/// processing transaction, see <see cref="UserPreferencesTable.LinkAsync"/>), and after the commit consumes the code
+/// and counts wrong codes per sender. A sender with a phone must send from the phone the code names; a sender
+/// without one — a user who adopted a username — is known by their business-scoped user id, and the code alone
+/// proves they are the user it was issued to: the id is linked, the claimed phone is not.
 /// </summary>
-internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostApplicationLifetime lifetime, ILogger<PhoneLinking> logger)
+internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger<PhoneLinking> logger)
 {
     public const string WrongCodeReply = "That link code is wrong or has expired. Ask the Ava app for a new one.";
 
@@ -31,7 +51,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostAp
     /// <summary>
     /// Drops a consumed code if it is still the user's (it may have expired and gone to someone else since), and the
     /// user's pointer to it if it still points there (the user may have asked for a newer code since), and clears
-    /// the phone's wrong codes. KEYS: the code, the user's pending code, the phone's wrong-code counter; ARGV: what
+    /// the sender's wrong codes. KEYS: the code, the user's pending code, the sender's wrong-code counter; ARGV: what
     /// the user's pending links start with.
     /// </summary>
     private const string ConsumeScript =
@@ -47,7 +67,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostAp
         return 0
         """;
 
-    /// <summary>Counts a wrong code per key (a phone may appear more than once); a counter's window starts at its first count.</summary>
+    /// <summary>Counts a wrong code per key (a sender may appear more than once); a counter's window starts at its first count.</summary>
     private const string CountWrongCodesScript =
         """
         for i = 1, #KEYS do
@@ -65,33 +85,38 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostAp
     /// <summary>The confirmation names the account, so that whoever sends a code they were handed sees whose it is.</summary>
     public static string LinkedReply(string? accountLabel) => $"Your WhatsApp number is now linked to the Ava account {accountLabel}.";
 
-    /// <summary>The line the account a phone was taken from finds in its history.</summary>
-    public static string MovedAwayNotice(string phone) =>
-        $"Your WhatsApp number {PhoneNumbers.ToE164(phone)} was linked to another Ava account. Its messages no longer appear here.";
+    /// <summary>The line the account a WhatsApp number (or account) was taken from finds in its history.</summary>
+    public static string MovedAwayNotice(LinkAttempt link) => link switch
+    {
+        { Phone: { } phone } => $"Your WhatsApp number {PhoneNumbers.ToE164(phone)} was linked to another Ava account. Its messages no longer appear here.",
+        _ => $"Your WhatsApp account {link.Username ?? link.WhatsAppUserId} was linked to another Ava account. Its messages no longer appear here.",
+    };
 
-    /// <returns>The code of a <c>LINK &lt;code&gt;</c> text, or null for any other message.</returns>
-    /// <remarks>
-    /// Only senders with a phone can link: a code names a phone. A username-only sender (business-scoped user id,
-    /// no phone) would be matched on the code alone and bind that id instead; that is not built yet.
-    /// </remarks>
+    /// <returns>The code of a <c>LINK &lt;code&gt;</c> text from a sender Ava can tell apart, or null for any other message.</returns>
     public static string? CodeIn(IncomingMessage message) =>
-        message is { Text: { } text, FromPhone: not null } && LinkCommand().Match(text) is { Success: true } match
+        message is { Text: { } text, Sender: not null } && LinkCommand().Match(text) is { Success: true } match
             ? match.Groups[1].Value
             : null;
 
-    /// <summary>What a LINK message comes to, given what Redis holds for its code and its phone.</summary>
+    /// <summary>What a LINK message comes to, given what Redis holds for its code and its sender.</summary>
+    /// <param name="phone">The sender's phone; null for a sender known only by <paramref name="whatsAppUserId"/>.</param>
     /// <param name="pending">The code's <see cref="PendingPhoneLink"/> as stored, if it is pending.</param>
-    /// <param name="wrongCodes">Wrong codes the phone sent in the current window, as stored.</param>
-    public static LinkAttempt Check(string phone, string code, string? pending, string? wrongCodes)
+    /// <param name="wrongCodes">Wrong codes the sender sent in the current window, as stored.</param>
+    public static LinkAttempt Check(
+        string? phone, string code, string? pending, string? wrongCodes, string? whatsAppUserId = null, string? username = null)
     {
+        var attempt = new LinkAttempt(phone, code, null, WhatsAppUserId: whatsAppUserId, Username: username);
         if (long.TryParse(wrongCodes, NumberStyles.None, CultureInfo.InvariantCulture, out var wrong) && wrong >= PhoneLinkCodes.MaxAttempts)
         {
-            return new LinkAttempt(phone, code, null, Refused: true);
+            return attempt with { Refused = true };
         }
 
-        return PendingPhoneLink.TryParse(pending, out var link) && link.ClaimsPhone(phone)
-            ? new LinkAttempt(phone, code, link.UserId, link.AccountLabel)
-            : new LinkAttempt(phone, code, null);
+        if (!PendingPhoneLink.TryParse(pending, out var link) || !link.Admits(phone))
+        {
+            return attempt;
+        }
+
+        return attempt with { UserId = link.UserId, AccountLabel = link.AccountLabel, ClaimedPhone = phone is null ? link.Phone : null };
     }
 
     /// <summary>Checks the codes of the LINK messages among these (one MGET); a Redis failure throws (the delivery is retried).</summary>
@@ -99,9 +124,9 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostAp
     public async Task<IReadOnlyDictionary<string, LinkAttempt>> ResolveAsync(IEnumerable<IncomingMessage> messages)
     {
         var commands = messages
-            .Select(message => (message.Wamid, Phone: message.FromPhone, Code: CodeIn(message)))
+            .Select(message => (Message: message, Code: CodeIn(message)))
             .Where(m => m.Code is not null)
-            .Select(m => (m.Wamid, Phone: m.Phone!, Code: m.Code!))
+            .Select(m => (m.Message, Code: m.Code!))
             .ToList();
         var attempts = new Dictionary<string, LinkAttempt>(StringComparer.Ordinal);
         if (commands.Count == 0)
@@ -111,37 +136,27 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostAp
 
         var stored = await redis.GetDatabase().StringGetAsync(
         [
-            .. commands.SelectMany(c => new RedisKey[] { PhoneLinkCodes.CodeKeyFor(c.Code), PhoneLinkCodes.AttemptsKeyFor(c.Phone) }),
+            .. commands.SelectMany(c => new RedisKey[] { PhoneLinkCodes.CodeKeyFor(c.Code), PhoneLinkCodes.AttemptsKeyFor(c.Message.Sender!) }),
         ]);
         for (var i = 0; i < commands.Count; i++)
         {
-            var (wamid, phone, code) = commands[i];
-            attempts[wamid] = Check(phone, code, stored[2 * i], stored[(2 * i) + 1]);
+            var (message, code) = commands[i];
+            attempts[message.Wamid] = Check(
+                message.FromPhone, code, stored[2 * i], stored[(2 * i) + 1], message.FromUserId, message.FromUsername);
         }
 
         return attempts;
     }
 
     /// <summary>
-    /// After the transaction committed: invalidates the cached lookups of every phone the links changed, consumes
-    /// used codes and counts wrong ones. Redis trouble never fails the batch: the invalidation is retried in the
-    /// background, and the rest is housekeeping (a consumed code left behind can only link the same user again).
+    /// After the transaction committed (and the cached lookups it changed were invalidated, see
+    /// <see cref="LinkedUserLookup.ForgetAfterCommitAsync"/>): consumes used codes and counts wrong ones. Redis trouble
+    /// never fails the batch: this is housekeeping (a consumed code left behind can only link the same user again).
     /// </summary>
-    public async Task AfterCommitAsync(IReadOnlyList<(LinkAttempt Attempt, PhoneLinkChange? Change)> applied)
+    public async Task AfterCommitAsync(IReadOnlyList<(LinkAttempt Attempt, WhatsAppLinkChange? Change)> applied)
     {
         var linked = applied.Where(a => a.Attempt.Succeeded).ToList();
-        var changedPhones = linked
-            .SelectMany(a => a.Change?.PreviousPhone is { } previous ? [a.Attempt.Phone, previous] : new[] { a.Attempt.Phone })
-            .ToList();
         var db = redis.GetDatabase();
-        if (changedPhones.Count > 0)
-        {
-            await LinkedUserCache.InvalidateAfterCommitAsync(
-                () => db.ScriptEvaluateAsync(LinkedUserCache.InvalidateScript, [.. LinkedUserCache.InvalidationKeys(changedPhones).Select(k => (RedisKey)k)]),
-                (exception, retrying) => LogInvalidationFailed(logger, retrying, exception),
-                lifetime.ApplicationStopping);
-        }
-
         try
         {
             var housekeeping = linked
@@ -150,11 +165,11 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostAp
                     [
                         PhoneLinkCodes.CodeKeyFor(a.Attempt.Code),
                         PhoneLinkCodes.PendingCodeKeyFor(a.Attempt.UserId!.Value),
-                        PhoneLinkCodes.AttemptsKeyFor(a.Attempt.Phone),
+                        PhoneLinkCodes.AttemptsKeyFor(a.Attempt.Sender),
                     ],
                     [PendingPhoneLink.OwnerPrefix(a.Attempt.UserId!.Value)]))
                 .ToList();
-            var wrong = applied.Where(a => !a.Attempt.Succeeded).Select(a => (RedisKey)PhoneLinkCodes.AttemptsKeyFor(a.Attempt.Phone)).ToArray();
+            var wrong = applied.Where(a => !a.Attempt.Succeeded).Select(a => (RedisKey)PhoneLinkCodes.AttemptsKeyFor(a.Attempt.Sender)).ToArray();
             if (wrong.Length > 0)
             {
                 housekeeping.Add(db.ScriptEvaluateAsync(CountWrongCodesScript, wrong, [(long)PhoneLinkCodes.TimeToLive.TotalMilliseconds]));
@@ -170,9 +185,6 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, IHostAp
 
     [GeneratedRegex(@"^\s*link\s+(\d{6})\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex LinkCommand();
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not invalidate the cached lookups of newly linked phones (retrying: {Retrying})")]
-    private static partial void LogInvalidationFailed(ILogger logger, bool retrying, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not consume used link codes or count wrong ones in Redis")]
     private static partial void LogHousekeepingFailed(ILogger logger, Exception exception);

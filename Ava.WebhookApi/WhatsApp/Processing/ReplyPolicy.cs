@@ -11,9 +11,9 @@ internal static class ReplyPolicy
     /// <returns>The reply text, or null when Ava does not answer this message.</returns>
     public static string? ReplyTo(IncomingMessage message, bool senderIsLinked, string registrationMessage, LinkAttempt? link = null)
     {
-        if (message.FromPhone is null || message.PhoneNumberId is null)
+        if (message.Sender is null || message.PhoneNumberId is null)
         {
-            // Without the sender's phone (a username-only user) or Ava's number there is nobody to answer to.
+            // Without the sender's phone or user id, or Ava's number, there is nobody to answer to.
             return null;
         }
 

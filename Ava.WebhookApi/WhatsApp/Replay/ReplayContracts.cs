@@ -20,7 +20,7 @@ internal sealed record FailedDeliveryItem(
 }
 
 /// <summary>A reply Meta refused for good, or whose window closed before it could be sent.</summary>
-/// <param name="To">The recipient's phone, all but its last four digits masked.</param>
+/// <param name="To">The recipient's phone (else business-scoped user id), all but its last four characters masked.</param>
 /// <param name="WindowOpen">Whether a replay would send it (see <see cref="ReplayPolicy"/>).</param>
 internal sealed record FailedReplyItem(
     [property: JsonPropertyName("id")] long Id,
@@ -34,7 +34,7 @@ internal sealed record FailedReplyItem(
 {
     public static FailedReplyItem From(FailedReply reply, DateTimeOffset now) => new(
         reply.Id,
-        MaskPhone(reply.ToPhone),
+        MaskPhone(reply.To),
         reply.CreatedAt,
         reply.Attempts,
         reply.ErrorCode,

@@ -18,12 +18,15 @@ internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvide
 {
     public const string HttpClientName = "graph-api";
 
+    /// <param name="toPhone">The recipient's phone, where the message goes when there is one.</param>
+    /// <param name="toUserId">The recipient's business-scoped user id, where it goes otherwise (Meta's <c>recipient</c>).</param>
     /// <param name="replyId">The reply's outbox id, sent as the callback data that Meta repeats in its statuses.</param>
-    public async Task<GraphSendResult> SendTextAsync(string phoneNumberId, string to, string body, long replyId, CancellationToken cancellationToken)
+    public async Task<GraphSendResult> SendTextAsync(
+        string phoneNumberId, string? toPhone, string? toUserId, string body, long replyId, CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Post, $"{Uri.EscapeDataString(phoneNumberId)}/messages");
         request.Content = JsonContent.Create(
-            SendTextMessageRequest.Create(to, body, ReplyReference.Format(replyId)), WhatsAppJsonContext.Default.SendTextMessageRequest);
+            SendTextMessageRequest.CreateTo(toPhone, toUserId, body, ReplyReference.Format(replyId)), WhatsAppJsonContext.Default.SendTextMessageRequest);
         return await CallAsync(request, async response =>
         {
             var sent = await ReadAsync(response, WhatsAppJsonContext.Default.SendMessageResponse, cancellationToken);

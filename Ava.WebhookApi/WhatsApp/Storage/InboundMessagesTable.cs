@@ -26,8 +26,8 @@ internal static class InboundMessagesTable
 
         await using var insert = new NpgsqlCommand(
             """
-            INSERT INTO inbound_messages (wamid, delivery_id, phone_number_id, from_phone, from_user_id, type, content, sent_at, user_id)
-            SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::uuid[])
+            INSERT INTO inbound_messages (wamid, delivery_id, phone_number_id, from_phone, from_user_id, type, content, sent_at, user_id, from_username, from_parent_user_id)
+            SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::uuid[], $10::text[], $11::text[])
             ON CONFLICT (wamid) DO NOTHING
             RETURNING wamid
             """,
@@ -42,6 +42,8 @@ internal static class InboundMessagesTable
         insert.Parameters.Add(Texts(rows.Select(r => r.Content)));
         insert.Parameters.Add(Times(rows.Select(r => r.SentAt)));
         insert.Parameters.Add(Uuids(rows.Select(r => r.UserId)));
+        insert.Parameters.Add(Texts(rows.Select(r => r.FromUsername)));
+        insert.Parameters.Add(Texts(rows.Select(r => r.FromParentUserId)));
 
         await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

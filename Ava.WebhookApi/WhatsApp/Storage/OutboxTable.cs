@@ -7,10 +7,12 @@ using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 namespace Ava.WebhookApi.WhatsApp.Storage;
 
 /// <summary>A reply held by this instance's sender under <paramref name="Token"/>.</summary>
+/// <param name="ToPhone">The recipient's phone, where the reply goes when there is one.</param>
 /// <param name="InboundWamid">The message it answers, which is marked read just before the reply goes.</param>
+/// <param name="ToUserId">The recipient's business-scoped user id, where the reply goes without a phone.</param>
 internal sealed record ClaimedReply(
-    long Id, Guid Token, string PhoneNumberId, string ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt,
-    string? InboundWamid = null);
+    long Id, Guid Token, string PhoneNumberId, string? ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt,
+    string? InboundWamid = null, string? ToUserId = null);
 
 /// <summary>What the sender learned about a claimed reply.</summary>
 internal enum ReplyState
@@ -30,8 +32,9 @@ internal enum ReplyState
 
 /// <summary>A reply Meta refused for good, or whose window closed before it could be sent.</summary>
 /// <param name="ExpiresAt">When the customer-service window of the message it answers closes (or closed).</param>
+/// <param name="To">The recipient's phone, else their business-scoped user id.</param>
 internal sealed record FailedReply(
-    long Id, string ToPhone, int Attempts, int? ErrorCode, string? ErrorTitle, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+    long Id, string To, int Attempts, int? ErrorCode, string? ErrorTitle, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
 
 /// <param name="Attempted">Whether a send was made (counted in <c>attempts</c>).</param>
 internal sealed record ReplyOutcome(
@@ -60,11 +63,11 @@ internal static class OutboxTable
     /// </summary>
     public static NpgsqlBatchCommand Insert(IReadOnlyList<ReplyRow> replies, Guid? token = null, TimeSpan lease = default) => Command(
         $"""
-        INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, status, expires_at, trace_parent, claim_token, locked_until)
-        SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.body, 'pending', r.expires_at, r.trace_parent,
+        INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, to_user_id, body, status, expires_at, trace_parent, claim_token, locked_until)
+        SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.to_user_id, r.body, 'pending', r.expires_at, r.trace_parent,
                $9, CASE WHEN $9 IS NULL THEN NULL ELSE clock_timestamp() + $10 END
-        FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-            AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, expires_at, trace_parent)
+        FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $11::text[])
+            AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, expires_at, trace_parent, to_user_id)
         ON CONFLICT (inbound_wamid) DO NOTHING
         {(token is null ? "" : "RETURNING " + ClaimedColumns)}
         """,
@@ -77,7 +80,8 @@ internal static class OutboxTable
         Times(replies.Select(r => (DateTimeOffset?)r.ExpiresAt)),
         Texts(replies.Select(r => r.TraceParent)),
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = (object?)token ?? DBNull.Value },
-        Value(lease));
+        Value(lease),
+        Texts(replies.Select(r => r.ToUserId)));
 
     /// <summary>The rows of a claiming statement (an insert with a token, or a claim), as the reader stands at them.</summary>
     public static async Task<List<ClaimedReply>> ReadClaimedAsync(NpgsqlDataReader reader, Guid token, CancellationToken cancellationToken)
@@ -86,14 +90,15 @@ internal static class OutboxTable
         while (await reader.ReadAsync(cancellationToken))
         {
             claimed.Add(new ClaimedReply(
-                reader.GetInt64(0), token, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7)));
+                reader.GetInt64(0), token, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
 
         return claimed;
     }
 
-    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at, inbound_wamid";
+    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at, inbound_wamid, to_user_id";
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due replies, longest-waiting first, skipping numbers that already have
@@ -122,7 +127,7 @@ internal static class OutboxTable
                 ORDER BY next_attempt_at, id
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED)
-            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent, r.expires_at, r.inbound_wamid
+            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent, r.expires_at, r.inbound_wamid, r.to_user_id
             """);
         claim.Parameters.Add(Value(token));
         claim.Parameters.Add(Value(lease));
@@ -224,7 +229,7 @@ internal static class OutboxTable
     {
         await using var list = dataSource.CreateCommand(
             $"""
-            SELECT id, to_phone, attempts, error_code, error_title, created_at, expires_at FROM outbound_replies
+            SELECT id, coalesce(to_phone, to_user_id), attempts, error_code, error_title, created_at, expires_at FROM outbound_replies
             WHERE status = 'failed' {(ids is null ? "" : "AND id = ANY($2)")}
             ORDER BY id DESC
             LIMIT $1

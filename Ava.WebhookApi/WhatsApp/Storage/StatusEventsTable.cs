@@ -10,8 +10,8 @@ internal static class StatusEventsTable
     /// <param name="statuses">Distinct, in (wamid, status) order.</param>
     public static NpgsqlBatchCommand Insert(IReadOnlyList<IncomingStatus> statuses) => Command(
         """
-        INSERT INTO delivery_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title)
-        SELECT * FROM unnest($1::text[], $2::delivery_status[], $3::timestamptz[], $4::text[], $5::integer[], $6::text[])
+        INSERT INTO delivery_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, recipient_user_id)
+        SELECT * FROM unnest($1::text[], $2::delivery_status[], $3::timestamptz[], $4::text[], $5::integer[], $6::text[], $7::text[])
         ON CONFLICT (wamid, status) DO NOTHING
         """,
         Texts(statuses.Select(s => s.Wamid)),
@@ -19,5 +19,6 @@ internal static class StatusEventsTable
         Times(statuses.Select(s => s.OccurredAt)),
         Texts(statuses.Select(s => s.RecipientId)),
         Integers(statuses.Select(s => s.ErrorCode)),
-        Texts(statuses.Select(s => s.ErrorTitle)));
+        Texts(statuses.Select(s => s.ErrorTitle)),
+        Texts(statuses.Select(s => s.RecipientUserId)));
 }
