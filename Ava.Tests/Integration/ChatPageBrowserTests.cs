@@ -57,7 +57,7 @@ public sealed class ChatPageBrowserTests(AvaStackFixture stack, Chromium chromiu
     {
         var (phone, _) = await _database.LinkedUserAsync();
         // Meta takes a few seconds to accept the reply: the typing indicator Ava asked for stays up meanwhile.
-        await _whatsApp.DelayNextSendsAsync(phone, 1, 3);
+        await _whatsApp.DelayNextSendsAsync(phone, 1, 4);
 
         await SendAsync(phone, "are you there?");
 
