@@ -3,6 +3,9 @@ using Ava.Data;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Ava.MigrationService;
 
@@ -38,7 +41,11 @@ internal sealed partial class DatabaseMigrator(
             // The execution strategy retries the whole migration if Postgres is briefly unreachable; each migration
             // runs in its own transaction, so a retry resumes where the last attempt stopped.
             var strategy = db.Database.CreateExecutionStrategy();
-            await strategy.ExecuteAsync(() => db.Database.MigrateAsync(stoppingToken));
+            await strategy.ExecuteAsync(async () =>
+            {
+                await CreateHistoryTableAsync(db, stoppingToken);
+                await db.Database.MigrateAsync(stoppingToken);
+            });
 
             foreach (var (login, passwordKey) in new[]
             {
@@ -62,6 +69,22 @@ internal sealed partial class DatabaseMigrator(
         }
 
         lifetime.StopApplication();
+    }
+
+    /// <summary>
+    /// Creates the database (if missing) and EF's migrations history table as Migrate would, only before it: on
+    /// Postgres, Migrate learns that the table is missing by reading it, and EF logs that failed read as an error
+    /// (npgsql/efcore.pg#3407), which would mark every first start red.
+    /// </summary>
+    private static async Task CreateHistoryTableAsync(AvaDbContext db, CancellationToken cancellationToken)
+    {
+        var database = db.GetService<IRelationalDatabaseCreator>();
+        if (!await database.ExistsAsync(cancellationToken))
+        {
+            await database.CreateAsync(cancellationToken);
+        }
+
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
     }
 
     /// <summary>ALTER ROLE takes no parameters: login and password travel in transaction-local settings instead.</summary>

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Primitives;
 using OpenTelemetry;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -78,18 +79,33 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
-                .AddAspNetCoreInstrumentation(options =>
-                    // Probes would drown the traces of real requests.
-                    options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
+
+        builder.ExcludeFromTracing(request =>
+            request.Path.StartsWithSegments(HealthEndpointPath) || request.Path.StartsWithSegments(AlivenessEndpointPath));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }
 
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps the requests <paramref name="untraced"/> picks out of the traces: requests made over and over (probes, a
+    /// page's polling) would drown the traces of real work. A service adds its own; each call keeps what the others
+    /// keep out.
+    /// </summary>
+    public static TBuilder ExcludeFromTracing<TBuilder>(this TBuilder builder, Func<HttpRequest, bool> untraced)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
+        {
+            var traced = options.Filter;
+            options.Filter = context => !untraced(context.Request) && (traced is null || traced(context));
+        });
         return builder;
     }
 

@@ -3,6 +3,7 @@ using Ava.WhatsAppSimulator;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.ExcludeFromTracing(SimulatorControlEndpoints.IsChatPagePolling);
 builder.Services.AddOptions<SimulatorOptions>().Bind(builder.Configuration);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<GraphApiState>();

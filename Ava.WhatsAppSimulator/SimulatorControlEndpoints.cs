@@ -12,15 +12,28 @@ internal static class SimulatorControlEndpoints
 {
     public const string WebhookClientName = "ava-webhook";
 
+    private const string Prefix = "/simulator";
+    private const string SendsPath = "/sends";
+    private const string ReadsPath = "/reads";
+
+    /// <summary>
+    /// What the chat page asks every second: what Ava sent to the phone, and which of its messages Ava read. Kept out
+    /// of the traces, where a trace per poll would bury the round trips through Ava.
+    /// </summary>
+    public static bool IsChatPagePolling(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && request.Path.StartsWithSegments(Prefix, out var rest)
+        && (rest.StartsWithSegments(SendsPath) || rest.StartsWithSegments(ReadsPath));
+
     public static IEndpointRouteBuilder MapSimulatorControl(this IEndpointRouteBuilder endpoints)
     {
-        var simulator = endpoints.MapGroup("/simulator").WithTags("Simulator");
+        var simulator = endpoints.MapGroup(Prefix).WithTags("Simulator");
 
-        simulator.MapGet("/sends", (GraphApiState state, string? to) =>
+        simulator.MapGet(SendsPath, (GraphApiState state, string? to) =>
             TypedResults.Ok(state.Sends.Where(s => to is null || s.To == to).ToList()))
             .WithSummary("Every send Ava made, optionally to one recipient.");
 
-        simulator.MapGet("/reads", (GraphApiState state, string? from, string? messageId) =>
+        simulator.MapGet(ReadsPath, (GraphApiState state, string? from, string? messageId) =>
             TypedResults.Ok(state.Reads.Where(r => (from is null || r.From == from) && (messageId is null || r.MessageId == messageId)).ToList()))
             .WithSummary("Every read receipt (and typing indicator) Ava sent, optionally for one writer's messages or one message.");
 
