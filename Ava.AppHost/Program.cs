@@ -1,7 +1,6 @@
 using Ava.AppHost;
 using Ava.AppHost.WhatsApp;
-using Ava.Data.Users;
-using Ava.Data.WhatsApp;
+using Ava.Data;
 using Ava.Hosting.Local;
 using Microsoft.Extensions.Configuration;
 
@@ -24,8 +23,8 @@ var jwtSecret = builder.AddParameter("jwt-secret", new GenerateParameterDefault 
 // Each API logs in as its own least-privileged role; the migrations create the logins and give them these passwords.
 var webhookDbPassword = builder.AddParameter("webhook-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 var messagesDbPassword = builder.AddParameter("messages-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
-var webhookLogin = database.AddLogin("webhook-db", WebhookDataAccess.LoginRole, webhookDbPassword);
-var messagesLogin = database.AddLogin("messages-db", UserDataAccess.LoginRole, messagesDbPassword);
+var webhookLogin = database.AddLogin("webhook-db", DatabaseLogins.Webhook, webhookDbPassword);
+var messagesLogin = database.AddLogin("messages-db", DatabaseLogins.MessagesApi, messagesDbPassword);
 
 var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
     .WithReference(database).WaitFor(database)

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Ava.Data.Users;
 using Ava.Data.WhatsApp;
+using Ava.Linking;
 using Ava.WhatsApp.Contracts;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;
