@@ -6,8 +6,8 @@ using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Postgres and Redis run as containers where an engine answers, as the machine's own binaries otherwise
-// (Ava:Infrastructure). Where neither can, the AppHost stops here with one line naming what to install.
+// Postgres and Redis run as containers where an engine answers and always when published, as the machine's own
+// binaries otherwise (Ava:Infrastructure). Where neither can, the AppHost stops here with one line naming what to install.
 if (!builder.TryChooseInfrastructure(out var exitCode))
 {
     return exitCode;
@@ -31,12 +31,13 @@ var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
     .WithEnvironment("WebhookApi__DatabasePassword", webhookDbPassword)
     .WithEnvironment("MessagesApi__DatabasePassword", messagesDbPassword);
 
-// Meta's Graph API: the real one when an access token is configured, the simulator (below) otherwise.
+// Meta's Graph API: the real one when an access token is configured or Ava is published, the simulator (below) otherwise.
 var whatsApp = builder.AddWhatsAppCloudApi();
 
-// Meta's webhook. Any number of instances may run side by side (Ava:WebhookReplicas): they share inbox, outbox and spool.
+// Meta's webhook. Any number of instances may run side by side (Ava:WebhookReplicas; two when published): they share
+// inbox, outbox and spool.
 var webhook = builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
-    .WithReplicas(builder.Configuration.GetValue("Ava:WebhookReplicas", 1))
+    .WithReplicas(builder.Configuration.GetValue("Ava:WebhookReplicas", builder.ExecutionContext.IsPublishMode ? 2 : 1))
     .WithHttpHealthCheck("/health")
     .WithReference(webhookLogin, "ava").WaitFor(database)
     .WithReference(cache).WaitFor(cache)

@@ -9,8 +9,8 @@ namespace Ava.Hosting.Local;
 /// Where the stack keeps its local state — the local-executable Postgres and Redis data, the services' state
 /// directories (the webhook's spool): a development directory that survives restarts (<c>.data/</c> beside the
 /// solution, ignored by git), or a throwaway one for tests that is removed when the AppHost stops. Naming it has no
-/// effect on the disk; <see cref="Prepare"/> makes it when the stack starts, so a model that is only built or
-/// published leaves nothing behind.
+/// effect on the disk; <see cref="Prepare"/> makes it just before the first resource that uses it starts, so a model
+/// that is only built (and never started) or published leaves nothing behind.
 /// </summary>
 internal sealed class LocalDataDirectory
 {
@@ -18,6 +18,7 @@ internal sealed class LocalDataDirectory
 
     private readonly string? _runAsUser;
     private readonly bool _startClean;
+    private readonly Lock _preparation = new();
     private bool _prepared;
 
     private LocalDataDirectory(string root, bool throwaway, string? runAsUser, bool startClean)
@@ -73,12 +74,18 @@ internal sealed class LocalDataDirectory
     /// <param name="forLocalServers">Postgres and Redis run from this directory (not in containers).</param>
     public void Prepare(bool forLocalServers)
     {
-        if (_prepared)
+        lock (_preparation)
         {
-            return;
+            if (!_prepared)
+            {
+                PrepareOnce(forLocalServers);
+                _prepared = true;
+            }
         }
+    }
 
-        _prepared = true;
+    private void PrepareOnce(bool forLocalServers)
+    {
         if (IsThrowaway)
         {
             RemoveThrowawaysOfDeadRuns();

@@ -52,6 +52,12 @@ internal static partial class LocalInfrastructureExtensions
                 .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser)
                 .WithArgs([.. LocalPostgresAuthentication.InitdbArguments(data.PostgresPasswordFile)])
                 .WithArgs("--encoding=UTF8", "--no-locale", "--no-instructions")
+                // The first to start: the data directory is made for it (the password file goes there).
+                .OnBeforeResourceStarted((_, _, _) =>
+                {
+                    data.Prepare(forLocalServers: true);
+                    return Task.CompletedTask;
+                })
                 .WithSuperUserPasswordFile(data.PostgresPasswordFile, superUserPassword.Resource, tools.RunAsUser)
                 .WithIconName("DatabaseArrowUp");
             serverBuilder.WaitForCompletion(init);

@@ -16,7 +16,7 @@ public static class PostgresHostingExtensions
         var stack = StackInfrastructure.Of(builder);
         if (!stack.RunsContainers)
         {
-            return builder.AddLocalPostgresServer(name, stack.Decision.LocalTools!, stack.Data!, stack.DurablePostgres, settings);
+            return stack.PreparesData(builder.AddLocalPostgresServer(name, stack.Decision.LocalTools!, stack.Data!, stack.DurablePostgres, settings));
         }
 
         var postgres = builder.AddPostgres(name).WithArgs([.. settings.SelectMany(setting => new[] { "-c", setting })]);

@@ -14,7 +14,7 @@ public static class RedisHostingExtensions
         var stack = StackInfrastructure.Of(builder);
         if (!stack.RunsContainers)
         {
-            return builder.AddLocalRedis(name, stack.Decision.LocalTools!, stack.Data!);
+            return stack.PreparesData(builder.AddLocalRedis(name, stack.Decision.LocalTools!, stack.Data!));
         }
 
         var redis = builder.AddRedis(name);

@@ -33,6 +33,14 @@ internal sealed class StackInfrastructure
 
     public bool DurablePostgres { get; }
 
+    /// <summary>Makes the data directory just before the resource that uses it starts (see <see cref="LocalDataDirectory"/>).</summary>
+    public IResourceBuilder<T> PreparesData<T>(IResourceBuilder<T> resource) where T : IResource =>
+        resource.OnBeforeResourceStarted((_, _, _) =>
+        {
+            Data?.Prepare(forLocalServers: !RunsContainers);
+            return Task.CompletedTask;
+        });
+
     /// <exception cref="InfrastructureUnavailableException">Neither way is possible here, or not the one forced.</exception>
     public static StackInfrastructure Of(IDistributedApplicationBuilder builder) => s_chosen.GetValue(builder, Choose);
 
@@ -66,11 +74,6 @@ internal sealed class StackInfrastructure
                 runAsUser,
                 configuration.GetValue<bool>(InfrastructureSettings.StartCleanKey));
 
-        builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
-        {
-            data.Prepare(forLocalServers: decision.Mode == InfrastructureMode.Local);
-            return Task.CompletedTask;
-        });
         if (data.IsThrowaway)
         {
             builder.Services.AddHostedService(services => new ThrowawayDataRemover(

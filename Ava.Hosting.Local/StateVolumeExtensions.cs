@@ -21,7 +21,8 @@ public static class StateVolumeExtensions
         var builder = service.ApplicationBuilder;
         if (!builder.ExecutionContext.IsPublishMode)
         {
-            return service.WithEnvironment(environmentVariable, Path.Combine(StackInfrastructure.Of(builder).Data!.Root, name));
+            var stack = StackInfrastructure.Of(builder);
+            return stack.PreparesData(service).WithEnvironment(environmentVariable, Path.Combine(stack.Data!.Root, name));
         }
 
         var target = $"{PublishedMountRoot}/{name}";

@@ -15,8 +15,10 @@ public sealed record WhatsAppCloudApi(
 
 /// <summary>
 /// Meta's WhatsApp Cloud API as the AppHost sees it: the real one when an access token is configured
-/// (<c>Parameters:whatsapp-access-token</c> through user-secrets or environment), otherwise the simulator, with
-/// secrets generated for the run and the webhook's Graph API calls pointed at it.
+/// (<c>Parameters:whatsapp-access-token</c> through user-secrets or environment) and always in what the AppHost
+/// publishes, whose parameters are then the deployment's to fill; otherwise the simulator, with secrets generated
+/// for the run and the webhook's Graph API calls pointed at it. The simulator signs whatever is posted to it and is
+/// never deployed.
 /// </summary>
 public static class WhatsAppCloudApiExtensions
 {
@@ -31,7 +33,7 @@ public static class WhatsAppCloudApiExtensions
 
     public static WhatsAppCloudApi AddWhatsAppCloudApi(this IDistributedApplicationBuilder builder)
     {
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{AccessTokenParameter}"]))
+        if (builder.ExecutionContext.IsPublishMode || !string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{AccessTokenParameter}"]))
         {
             return new WhatsAppCloudApi(
                 builder.AddParameter(AccessTokenParameter, secret: true),
