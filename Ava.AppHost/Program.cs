@@ -54,6 +54,7 @@ if (whatsApp.IsSimulated)
     builder.AddProject<Projects.Ava_WhatsAppSimulator>(WhatsAppCloudApiExtensions.SimulatorName)
         .WithHttpHealthCheck("/health")
         .WithUrlForEndpoint("http", url => url.DisplayText = "Chat with Ava")
+        .WithReference(webhook)
         .PlaysWhatsAppCloudApiFor(webhook, whatsApp);
 }
 

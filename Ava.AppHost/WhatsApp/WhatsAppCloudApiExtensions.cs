@@ -60,8 +60,8 @@ public static class WhatsAppCloudApiExtensions
             .WithEnvironment("WHATSAPP_APP_SECRET", whatsApp.AppSecret);
 
     /// <summary>
-    /// The simulator plays Meta for the webhook: it checks the webhook's token and signs its deliveries with the
-    /// same secrets, and the webhook's Graph API calls go to it.
+    /// The simulator plays Meta for the webhook (which it delivers to by reference): it checks the webhook's token and
+    /// signs its deliveries with the same secrets, and the webhook's Graph API calls go to it.
     /// </summary>
     public static IResourceBuilder<ProjectResource> PlaysWhatsAppCloudApiFor(
         this IResourceBuilder<ProjectResource> simulator, IResourceBuilder<ProjectResource> webhook, WhatsAppCloudApi whatsApp)
@@ -77,8 +77,7 @@ public static class WhatsAppCloudApiExtensions
             .WithEnvironment("WHATSAPP_PHONE_NUMBER_ID", whatsApp.PhoneNumberId)
             .WithEnvironment("WHATSAPP_APP_SECRET", whatsApp.AppSecret)
             // In development the simulated phone reads Ava's replies; tests decide their statuses themselves.
-            .WithEnvironment("SIMULATOR_SEND_STATUSES", (!simulator.ApplicationBuilder.Configuration.GetValue<bool>(InfrastructureSettings.ThrowawayDataKey)).ToString())
-            .WithReference(webhook);
+            .WithEnvironment("SIMULATOR_SEND_STATUSES", (!simulator.ApplicationBuilder.Configuration.GetValue<bool>(InfrastructureSettings.ThrowawayDataKey)).ToString());
     }
 
     private static string NewSecret() => RandomNumberGenerator.GetHexString(32, lowercase: true);
