@@ -1,54 +1,50 @@
 using Ava.AppHost;
-using Ava.AppHost.Infrastructure;
 using Ava.AppHost.Tunnels;
 using Ava.AppHost.WhatsApp;
-using Ava.Data.Users;
-using Ava.Data.WhatsApp;
+using Ava.Data;
+using Ava.Hosting.Local;
 using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-AvaInfrastructure infrastructure;
-try
+// Postgres and Redis run as containers where an engine answers and always when published, as the machine's own
+// binaries otherwise (Ava:Infrastructure). Where neither can, the AppHost stops here with one line naming what to install.
+if (!builder.TryChooseInfrastructure(out var exitCode))
 {
-    // Postgres (database "ava") and Redis ("cache"): containers where an engine answers, local executables otherwise.
-    infrastructure = builder.AddAvaInfrastructure();
-}
-catch (InfrastructureUnavailableException exception)
-{
-    Console.Error.WriteLine(exception.Message);
-    return 1;
+    return exitCode;
 }
 
-var (database, cache, _, _) = infrastructure;
+var postgres = builder.AddPostgresServer("postgres", dataVolumeName: "ava-postgres-data", PostgresTuning.Settings);
+var database = postgres.AddDatabase("ava");
+var cache = builder.AddRedisServer("cache", dataVolumeName: "ava-redis-data");
 
 // Users' tokens and service-role (admin) tokens are Supabase-style HS256 with this secret (or OIDC for users, see README).
 var jwtSecret = builder.AddParameter("jwt-secret", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
 // Each API logs in as its own least-privileged role; the migrations create the logins and give them these passwords.
-var webhookDbPassword = builder.AddParameter(
-    "webhook-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
-var messagesDbPassword = builder.AddParameter(
-    "messages-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+var webhookDbPassword = builder.AddParameter("webhook-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+var messagesDbPassword = builder.AddParameter("messages-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+var webhookLogin = database.AddLogin("webhook-db", DatabaseLogins.Webhook, webhookDbPassword);
+var messagesLogin = database.AddLogin("messages-db", DatabaseLogins.MessagesApi, messagesDbPassword);
 
 var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
-    .WithReference(database)
-    .WaitFor(database)
+    .WithReference(database).WaitFor(database)
     .WithEnvironment("WebhookApi__DatabasePassword", webhookDbPassword)
     .WithEnvironment("MessagesApi__DatabasePassword", messagesDbPassword);
 
-// Meta's webhook; talks to the real Graph API when a token is configured, to the simulator otherwise.
-// Any number of instances may run side by side (Ava:WebhookReplicas): they share the inbox and outbox safely.
-builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
-    .WithReplicas(builder.Configuration.GetValue("Ava:WebhookReplicas", 1))
+// Meta's Graph API: the real one when an access token is configured or Ava is published, the simulator (below) otherwise.
+var whatsApp = builder.AddWhatsAppCloudApi();
+
+// Meta's webhook. Any number of instances may run side by side (Ava:WebhookReplicas; two when published): they share
+// inbox, outbox and spool.
+var webhook = builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
+    .WithReplicas(builder.Configuration.GetValue("Ava:WebhookReplicas", builder.ExecutionContext.IsPublishMode ? 2 : 1))
     .WithHttpHealthCheck("/health")
-    .WithEnvironment("ConnectionStrings__ava", infrastructure.DatabaseConnectionStringFor(WebhookDataAccess.LoginRole, webhookDbPassword))
-    .WaitFor(database)
-    .WithReference(cache)
-    .WaitFor(cache)
+    .WithReference(webhookLogin, "ava").WaitFor(database)
+    .WithReference(cache).WaitFor(cache)
     .WaitForCompletion(migrations)
-    .WithWebhookSpool(infrastructure)
-    .WithWhatsAppCloudApi()
+    .WithStateVolume("webhook-spool", "WhatsApp__SpoolDirectory")
+    .WithWhatsAppCloudApi(whatsApp)
     // Ava:Tunnel (run mode): cloudflared, ngrok or devtunnel in front of it, so that Meta reaches this machine.
     .WithTunnel()
     // Failed deliveries and replies are listed and replayed through /admin, with service-role tokens.
@@ -56,13 +52,20 @@ builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WithReplayCommand(jwtSecret)
     .WithApiReference();
 
+if (whatsApp.IsSimulated)
+{
+    builder.AddProject<Projects.Ava_WhatsAppSimulator>(WhatsAppCloudApiExtensions.SimulatorName)
+        .WithHttpHealthCheck("/health")
+        .WithUrlForEndpoint("http", url => url.DisplayText = "Chat with Ava")
+        .WithReference(webhook)
+        .PlaysWhatsAppCloudApiFor(webhook, whatsApp);
+}
+
 // Signed-in users' history and WhatsApp linking.
 builder.AddProject<Projects.Ava_MessagesApi>("messagesapi")
     .WithHttpHealthCheck("/health")
-    .WithEnvironment("ConnectionStrings__ava", infrastructure.DatabaseConnectionStringFor(UserDataAccess.LoginRole, messagesDbPassword))
-    .WaitFor(database)
-    .WithReference(cache)
-    .WaitFor(cache)
+    .WithReference(messagesLogin, "ava").WaitFor(database)
+    .WithReference(cache).WaitFor(cache)
     .WaitForCompletion(migrations)
     .WithEnvironment("Auth__Secret", jwtSecret)
     .WithApiReference();

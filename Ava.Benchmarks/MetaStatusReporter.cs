@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Threading.Channels;
 using Ava.WhatsApp.Contracts;
+using Ava.WhatsApp.Testing;
 
 namespace Ava.Benchmarks;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using Ava.WhatsApp.Contracts;
+using Ava.WhatsApp.Testing;
 
 namespace Ava.Benchmarks;
 

@@ -1,4 +1,5 @@
 using Ava.WhatsApp.Contracts;
+using Ava.WhatsApp.Testing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,5 @@
 using Ava.WhatsApp.Contracts;
+using Ava.WhatsApp.Testing;
 
 namespace Ava.WhatsAppSimulator;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure this machine can run Ava's stack: the .NET SDK, and either a container engine (Docker or Podman)
-# or local PostgreSQL and Redis binaries. Installs what is missing with apt where it can (as root or with
-# passwordless sudo); otherwise says in one line what to install. Sourced by run.sh and test.sh.
+# Makes sure this machine can run Ava's stack: the .NET SDK, and whatever the AppHost's choice of infrastructure
+# lacks here. The AppHost alone chooses between containers and the machine's own PostgreSQL and Redis; asked, it
+# lists what its choice lacks (nothing where a container engine answers). This script installs that with apt where
+# it can (as root or with passwordless sudo), or says in one line what to install. Sourced by run.sh and test.sh.
 set -euo pipefail
 
 export DOTNET_NOLOGO=1
@@ -14,32 +15,18 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-engine_answers() {
-  local runtime
-  for runtime in "${ASPIRE_CONTAINER_RUNTIME:-docker}" podman; do
-    if command -v "$runtime" >/dev/null 2>&1 && timeout 10 "$runtime" info >/dev/null 2>&1; then
-      return 0
-    fi
-  done
-  return 1
-}
-
-# Ava:Infrastructure (appsettings, user-secrets or Ava__Infrastructure) may force a way; containers need nothing here.
-wanted="${Ava__Infrastructure:-auto}"
-if [ "$wanted" = "containers" ] || { [ "$wanted" != "local" ] && engine_answers; }; then
-  return 0 2>/dev/null || exit 0
-fi
-
-have_postgres() {
-  command -v postgres >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && return 0
-  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null
-}
-have_redis() { command -v redis-server >/dev/null 2>&1; }
-need_user() { [ "$(id -u)" = 0 ] && ! getent passwd postgres >/dev/null; }
+# One line per missing piece: "package NAME" or "user NAME". An AppHost that does not build says nothing here:
+# the command that follows shows why.
+lacking="$(dotnet run --project Ava.AppHost --no-launch-profile -- --Ava:ListMissingPrerequisites=true 2>/dev/null)" || lacking=""
 
 packages=()
-have_postgres || packages+=(postgresql)
-have_redis || packages+=(redis-server)
+users=()
+while read -r kind name; do
+  case "$kind" in
+    package) packages+=("$name") ;;
+    user) users+=("$name") ;;
+  esac
+done <<<"$lacking"
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo); else sudo=(none); fi
@@ -52,8 +39,10 @@ if [ ${#packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
-# As root, Postgres runs as the unprivileged 'postgres' user (Debian's postgresql package creates it).
-if need_user; then
-  say "creating the unprivileged 'postgres' user that Postgres runs as."
-  useradd --system --no-create-home --shell /usr/sbin/nologin postgres
-fi
+# As root, Postgres runs as an unprivileged user (Debian's postgresql package creates it; a PostgreSQL of its own may not).
+for user in "${users[@]}"; do
+  if ! getent passwd "$user" >/dev/null; then
+    say "creating the unprivileged '$user' user that Postgres runs as."
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+  fi
+done

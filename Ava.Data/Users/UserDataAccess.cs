@@ -16,7 +16,7 @@ public static class UserDataAccess
     /// The login the messages API connects as: a member of <see cref="Role"/>, neither owner nor superuser, so that
     /// the API process itself cannot step around the policies. Its password is set by the migration service.
     /// </summary>
-    public const string LoginRole = "ava_messages_api";
+    public const string LoginRole = DatabaseLogins.MessagesApi;
 
     /// <summary>The transaction-local setting that carries the signed-in user's id.</summary>
     public const string UserIdSetting = "app.user_id";

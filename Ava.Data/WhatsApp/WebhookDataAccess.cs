@@ -8,5 +8,5 @@ namespace Ava.Data.WhatsApp;
 /// </summary>
 public static class WebhookDataAccess
 {
-    public const string LoginRole = "ava_webhook";
+    public const string LoginRole = DatabaseLogins.Webhook;
 }

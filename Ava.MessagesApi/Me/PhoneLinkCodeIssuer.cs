@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Ava.Data.Users;
+using Ava.Linking;
 using StackExchange.Redis;
 
 namespace Ava.MessagesApi.Me;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
-using Ava.Data.Users;
+using Ava.Linking;
 using Ava.MessagesApi.Data;
 using Ava.MessagesApi.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,5 +1,5 @@
 using System.Text;
-using Ava.AppHost.Infrastructure;
+using Ava.Hosting.Local;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,7 +50,7 @@ public sealed class LocalInfrastructurePasswordTests(AvaStackFixture stack)
         var init = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
             .OfType<ExecutableResource>().SingleOrDefault(r => r.Name == "postgres-init");
         Assert.SkipWhen(init is null, "Postgres runs in a container.");
-        var password = Encoding.UTF8.GetBytes(await stack.GetParameterAsync(LocalPostgresAuthentication.SuperUserPasswordParameter));
+        var password = Encoding.UTF8.GetBytes(await stack.GetParameterAsync("postgres-password"));
 
         // initdb ran in the stack's data directory, where Postgres and Redis keep their data.
         var holders = Directory.EnumerateFiles(init.WorkingDirectory, "*", SearchOption.AllDirectories)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using Ava.AppHost.WhatsApp;
 using Ava.WhatsApp.Contracts;
+using Ava.WhatsApp.Testing;
 using Ava.WhatsAppSimulator;
 
 namespace Ava.Tests.Integration;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Ava.Data.Users;
+using Ava.Linking;
 using Ava.MessagesApi.Me;
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Processing;

@@ -1,4 +1,4 @@
-using Ava.Data.Users;
+using Ava.Linking;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Ava.Tests.Unit;

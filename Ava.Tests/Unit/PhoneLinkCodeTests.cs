@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Ava.Data.Users;
+using Ava.Linking;
 using Ava.MessagesApi.Identity;
 using Ava.WebhookApi.WhatsApp.Processing;
 

@@ -1,4 +1,4 @@
-using Ava.Data.Users;
+using Ava.Linking;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 using StackExchange.Redis;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
+using Ava.Linking;
 using Ava.WhatsApp.Contracts;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;

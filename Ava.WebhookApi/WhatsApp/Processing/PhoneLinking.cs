@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Ava.Data.Users;
+using Ava.Linking;
 using Ava.WebhookApi.WhatsApp.Storage;
 using StackExchange.Redis;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>
 /// Postgres and Redis as executables of the machine's own binaries, shown and health-checked in the dashboard
@@ -12,29 +12,30 @@ namespace Ava.AppHost.Infrastructure;
 /// </summary>
 internal static partial class LocalInfrastructureExtensions
 {
-    public static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalPostgresDatabase(
+    /// <param name="settings">Server settings (<c>name=value</c>) on top of the local ones.</param>
+    public static IResourceBuilder<LocalPostgresServerResource> AddLocalPostgresServer(
         this IDistributedApplicationBuilder builder,
-        string serverName,
-        string databaseName,
+        string name,
         LocalToolset tools,
         LocalDataDirectory data,
-        bool durable)
+        bool durable,
+        IEnumerable<string> settings)
     {
         // Generated on the first run and kept in the AppHost's user-secrets (like jwt-secret), so that a developer's
         // cluster, which keeps its data across runs, keeps its password too.
         var superUserPassword = builder.AddParameter(
-            LocalPostgresAuthentication.SuperUserPasswordParameter,
+            LocalPostgresAuthentication.SuperUserPasswordParameter(name),
             new GenerateParameterDefault { MinLength = 32, Special = false },
             secret: true,
             persist: true);
 
         var (postgres, postgresArguments) = tools.CommandFor(tools.Postgres!);
-        var server = new LocalPostgresServerResource(serverName, postgres, data.Root, superUserPassword.Resource);
+        var server = new LocalPostgresServerResource(name, postgres, data.Root, superUserPassword.Resource);
         var serverBuilder = builder.AddResource(server)
             .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
             .WithArgs([.. postgresArguments])
             .WithArgs("-D", data.PostgresData, "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
-            .WithArgs([.. PostgresTuning.AsArguments()])
+            .WithArgs([.. settings.SelectMany(setting => new[] { "-c", setting })])
             .WithIconName("DatabaseMultiple");
 
         if (!durable)
@@ -43,22 +44,26 @@ internal static partial class LocalInfrastructureExtensions
             serverBuilder.WithArgs("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
         }
 
-        // initdb's password file exists only while initdb runs; a run that died meanwhile left it behind.
-        File.Delete(data.PostgresPasswordFile);
         if (!data.PostgresInitialised)
         {
             var (initdb, initdbArguments) = tools.CommandFor(tools.Initdb!);
-            var init = builder.AddExecutable($"{serverName}-init", initdb, data.Root)
+            var init = builder.AddExecutable($"{name}-init", initdb, data.Root)
                 .WithArgs([.. initdbArguments])
                 .WithArgs("-D", data.PostgresData, "-U", LocalPostgresServerResource.SuperUser)
                 .WithArgs([.. LocalPostgresAuthentication.InitdbArguments(data.PostgresPasswordFile)])
                 .WithArgs("--encoding=UTF8", "--no-locale", "--no-instructions")
+                // The first to start: the data directory is made for it (the password file goes there).
+                .OnBeforeResourceStarted((_, _, _) =>
+                {
+                    data.Prepare(forLocalServers: true);
+                    return Task.CompletedTask;
+                })
                 .WithSuperUserPasswordFile(data.PostgresPasswordFile, superUserPassword.Resource, tools.RunAsUser)
                 .WithIconName("DatabaseArrowUp");
             serverBuilder.WaitForCompletion(init);
         }
 
-        var serverCheck = $"{serverName}_check";
+        var serverCheck = $"{name}_check";
         builder.Services.AddHealthChecks().AddAsyncCheck(serverCheck, async cancellationToken =>
         {
             try
@@ -70,24 +75,34 @@ internal static partial class LocalInfrastructureExtensions
             {
                 return HealthCheckResult.Unhealthy(
                     $"The cluster in {data.PostgresData} refuses the superuser's password (the AppHost parameter " +
-                    $"{LocalPostgresAuthentication.SuperUserPasswordParameter}). Set Parameters:{LocalPostgresAuthentication.SuperUserPasswordParameter} " +
+                    $"{superUserPassword.Resource.Name}). Set Parameters:{superUserPassword.Resource.Name} " +
                     $"in the AppHost's user-secrets back to the password the cluster was given, or start clean with " +
-                    $"{AvaInfrastructureExtensions.StartCleanKey}=true, which deletes the local data.",
+                    $"{InfrastructureSettings.StartCleanKey}=true, which deletes the local data.",
                     exception);
             }
         });
-        serverBuilder.WithHealthCheck(serverCheck);
 
-        var database = new LocalPostgresDatabaseResource(databaseName, databaseName, server);
+        // Once the server answers, a cluster made when Ava used trust is switched to passwords.
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server, (@event, cancellationToken) => RequirePasswordsAsync(
+            server, tools.RunAsUser, @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), cancellationToken));
+
+        return serverBuilder.WithHealthCheck(serverCheck);
+    }
+
+    /// <summary>A database on the local server, created when missing.</summary>
+    public static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalDatabase(
+        this IResourceBuilder<LocalPostgresServerResource> serverBuilder, string name)
+    {
+        var builder = serverBuilder.ApplicationBuilder;
+        var server = serverBuilder.Resource;
+        var database = new LocalPostgresDatabaseResource(name, name, server);
 
         // The orchestrator drives executables only: the database, a child of the server, gets its state from here.
-        // Once the server answers, a cluster made when Ava used trust is switched to passwords, the database is
-        // created if missing and reported running; its own health check then says whether it accepts connections,
-        // which is what resources waiting for it need.
+        // Once the server answers, the database is created if missing and reported running; its own health check
+        // then says whether it accepts connections, which is what resources waiting for it need.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, cancellationToken) =>
         {
-            await RequirePasswordsAsync(server, tools.RunAsUser, @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), cancellationToken);
-            await EnsureDatabaseExistsAsync(server, databaseName, cancellationToken);
+            await EnsureDatabaseExistsAsync(server, name, cancellationToken);
             await @event.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(database, state => state with
             {
                 State = KnownResourceStates.Running,
@@ -95,7 +110,7 @@ internal static partial class LocalInfrastructureExtensions
             });
         });
 
-        var databaseCheck = $"{databaseName}_check";
+        var databaseCheck = $"{name}_check";
         builder.Services.AddHealthChecks().AddAsyncCheck(databaseCheck, async cancellationToken =>
         {
             var connectionString = await database.ConnectionStringExpression.GetValueAsync(cancellationToken);

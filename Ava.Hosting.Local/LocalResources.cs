@@ -1,4 +1,4 @@
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>A PostgreSQL server run from the machine's own binaries, on a port the orchestrator allocates.</summary>
 /// <param name="superUserPassword">The password the superuser logs in with (TCP logins need one).</param>

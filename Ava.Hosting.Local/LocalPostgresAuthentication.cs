@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>
 /// Password authentication of the local cluster on TCP, so that the roles the migrations create are as separate in
@@ -13,10 +13,10 @@ internal static partial class LocalPostgresAuthentication
 {
     /// <summary>
     /// The AppHost parameter holding the superuser's password: generated on the first run and kept in the AppHost's
-    /// user-secrets, so a developer's cluster keeps working across runs. Aspire's Postgres container keeps its
-    /// password under the same name.
+    /// user-secrets, so a developer's cluster keeps working across runs. Aspire's Postgres container names its
+    /// password the same way.
     /// </summary>
-    public const string SuperUserPasswordParameter = "postgres-password";
+    public static string SuperUserPasswordParameter(string serverName) => $"{serverName}-password";
 
     /// <summary>The arguments with which <c>initdb</c> creates a cluster that asks for passwords.</summary>
     /// <param name="passwordFile">Where <c>initdb</c> reads the superuser's password (see <see cref="WithSuperUserPasswordFile"/>).</param>

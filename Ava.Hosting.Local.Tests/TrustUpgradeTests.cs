@@ -3,18 +3,17 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Ava.AppHost.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
-namespace Ava.Tests.Integration;
+namespace Ava.Hosting.Local.Tests;
 
 /// <summary>
 /// A developer's cluster, initialised when Ava still used trust, is switched to passwords in place, once: its data
 /// stays, and from then on every login needs its password. The test makes such a cluster the way the AppHost did
 /// and runs it itself (the whole stack always starts on a new cluster).
 /// </summary>
-public sealed class LocalInfrastructureTrustUpgradeTests
+public sealed class TrustUpgradeTests
 {
     private const string SuperUser = LocalPostgresServerResource.SuperUser;
     private const string Password = "the-superusers-password";
@@ -29,9 +28,10 @@ public sealed class LocalInfrastructureTrustUpgradeTests
             _tools.Postgres is null || (_tools.RunningAsRoot && _tools.RunAsUser is null),
             "Needs PostgreSQL's server binaries (and, as root, the 'postgres' OS user).");
         var cancellationToken = TestContext.Current.CancellationToken;
-        var data = LocalDataDirectory.CreateThrowaway(_tools.RunAsUser);
+        var data = LocalDataDirectory.Throwaway(_tools.RunAsUser);
         try
         {
+            data.Prepare(forLocalServers: true);
             await RunToCompletionAsync(_tools.Initdb!, "-D", data.PostgresData, "-U", SuperUser, "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-instructions");
             var port = FreePort();
 

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace Ava.Data.Users;
+namespace Ava.Linking;
 
 /// <summary>
 /// The proof that a user can send from a WhatsApp account. The messages API issues a user a one-time code for the

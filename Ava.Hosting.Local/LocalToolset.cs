@@ -1,4 +1,4 @@
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>The binaries and OS user the local-executable infrastructure needs.</summary>
 /// <param name="Postgres">Path of the <c>postgres</c> server binary.</param>
@@ -20,6 +20,17 @@ public sealed record LocalToolset(string? Postgres, string? Initdb, string? Redi
         .. RunningAsRoot && RunAsUser is null
             ? [$"an unprivileged '{UnprivilegedUser}' OS user to run PostgreSQL as (the AppHost runs as root)"]
             : Array.Empty<string>(),
+    ];
+
+    /// <summary>
+    /// <see cref="Missing"/> as <c>scripts/prerequisites.sh</c> installs it: <c>package NAME</c> (Debian's) and
+    /// <c>user NAME</c> (an OS user to create).
+    /// </summary>
+    public IReadOnlyList<string> MissingPrerequisites =>
+    [
+        .. Postgres is null || Initdb is null ? ["package postgresql"] : Array.Empty<string>(),
+        .. RedisServer is null ? ["package redis-server"] : Array.Empty<string>(),
+        .. RunningAsRoot && RunAsUser is null ? [$"user {UnprivilegedUser}"] : Array.Empty<string>(),
     ];
 
     public bool IsComplete => Missing.Count == 0;

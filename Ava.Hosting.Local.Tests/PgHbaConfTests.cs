@@ -1,9 +1,7 @@
-using Ava.AppHost.Infrastructure;
-
-namespace Ava.Tests.Unit;
+namespace Ava.Hosting.Local.Tests;
 
 /// <summary>How the pg_hba.conf of a cluster initialised with trust is switched to passwords.</summary>
-public sealed class LocalInfrastructurePgHbaTests
+public sealed class PgHbaConfTests
 {
     /// <summary>The records and the comments about trust that initdb --auth=trust writes (PostgreSQL 15).</summary>
     private const string InitialisedWithTrust =

@@ -1,4 +1,4 @@
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>How the AppHost runs Postgres and Redis.</summary>
 public enum InfrastructureMode
@@ -11,7 +11,7 @@ public enum InfrastructureMode
 }
 
 /// <param name="Mode">The way chosen.</param>
-/// <param name="ContainerRuntime">With <see cref="InfrastructureMode.Containers"/>: the engine that answered.</param>
+/// <param name="ContainerRuntime">With <see cref="InfrastructureMode.Containers"/>: the engine that answered (none when publishing).</param>
 /// <param name="LocalTools">With <see cref="InfrastructureMode.Local"/>: the binaries found.</param>
 public sealed record InfrastructureDecision(InfrastructureMode Mode, string? ContainerRuntime, LocalToolset? LocalTools);
 
@@ -20,7 +20,9 @@ public sealed class InfrastructureUnavailableException(string message) : Excepti
 
 /// <summary>
 /// Chooses between containers and local executables: containers when an engine answers, local executables
-/// otherwise; <c>Ava:Infrastructure</c> = <c>containers</c> | <c>local</c> forces one.
+/// otherwise; <c>Ava:Infrastructure</c> = <c>containers</c> | <c>local</c> forces one. Publishing always describes
+/// containers: a deployment runs Postgres and Redis as images (or managed services), never as the build machine's
+/// binaries, and nothing is started, so no engine is asked.
 /// </summary>
 public static class InfrastructureChoice
 {
@@ -30,14 +32,21 @@ public static class InfrastructureChoice
     private const string InstallLocal = "install PostgreSQL (server binaries) and redis-server, e.g. `sudo apt-get install postgresql redis-server`";
 
     /// <param name="requested"><c>auto</c> (or empty), <c>containers</c> or <c>local</c>.</param>
+    /// <param name="publishing">The AppHost publishes (a manifest, a deployment) instead of running.</param>
     /// <param name="probeContainerRuntime">Asks the machine for an answering engine; only called when needed.</param>
     /// <param name="findLocalTools">Looks for the local binaries; only called when needed.</param>
     /// <exception cref="InfrastructureUnavailableException">The way asked for is impossible here.</exception>
     public static InfrastructureDecision Decide(
         string? requested,
+        bool publishing,
         Func<string?> probeContainerRuntime,
         Func<LocalToolset> findLocalTools)
     {
+        if (publishing)
+        {
+            return new(InfrastructureMode.Containers, ContainerRuntime: null, LocalTools: null);
+        }
+
         switch (requested?.Trim().ToLowerInvariant())
         {
             case null or "" or "auto":
@@ -73,4 +82,20 @@ public static class InfrastructureChoice
                     $"{ConfigurationKey} must be 'auto', 'containers' or 'local', not '{requested}'.");
         }
     }
+
+    /// <summary>
+    /// What the local way lacks, when it is the way <see cref="Decide"/> would take when running here: nothing where
+    /// an engine answers or containers are forced (an engine is not installed for anyone), else
+    /// <see cref="LocalToolset.MissingPrerequisites"/>.
+    /// </summary>
+    public static IReadOnlyList<string> LocalPrerequisitesToInstall(
+        string? requested,
+        Func<string?> probeContainerRuntime,
+        Func<LocalToolset> findLocalTools) =>
+        requested?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "auto" => probeContainerRuntime() is null ? findLocalTools().MissingPrerequisites : [],
+            "local" => findLocalTools().MissingPrerequisites,
+            _ => [],
+        };
 }

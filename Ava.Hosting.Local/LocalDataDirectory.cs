@@ -3,21 +3,30 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>
-/// Where the local-executable Postgres and Redis keep their data: a development directory that survives restarts
-/// (<c>.data/</c> beside the solution, ignored by git), or a throwaway one for tests that is removed when the
-/// AppHost stops.
+/// Where the stack keeps its local state — the local-executable Postgres and Redis data, the services' state
+/// directories (the webhook's spool): a development directory that survives restarts (<c>.data/</c> beside the
+/// solution, ignored by git), or a throwaway one for tests that is removed when the AppHost stops. Naming it has no
+/// effect on the disk; <see cref="Prepare"/> makes it just before the first resource that uses it starts, so a model
+/// that is only built (and never started) or published leaves nothing behind.
 /// </summary>
 internal sealed class LocalDataDirectory
 {
     private const string ThrowawayPrefix = "ava-run-";
 
-    private LocalDataDirectory(string root, bool throwaway)
+    private readonly string? _runAsUser;
+    private readonly bool _startClean;
+    private readonly Lock _preparation = new();
+    private bool _prepared;
+
+    private LocalDataDirectory(string root, bool throwaway, string? runAsUser, bool startClean)
     {
         Root = root;
         IsThrowaway = throwaway;
+        _runAsUser = runAsUser;
+        _startClean = startClean;
     }
 
     public string Root { get; }
@@ -28,11 +37,14 @@ internal sealed class LocalDataDirectory
 
     public string RedisData => Path.Combine(Root, "redis");
 
-    public bool PostgresInitialised => File.Exists(Path.Combine(PostgresData, "PG_VERSION"));
+    /// <summary>Whether a cluster is there to start, and will still be once the directory is prepared.</summary>
+    public bool PostgresInitialised => !_startClean && File.Exists(Path.Combine(PostgresData, "PG_VERSION"));
 
     /// <summary>Where <c>initdb</c> reads the superuser's password, for as long as it runs.</summary>
     public string PostgresPasswordFile => Path.Combine(Root, "postgres-init-password");
 
+    /// <param name="runAsUser">The OS user Postgres runs as, when not the AppHost's own: it must reach the directory.</param>
+    /// <param name="startClean">Wipe the directory when the stack starts.</param>
     public static LocalDataDirectory ForDevelopment(string solutionDirectory, string? runAsUser, bool startClean)
     {
         var root = Path.Combine(solutionDirectory, ".data");
@@ -45,19 +57,68 @@ internal sealed class LocalDataDirectory
             root = Path.Combine("/var/tmp", $"ava-dev-{checkoutId}");
         }
 
-        if (startClean && Directory.Exists(root))
-        {
-            Directory.Delete(root, recursive: true);
-        }
-
-        return Prepare(new LocalDataDirectory(root, throwaway: false), runAsUser);
+        return new LocalDataDirectory(root, throwaway: false, runAsUser, startClean);
     }
 
-    public static LocalDataDirectory CreateThrowaway(string? runAsUser)
+    /// <summary>A new directory under the temporary folder, named after this process so that a later run can tell it is left over.</summary>
+    public static LocalDataDirectory Throwaway(string? runAsUser)
     {
-        RemoveThrowawaysOfDeadRuns();
         var name = string.Create(CultureInfo.InvariantCulture, $"{ThrowawayPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
-        return Prepare(new LocalDataDirectory(Path.Combine(Path.GetTempPath(), name), throwaway: true), runAsUser);
+        return new LocalDataDirectory(Path.Combine(Path.GetTempPath(), name), throwaway: true, runAsUser, startClean: false);
+    }
+
+    /// <summary>
+    /// Makes the directory as the stack needs it: throwaways of dead runs swept, the development data wiped when
+    /// asked and, for local servers, Postgres' data directory its own user's alone. Once is enough.
+    /// </summary>
+    /// <param name="forLocalServers">Postgres and Redis run from this directory (not in containers).</param>
+    public void Prepare(bool forLocalServers)
+    {
+        lock (_preparation)
+        {
+            if (!_prepared)
+            {
+                PrepareOnce(forLocalServers);
+                _prepared = true;
+            }
+        }
+    }
+
+    private void PrepareOnce(bool forLocalServers)
+    {
+        if (IsThrowaway)
+        {
+            RemoveThrowawaysOfDeadRuns();
+        }
+        else if (_startClean && Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+
+        Directory.CreateDirectory(Root);
+        if (!forLocalServers)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(RedisData);
+        if (!Directory.Exists(PostgresData))
+        {
+            Directory.CreateDirectory(PostgresData);
+            if (!OperatingSystem.IsWindows())
+            {
+                // initdb insists on a data directory only its owner can read.
+                File.SetUnixFileMode(PostgresData, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            if (_runAsUser is not null)
+            {
+                ChangeOwner(PostgresData, _runAsUser);
+            }
+        }
+
+        // initdb's password file exists only while initdb runs; a run that died meanwhile left it behind.
+        File.Delete(PostgresPasswordFile);
     }
 
     public void DeleteIfThrowaway()
@@ -66,28 +127,6 @@ internal sealed class LocalDataDirectory
         {
             Directory.Delete(Root, recursive: true);
         }
-    }
-
-    private static LocalDataDirectory Prepare(LocalDataDirectory directory, string? runAsUser)
-    {
-        Directory.CreateDirectory(directory.Root);
-        Directory.CreateDirectory(directory.RedisData);
-        if (!Directory.Exists(directory.PostgresData))
-        {
-            Directory.CreateDirectory(directory.PostgresData);
-            if (!OperatingSystem.IsWindows())
-            {
-                // initdb insists on a data directory only its owner can read.
-                File.SetUnixFileMode(directory.PostgresData, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-
-            if (runAsUser is not null)
-            {
-                ChangeOwner(directory.PostgresData, runAsUser);
-            }
-        }
-
-        return directory;
     }
 
     /// <summary>A crashed or killed test run leaves its directory behind; the next run removes it.</summary>

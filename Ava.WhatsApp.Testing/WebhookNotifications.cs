@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using Ava.WhatsApp.Contracts;
 
-namespace Ava.WhatsApp.Contracts;
+namespace Ava.WhatsApp.Testing;
 
 /// <summary>Builds notifications the way Meta shapes them, for whatever plays Meta (simulator, tests, benchmark).</summary>
 public static class WebhookNotifications

@@ -1,4 +1,4 @@
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.AppHost;
 
 /// <summary>
 /// Postgres settings for Ava's workload — a stream of small transactions that each insert and update a few hundred
@@ -23,7 +23,4 @@ public static class PostgresTuning
         "autovacuum_naptime=10s",
         "autovacuum_vacuum_cost_limit=2000",
     ];
-
-    /// <summary>The settings as server arguments (<c>-c name=value</c> …).</summary>
-    public static IEnumerable<string> AsArguments() => Settings.SelectMany(setting => new[] { "-c", setting });
 }

@@ -1,4 +1,4 @@
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>
 /// The local cluster's <c>pg_hba.conf</c>. A cluster initialised when Ava still used <c>trust</c> admits any local

@@ -1,4 +1,4 @@
-namespace Ava.Data.Users;
+namespace Ava.Linking;
 
 /// <summary>
 /// Phone numbers as Ava stores and compares them: the digits of the international form, without <c>+</c>, as Meta

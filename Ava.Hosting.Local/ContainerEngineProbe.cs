@@ -1,18 +1,20 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Ava.AppHost.Infrastructure;
+namespace Ava.Hosting.Local;
 
 /// <summary>Finds a container engine that really answers, not just a client on the PATH.</summary>
 internal static class ContainerEngineProbe
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
 
-    /// <returns><c>docker</c> or <c>podman</c>, or null when neither engine answers.</returns>
-    public static string? FindAnsweringRuntime()
+    /// <summary>The setting (environment variable or AppHost configuration) naming the engine Aspire should use.</summary>
+    public const string RuntimeKey = "ASPIRE_CONTAINER_RUNTIME";
+
+    /// <param name="preferred">The engine named by <see cref="RuntimeKey"/>, if any: then that one alone is asked.</param>
+    /// <returns><c>docker</c> or <c>podman</c> (or the one preferred), or null when no engine answers.</returns>
+    public static string? FindAnsweringRuntime(string? preferred)
     {
-        // Aspire itself honours ASPIRE_CONTAINER_RUNTIME; probe that one alone when it is set.
-        var preferred = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME");
         string[] candidates = string.IsNullOrWhiteSpace(preferred) ? ["docker", "podman"] : [preferred];
         return candidates.FirstOrDefault(Answers);
     }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Polly;
 using Polly.Retry;
 
-namespace Ava.Data.Users;
+namespace Ava.Linking;
 
 /// <summary>
 /// The Redis cache of "which Ava user is this WhatsApp sender linked to", one entry per phone and one per

@@ -1,0 +1,61 @@
+namespace Ava.Hosting.Local;
+
+/// <summary>
+/// Postgres either way: Aspire's container where an engine answers and whenever the AppHost publishes, the machine's
+/// own binaries as executables otherwise. The resources that reference it see the same connection strings.
+/// </summary>
+public static class PostgresHostingExtensions
+{
+    /// <summary>A Postgres server; its superuser's password is the parameter <c>{name}-password</c>.</summary>
+    /// <param name="dataVolumeName">The container's data volume (a development run keeps it across restarts).</param>
+    /// <param name="settings">Server settings, <c>name=value</c>, applied either way.</param>
+    /// <exception cref="InfrastructureUnavailableException">Postgres cannot run here (see <see cref="InfrastructureSettings.TryChooseInfrastructure"/>).</exception>
+    public static IResourceBuilder<IResourceWithConnectionString> AddPostgresServer(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, string dataVolumeName, IEnumerable<string> settings)
+    {
+        var stack = StackInfrastructure.Of(builder);
+        if (!stack.RunsContainers)
+        {
+            return stack.PreparesData(builder.AddLocalPostgresServer(name, stack.Decision.LocalTools!, stack.Data!, stack.DurablePostgres, settings));
+        }
+
+        var postgres = builder.AddPostgres(name).WithArgs([.. settings.SelectMany(setting => new[] { "-c", setting })]);
+        if (!stack.Throwaway)
+        {
+            postgres.WithDataVolume(dataVolumeName).WithLifetime(ContainerLifetime.Persistent);
+        }
+
+        return postgres;
+    }
+
+    /// <summary>A database on a server of <see cref="AddPostgresServer"/>, created when missing.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddDatabase(
+        this IResourceBuilder<IResourceWithConnectionString> server, [ResourceName] string name) => server switch
+        {
+            IResourceBuilder<PostgresServerResource> container => PostgresBuilderExtensions.AddDatabase(container, name),
+            IResourceBuilder<LocalPostgresServerResource> local => local.AddLocalDatabase(name),
+            _ => throw new ArgumentException($"{server.Resource.Name} is not a Postgres server of {nameof(AddPostgresServer)}.", nameof(server)),
+        };
+
+    /// <summary>
+    /// The database as another login than the superuser its server hands out: a connection string of its own (host,
+    /// port, database, <paramref name="role"/> and its password), to reference instead of the database, so that a
+    /// service never sees the superuser's password. The role and its password are the database's to create.
+    /// </summary>
+    public static IResourceBuilder<ConnectionStringResource> AddLogin(
+        this IResourceBuilder<IResourceWithConnectionString> database,
+        [ResourceName] string name,
+        string role,
+        IResourceBuilder<ParameterResource> password)
+    {
+        var (server, databaseName) = database.Resource switch
+        {
+            PostgresDatabaseResource container => (container.Parent.PrimaryEndpoint, container.DatabaseName),
+            LocalPostgresDatabaseResource local => (local.Parent.PrimaryEndpoint, local.DatabaseName),
+            _ => throw new ArgumentException($"{database.Resource.Name} is not a database of {nameof(AddDatabase)}.", nameof(database)),
+        };
+
+        return database.ApplicationBuilder.AddConnectionString(name, ReferenceExpression.Create(
+            $"Host={server.Property(EndpointProperty.Host)};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}"));
+    }
+}
