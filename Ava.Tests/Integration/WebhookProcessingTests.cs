@@ -8,7 +8,7 @@ namespace Ava.Tests.Integration;
 [Collection(AvaStackCollection.Name)]
 public sealed class WebhookProcessingTests(AvaStackFixture stack)
 {
-    private const string RegistrationMessage = WhatsAppOptions.DefaultRegistrationMessage;
+    private const string RegistrationMessage = WhatsAppCloudApiOptions.DefaultRegistrationMessage;
 
     private readonly WhatsAppDriver _whatsApp = new(stack);
     private readonly AvaDatabase _database = new(stack);
