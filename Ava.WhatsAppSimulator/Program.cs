@@ -4,7 +4,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.ExcludeFromTracing(SimulatorControlEndpoints.IsChatPagePolling);
-builder.Services.AddOptions<SimulatorOptions>().Bind(builder.Configuration);
+builder.Services.AddOptions<SimulatorOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<GraphApiState>();
 builder.Services.AddSingleton<WebhookDeliverer>();

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Ava.WhatsAppSimulator;
 
 /// <summary>What the simulator shares with Ava: the same WHATSAPP_* secrets, and where Ava's webhook is.</summary>
@@ -11,9 +13,13 @@ public sealed class SimulatorOptions
     [ConfigurationKeyName("WHATSAPP_APP_SECRET")]
     public string? AppSecret { get; set; }
 
-    /// <summary>Ava's business phone number id, used in deliveries that do not name one.</summary>
+    /// <summary>
+    /// Ava's business phone number id, used in deliveries that do not name one. The AppHost passes the one it gives
+    /// the webhook, so that the simulated number is defined in one place.
+    /// </summary>
     [ConfigurationKeyName("WHATSAPP_PHONE_NUMBER_ID")]
-    public string PhoneNumberId { get; set; } = "100000000000001";
+    [Required]
+    public string PhoneNumberId { get; set; } = "";
 
     /// <summary>
     /// Whether accepted sends are followed by their statuses (sent, delivered, read), as a phone that reads its

@@ -18,7 +18,7 @@ public sealed partial class StatusReporter(WebhookDeliverer deliverer, TimeProvi
     {
         foreach (var status in new[] { "sent", "delivered", "read" })
         {
-            await Task.Delay(s_step);
+            await Task.Delay(s_step, clock);
             var body = WebhookNotifications.Serialize(WebhookNotifications.Statuses(
                 phoneNumberId,
                 new WebhookStatus(

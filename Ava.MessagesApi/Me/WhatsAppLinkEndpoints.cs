@@ -130,6 +130,7 @@ internal static partial class WhatsAppLinkEndpoints
         IConnectionMultiplexer redis,
         IHostApplicationLifetime lifetime,
         ILoggerFactory loggers,
+        TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var userId = user.Id;
@@ -147,7 +148,7 @@ internal static partial class WhatsAppLinkEndpoints
                         .SetProperty(x => x.WhatsAppPhone, (string?)null)
                         .SetProperty(x => x.WhatsAppUserId, (string?)null)
                         .SetProperty(x => x.WhatsAppUsername, (string?)null)
-                        .SetProperty(x => x.UpdatedAt, DateTimeOffset.UtcNow),
+                        .SetProperty(x => x.UpdatedAt, clock.GetUtcNow()),
                     token);
             }
 

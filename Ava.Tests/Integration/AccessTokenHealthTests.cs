@@ -24,8 +24,8 @@ public sealed class AccessTokenHealthTests(AvaStackFixture stack)
             // Graph API is not hammered meanwhile.
             await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
             Assert.Equal(
-                ["pending 0"],
-                await _database.QueryAsync<string>("SELECT status || ' ' || attempts FROM outbound_replies WHERE to_phone = $1", phone));
+                [new ReplyAttempts("pending", 0)],
+                await _database.RepliesToAsync(phone));
             var calls = (await _whatsApp.ReadsOfAsync(message.Id!)).Select(r => (r.HttpStatus, r.ErrorCode))
                 .Concat((await _whatsApp.SendsToAsync(phone)).Select(s => (s.HttpStatus, s.ErrorCode)))
                 .ToList();
@@ -44,8 +44,8 @@ public sealed class AccessTokenHealthTests(AvaStackFixture stack)
         Assert.Equal(200, read.HttpStatus);
         Assert.True(read.At <= reply.At);
         Assert.Equal(
-            ["sent 1"],
-            await _database.QueryAsync<string>("SELECT status || ' ' || attempts FROM outbound_replies WHERE to_phone = $1", phone));
+            [new ReplyAttempts("sent", 1)],
+            await _database.RepliesToAsync(phone));
 
         // Every instance resumes on its own next check, and reports healthy again.
         Assert.True(await WhatsAppDriver.EventuallyAsync(EveryInstanceHealthyAsync, healthy => healthy, TimeSpan.FromSeconds(45)));

@@ -13,7 +13,12 @@ public sealed class AvaDatabase(AvaStackFixture stack)
         await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
-    public async Task<List<T>> QueryAsync<T>(string sql, params object?[] parameters)
+    /// <summary>The first column of each row.</summary>
+    public Task<List<T>> QueryAsync<T>(string sql, params object?[] parameters) =>
+        QueryAsync(sql, row => row.IsDBNull(0) ? default! : row.GetFieldValue<T>(0), parameters);
+
+    /// <summary>Each row read into a typed record, so that a test compares values, not text glued together in SQL.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object?[] parameters)
     {
         await using var command = await CreateCommandAsync(sql, parameters);
         await using var connection = command.Connection;
@@ -21,11 +26,18 @@ public sealed class AvaDatabase(AvaStackFixture stack)
         var rows = new List<T>();
         while (await reader.ReadAsync(TestContext.Current.CancellationToken))
         {
-            rows.Add(reader.IsDBNull(0) ? default! : reader.GetFieldValue<T>(0));
+            rows.Add(read(reader));
         }
 
         return rows;
     }
+
+    /// <summary>The replies to a phone: how far each got, after how many sends.</summary>
+    public Task<List<ReplyAttempts>> RepliesToAsync(string phone) =>
+        QueryAsync(
+            "SELECT status::text, attempts FROM outbound_replies WHERE to_phone = $1 ORDER BY id",
+            row => new ReplyAttempts(row.GetString(0), row.GetInt32(1)),
+            phone);
 
     /// <summary>A new Ava user whose WhatsApp phone (a new one) is linked.</summary>
     public async Task<(string Phone, Guid UserId)> LinkedUserAsync()
@@ -74,3 +86,6 @@ public sealed class AvaDatabase(AvaStackFixture stack)
         }
     }
 }
+
+/// <summary>A reply's status (<c>outbound_replies.status</c>) and the sends it took.</summary>
+public sealed record ReplyAttempts(string Status, int Attempts);

@@ -47,7 +47,7 @@ public sealed class ReadReceiptTests(AvaStackFixture stack)
         Assert.Equal("[Echo] read me or not", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
         Assert.Equal([500], (await _whatsApp.ReadsOfAsync(message.Id!)).Select(r => r.HttpStatus));
         Assert.Equal(
-            ["sent 1"],
-            await _database.QueryAsync<string>("SELECT status || ' ' || attempts FROM outbound_replies WHERE to_phone = $1", phone));
+            [new ReplyAttempts("sent", 1)],
+            await _database.RepliesToAsync(phone));
     }
 }

@@ -26,7 +26,7 @@ public sealed class RegistrationReplyTests(AvaStackFixture stack)
         Assert.Equal(3, await WhatsAppDriver.EventuallyAsync(
             () => _database.ScalarAsync<long>("SELECT count(*) FROM inbound_messages WHERE from_phone = $1", phone), count => count == 3));
         var answered = Assert.Single(await _database.QueryAsync<string>("SELECT inbound_wamid FROM outbound_replies WHERE to_phone = $1", phone));
-        Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.Equal(WhatsAppCloudApiOptions.DefaultRegistrationMessage, Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
 
         // Only the message answered shows blue ticks: the others are not marked read.
         foreach (var message in messages)

@@ -68,7 +68,12 @@ public sealed class ReplayTests(AvaStackFixture stack)
         var refusal = Assert.Single(replayed.Replies.Refusals);
         Assert.Equal((replyId, 131047, "Re-engagement message"), (refusal.Id, refusal.ErrorCode, refusal.ErrorTitle));
         Assert.Equal(1, replayed.Replies.Refused);
-        Assert.Equal(["failed 131026"], await _database.QueryAsync<string>("SELECT status || ' ' || error_code FROM outbound_replies WHERE id = $1", replyId));
+        Assert.Equal(
+            [("failed", (int?)131026)],
+            await _database.QueryAsync(
+                "SELECT status::text, error_code FROM outbound_replies WHERE id = $1",
+                row => (row.GetString(0), row.IsDBNull(1) ? null : (int?)row.GetInt32(1)),
+                replyId));
         await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
         Assert.Equal([400], (await _whatsApp.SendsToAsync(phone)).Select(s => s.HttpStatus));
     }

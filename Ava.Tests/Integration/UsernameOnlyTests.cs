@@ -26,7 +26,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
 
         await WriteAsync(userId, "hello?");
         var registration = (await _whatsApp.AcceptedSendsToAsync(userId, 1))[^1];
-        Assert.Equal((WhatsAppOptions.DefaultRegistrationMessage, RecordedSend.UserId), (registration.Body, registration.AddressedAs));
+        Assert.Equal((WhatsAppCloudApiOptions.DefaultRegistrationMessage, RecordedSend.UserId), (registration.Body, registration.AddressedAs));
 
         // The code names a phone the user claims; without a phone the code alone links the user id.
         var code = await RequestCodeAsync(me, "+" + WhatsAppDriver.NewPhone());
@@ -80,7 +80,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
 
         // The new id wrote before Meta announced it: its lookup is cached as linked to nobody.
         await WriteAsync(current, "who?");
-        Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(current, 1))[^1].Body);
+        Assert.Equal(WhatsAppCloudApiOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(current, 1))[^1].Body);
 
         Assert.Equal((int)HttpStatusCode.OK, (await _whatsApp.ReplaceUserIdAsync(previous, current)).Status);
         await WhatsAppDriver.EventuallyAsync(async () => await LinkedUserIdAsync(me), linked => linked == current);
@@ -89,7 +89,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
         await WriteAsync(current, "after");
         Assert.Equal("[Echo] after", (await _whatsApp.AcceptedSendsToAsync(current, 2))[^1].Body);
         await WriteAsync(previous, "old id");
-        Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(previous, 3))[^1].Body);
+        Assert.Equal(WhatsAppCloudApiOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(previous, 3))[^1].Body);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
 
         Assert.False((await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
         await WriteAsync(userId, "still there?");
-        Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(userId, 3))[^1].Body);
+        Assert.Equal(WhatsAppCloudApiOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(userId, 3))[^1].Body);
     }
 
     /// <summary>Writes as a user who adopted the username "sheena.n": Meta names their user id, not their phone.</summary>

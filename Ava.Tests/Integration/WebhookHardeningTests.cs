@@ -140,9 +140,11 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
         Assert.Equal(
             ("sent", wamid),
             await WhatsAppDriver.EventuallyAsync(
-                async () => (await _database.QueryAsync<string>("SELECT status || ' ' || coalesce(wamid, '') FROM outbound_replies WHERE id = $1", replyId))
-                    .Select(row => (row.Split(' ')[0], row.Split(' ')[1])).Single(),
-                row => row.Item1 == "sent"));
+                async () => (await _database.QueryAsync(
+                    "SELECT status::text, wamid FROM outbound_replies WHERE id = $1",
+                    row => (Status: row.GetString(0), Wamid: row.IsDBNull(1) ? null : row.GetString(1)),
+                    replyId)).Single(),
+                row => row.Status == "sent"));
         await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
         Assert.Empty(await _whatsApp.SendsToAsync(phone));
     }
@@ -164,9 +166,11 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
         await Task.Delay(TimeSpan.FromSeconds(17), TestContext.Current.CancellationToken);
         Assert.Single(await _whatsApp.SendsToAsync(phone), s => s.HttpStatus == 200);
         Assert.Equal(
-            [$"{send.Wamid} delivered"],
-            await _database.QueryAsync<string>(
-                "SELECT external_id || ' ' || delivery_status FROM messages WHERE user_id = $1 AND role = 'assistant'", userId));
+            [(send.Wamid, "delivered")],
+            await _database.QueryAsync(
+                "SELECT external_id, delivery_status::text FROM messages WHERE user_id = $1 AND role = 'assistant'",
+                row => (row.IsDBNull(0) ? null : row.GetString(0), row.IsDBNull(1) ? null : row.GetString(1)),
+                userId));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Ava.Tests.Integration;
 [Collection(AvaStackCollection.Name)]
 public sealed class WebhookProcessingTests(AvaStackFixture stack)
 {
-    private const string RegistrationMessage = WhatsAppOptions.DefaultRegistrationMessage;
+    private const string RegistrationMessage = WhatsAppCloudApiOptions.DefaultRegistrationMessage;
 
     private readonly WhatsAppDriver _whatsApp = new(stack);
     private readonly AvaDatabase _database = new(stack);
@@ -144,9 +144,11 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
         Assert.Equal("read", await EventualStatusAsync(first, "read"));
         Assert.Equal("failed", await EventualStatusAsync(second, "failed"));
         Assert.Equal(
-            ["131026 Message undeliverable"],
-            await _database.QueryAsync<string>(
-                "SELECT error_code || ' ' || error_title FROM delivery_status_events WHERE wamid = $1 AND status = 'failed'", second));
+            [(131026, "Message undeliverable")],
+            await _database.QueryAsync(
+                "SELECT error_code, error_title FROM delivery_status_events WHERE wamid = $1 AND status = 'failed'",
+                row => (row.GetInt32(0), row.GetString(1)),
+                second));
     }
 
     [Fact]
@@ -161,8 +163,8 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
         Assert.Equal("[Echo] retry me", accepted.Body);
         Assert.Equal([500, 500, 200], (await _whatsApp.SendsToAsync(phone)).Select(s => s.HttpStatus));
         Assert.Equal(
-            ["sent 3"],
-            await _database.QueryAsync<string>("SELECT status || ' ' || attempts FROM outbound_replies WHERE to_phone = $1", phone));
+            [new ReplyAttempts("sent", 3)],
+            await _database.RepliesToAsync(phone));
     }
 
     [Fact]
@@ -204,10 +206,12 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
         await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "too late"))));
 
         var recorded = await WhatsAppDriver.EventuallyAsync(
-            () => _database.QueryAsync<string>(
-                "SELECT status || ' ' || error_code || ' ' || error_title FROM outbound_replies WHERE to_phone = $1 AND status <> 'pending'", phone),
+            () => _database.QueryAsync(
+                "SELECT status::text, error_code, error_title FROM outbound_replies WHERE to_phone = $1 AND status <> 'pending'",
+                row => (row.GetString(0), row.GetInt32(1), row.GetString(2)),
+                phone),
             rows => rows.Count == 1);
-        Assert.Equal(["failed 131047 Re-engagement message"], recorded);
+        Assert.Equal([("failed", 131047, "Re-engagement message")], recorded);
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
         Assert.Single(await _whatsApp.SendsToAsync(phone));
     }

@@ -24,8 +24,8 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         using var me = await _tokens.ClientForAsync(userId, Email("journey"));
 
         await SendAsync(phone, "hello?");
-        Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
-        Assert.StartsWith("Please create an account at ava.example.com and link your number", WhatsAppOptions.DefaultRegistrationMessage, StringComparison.Ordinal);
+        Assert.Equal(WhatsAppCloudApiOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+        Assert.StartsWith("Please create an account at ava.example.com and link your number", WhatsAppCloudApiOptions.DefaultRegistrationMessage, StringComparison.Ordinal);
 
         var code = await RequestCodeAsync(me, "+" + phone);
         await SendAsync(phone, $"LINK {code}");
@@ -92,7 +92,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         }
 
         await SendAsync(phone, "who am I?");
-        Assert.Equal(WhatsAppOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(phone, 3))[^1].Body);
+        Assert.Equal(WhatsAppCloudApiOptions.DefaultRegistrationMessage, (await _whatsApp.AcceptedSendsToAsync(phone, 3))[^1].Body);
     }
 
     [Fact]

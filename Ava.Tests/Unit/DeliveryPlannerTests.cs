@@ -19,7 +19,7 @@ public sealed class DeliveryPlannerTests
     private static readonly Guid s_linkedUser = Guid.Parse("0196a8a0-0000-7000-8000-000000000001");
     private static readonly Guid s_userLinkedById = Guid.Parse("0196a8a0-0000-7000-8000-000000000002");
     private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-    private static readonly PlanningRules s_rules = new(WhatsAppOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
+    private static readonly PlanningRules s_rules = new(WhatsAppCloudApiOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
 
     private static readonly Dictionary<string, Guid?> s_users = new()
     {
@@ -52,7 +52,7 @@ public sealed class DeliveryPlannerTests
 
         Assert.Empty(plan.History);
         var reply = Assert.Single(plan.Replies);
-        Assert.Equal((WhatsAppOptions.DefaultRegistrationMessage, (Guid?)null, (Guid?)null), (reply.Body, reply.UserId, reply.MessageId));
+        Assert.Equal((WhatsAppCloudApiOptions.DefaultRegistrationMessage, (Guid?)null, (Guid?)null), (reply.Body, reply.UserId, reply.MessageId));
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class DeliveryPlannerTests
 
         var reply = Assert.Single(plan.Replies);
         Assert.Equal(
-            ("wamid.U1", (string?)null, (string?)StrangerUserId, WhatsAppOptions.DefaultRegistrationMessage),
+            ("wamid.U1", (string?)null, (string?)StrangerUserId, WhatsAppCloudApiOptions.DefaultRegistrationMessage),
             (reply.InboundWamid, reply.ToPhone, reply.ToUserId, reply.Body));
         Assert.Equal(new Dictionary<string, string> { [StrangerUserId] = "wamid.U1" }, plan.RegistrationCandidates);
         Assert.Empty(plan.History);

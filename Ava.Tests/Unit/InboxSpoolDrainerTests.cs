@@ -87,7 +87,7 @@ public sealed class InboxSpoolDrainerTests : IDisposable
     }
 
     private InboxSpoolDrainer NewDrainer(NpgsqlDataSource dataSource, InboxSpool spool) =>
-        new(dataSource, spool, new InboxHandoff(_directory.Options(TimeSpan.FromMilliseconds(50))), _directory.Options(TimeSpan.FromMilliseconds(50)), NullLogger<InboxSpoolDrainer>.Instance);
+        new(dataSource, spool, new InboxHandoff(_directory.Options(TimeSpan.FromMilliseconds(50))), _directory.Options(TimeSpan.FromMilliseconds(50)), TimeProvider.System, NullLogger<InboxSpoolDrainer>.Instance);
 
     private static void TruncateBy(string file, int bytes)
     {

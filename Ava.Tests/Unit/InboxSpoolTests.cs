@@ -4,6 +4,7 @@ using System.Text;
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ava.Tests.Unit;
 
@@ -194,6 +195,35 @@ public sealed class InboxSpoolTests : IDisposable
     }
 
     [Fact]
+    public void A_temporary_file_becomes_an_orphan_only_once_it_is_older_than_the_minimum_age_by_the_services_clock()
+    {
+        var writtenAt = new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(writtenAt + TimeSpan.FromSeconds(29));
+        var spool = _directory.NewSpool(clock);
+        var temporary = Path.Combine(_directory.Path, "20300101120000000000-abandoned.tmp");
+        File.WriteAllBytes(temporary, []);
+        File.SetLastWriteTimeUtc(temporary, writtenAt.UtcDateTime);
+
+        Assert.Empty(spool.OrphanedWrites(TimeSpan.FromSeconds(30)));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(temporary, Assert.Single(spool.OrphanedWrites(TimeSpan.FromSeconds(30))));
+    }
+
+    [Fact]
+    public void Batches_are_named_by_the_services_clock_and_drain_in_that_order()
+    {
+        var spool = _directory.NewSpool(new FakeTimeProvider(new DateTimeOffset(2030, 1, 2, 12, 0, 0, TimeSpan.Zero)));
+        var behindByADay = _directory.NewSpool(new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero)));
+        var later = AppendOne(spool, Delivery("later", null));
+        var earlier = AppendOne(behindByADay, Delivery("earlier", null));
+
+        Assert.StartsWith("20300102120000", Path.GetFileName(later), StringComparison.Ordinal);
+        Assert.Equal([earlier, later], spool.Files());
+    }
+
+    [Fact]
     public void A_write_in_progress_is_never_taken_for_an_orphan()
     {
         var spool = _directory.NewSpool();
@@ -299,7 +329,7 @@ internal sealed class SpoolDirectory : IDisposable
         });
 
     /// <summary>Another user of the directory: a webhook instance of its own, as far as the spool can tell.</summary>
-    public InboxSpool NewSpool() => new(Options());
+    public InboxSpool NewSpool(TimeProvider? clock = null) => new(Options(), clock ?? TimeProvider.System);
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }

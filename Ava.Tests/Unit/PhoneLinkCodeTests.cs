@@ -41,6 +41,19 @@ public sealed class PhoneLinkCodeTests
         Assert.Equal(100, PendingPhoneLink.LabelFor(s_user, new string('x', 300), null).Length);
     }
 
+    [Theory]
+    [InlineData("LINK 123456", "123456")]
+    [InlineData("  link 000042 ", "000042")]
+    [InlineData("LINK 12345", null)]
+    [InlineData("LINK 1234567", null)]
+    [InlineData("LINK abcdef", null)]
+    [InlineData("please LINK 123456", null)]
+    public void Only_LINK_and_a_code_of_the_issued_length_is_a_link_command(string text, string? code)
+    {
+        Assert.Equal(PhoneLinkCodes.CodeLength, "123456".Length);
+        Assert.Equal(code, PhoneLinking.CodeIn(new IncomingMessage("wamid.1", null, Phone, null, "text", text, text, null)));
+    }
+
     [Fact]
     public void A_pending_code_links_the_phone_it_names_and_names_the_account()
     {

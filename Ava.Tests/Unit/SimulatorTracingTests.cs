@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using Ava.AppHost.WhatsApp;
 using Ava.WhatsAppSimulator;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -21,6 +22,7 @@ public sealed class SimulatorTracingTests : IAsyncLifetime
     public ValueTask InitializeAsync()
     {
         _simulator = new WebApplicationFactory<GraphApiState>().WithWebHostBuilder(web => web
+            .UseSetting("WHATSAPP_PHONE_NUMBER_ID", WhatsAppCloudApiExtensions.SimulatedPhoneNumberId)
             .ConfigureTestServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_exported))));
         return ValueTask.CompletedTask;
     }

@@ -12,7 +12,7 @@ namespace Ava.Tests.Unit;
 /// <summary>What the webhook agrees to start with: no check is relaxed by an environment name alone.</summary>
 public sealed class WebhookSettingsTests
 {
-    private const string UnsignedKey = WhatsAppOptions.AllowUnsignedDeliveriesKey;
+    private const string UnsignedKey = WhatsAppCloudApiOptions.AllowUnsignedDeliveriesKey;
     private static readonly byte[] s_body = """{"object":"whatsapp_business_account","entry":[]}"""u8.ToArray();
 
     [Theory]
@@ -65,15 +65,15 @@ public sealed class WebhookSettingsTests
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
                 [UnsignedKey] = "true",
-                [WhatsAppOptions.AllowLoopbackHttpGraphApiKey] = "true",
+                [WhatsAppCloudApiOptions.AllowLoopbackHttpGraphApiKey] = "true",
             })
             .Build();
 
-        var options = configuration.Get<WhatsAppOptions>()!;
+        var options = configuration.Get<WhatsAppCloudApiOptions>()!;
 
         Assert.True(options.AllowUnsignedDeliveries);
         Assert.True(options.AllowLoopbackHttpGraphApi);
-        Assert.False(new ConfigurationBuilder().Build().Get<WhatsAppOptions>()?.AllowUnsignedDeliveries ?? false);
+        Assert.False(new ConfigurationBuilder().Build().Get<WhatsAppCloudApiOptions>()?.AllowUnsignedDeliveries ?? false);
     }
 
     [Fact]
@@ -131,21 +131,21 @@ public sealed class WebhookSettingsTests
         Assert.Equal(admitted, result.Succeeded);
         if (!admitted)
         {
-            Assert.Contains(WhatsAppOptions.AllowLoopbackHttpGraphApiKey, Assert.Single(result.Failures!));
+            Assert.Contains(WhatsAppCloudApiOptions.AllowLoopbackHttpGraphApiKey, Assert.Single(result.Failures!));
         }
     }
 
     /// <summary>A complete set of settings, changed as the case needs.</summary>
-    private static WhatsAppOptions Complete(Action<WhatsAppOptions>? change = null)
+    private static WhatsAppCloudApiOptions Complete(Action<WhatsAppCloudApiOptions>? change = null)
     {
-        var options = new WhatsAppOptions { AccessToken = "t", PhoneNumberId = "1", VerifyToken = "v", AppSecret = "app-secret" };
+        var options = new WhatsAppCloudApiOptions { AccessToken = "t", PhoneNumberId = "1", VerifyToken = "v", AppSecret = "app-secret" };
         change?.Invoke(options);
         return options;
     }
 
-    private static ValidateOptionsResult Validate(string environment, WhatsAppOptions options) =>
-        new WhatsAppOptionsValidator(new HostingEnvironment { EnvironmentName = environment }).Validate(null, options);
+    private static ValidateOptionsResult Validate(string environment, WhatsAppCloudApiOptions options) =>
+        new WhatsAppCloudApiOptionsValidator(new HostingEnvironment { EnvironmentName = environment }).Validate(null, options);
 
-    private static WebhookSignatureVerifier Verifier(WhatsAppOptions options) =>
+    private static WebhookSignatureVerifier Verifier(WhatsAppCloudApiOptions options) =>
         new(Options.Create(options), NullLogger<WebhookSignatureVerifier>.Instance);
 }

@@ -260,10 +260,10 @@ public sealed class WhatsAppContractTests
     [Fact]
     public void A_missing_setting_is_named_and_the_app_secret_is_required_in_development_too()
     {
-        var empty = new WhatsAppOptions();
+        var empty = new WhatsAppCloudApiOptions();
 
-        var production = new WhatsAppOptionsValidator(Environment(Environments.Production)).Validate(null, empty);
-        var development = new WhatsAppOptionsValidator(Environment(Environments.Development)).Validate(null, empty);
+        var production = new WhatsAppCloudApiOptionsValidator(Environment(Environments.Production)).Validate(null, empty);
+        var development = new WhatsAppCloudApiOptionsValidator(Environment(Environments.Development)).Validate(null, empty);
 
         Assert.True(production.Failed);
         Assert.Equal(
@@ -271,8 +271,8 @@ public sealed class WhatsAppContractTests
             production.Failures);
         Assert.Contains(development.Failures!, failure => failure.StartsWith("WHATSAPP_APP_SECRET is not set", StringComparison.Ordinal));
 
-        var complete = new WhatsAppOptions { AccessToken = "t", PhoneNumberId = "1", VerifyToken = "v", AppSecret = "s" };
-        Assert.True(new WhatsAppOptionsValidator(Environment(Environments.Production)).Validate(null, complete).Succeeded);
+        var complete = new WhatsAppCloudApiOptions { AccessToken = "t", PhoneNumberId = "1", VerifyToken = "v", AppSecret = "s" };
+        Assert.True(new WhatsAppCloudApiOptionsValidator(Environment(Environments.Production)).Validate(null, complete).Succeeded);
         Assert.Equal("v25.0", complete.GraphApiVersion);
     }
 

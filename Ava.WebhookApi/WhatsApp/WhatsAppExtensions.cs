@@ -18,8 +18,8 @@ internal static class WhatsAppExtensions
         var services = builder.Services;
 
         // The plan's WHATSAPP_* variables sit at the root of configuration.
-        services.AddOptions<WhatsAppOptions>().Bind(builder.Configuration).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WhatsAppOptions>, WhatsAppOptionsValidator>();
+        services.AddOptions<WhatsAppCloudApiOptions>().Bind(builder.Configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WhatsAppCloudApiOptions>, WhatsAppCloudApiOptionsValidator>();
         services.AddOptions<WhatsAppProcessingOptions>()
             .Bind(builder.Configuration.GetSection(WhatsAppProcessingOptions.SectionName))
             .Validate(settings => settings.Problem() is null, "WhatsApp processing settings do not hold together (see WhatsAppProcessingOptions.Problem).")
@@ -69,7 +69,7 @@ internal static class WhatsAppExtensions
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; dropping the default retry is the point.
         services.AddHttpClient(GraphApiClient.HttpClientName, (provider, http) =>
             {
-                var baseUrl = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value.GraphBaseUrl.ToString();
+                var baseUrl = provider.GetRequiredService<IOptions<WhatsAppCloudApiOptions>>().Value.GraphBaseUrl.ToString();
                 http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
             })
             .RemoveAllResilienceHandlers()

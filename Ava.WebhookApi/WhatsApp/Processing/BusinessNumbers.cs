@@ -10,7 +10,7 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 /// <c>WHATSAPP_PHONE_NUMBER_ID</c>, whose token check then says nothing about the numbers really in use.
 /// </summary>
 internal sealed partial class BusinessNumbers(
-    IOptions<WhatsAppOptions> whatsApp, IOptions<WhatsAppProcessingOptions> processing, ILogger<BusinessNumbers> logger)
+    IOptions<WhatsAppCloudApiOptions> whatsApp, IOptions<WhatsAppProcessingOptions> processing, ILogger<BusinessNumbers> logger)
 {
     private readonly HashSet<string> _configured =
         [.. processing.Value.NumberRates.Keys, .. whatsApp.Value.PhoneNumberId is { } ava ? [ava] : Array.Empty<string>()];

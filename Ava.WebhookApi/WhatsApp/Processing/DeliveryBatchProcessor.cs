@@ -21,7 +21,7 @@ internal sealed partial class DeliveryBatchProcessor(
     OutboxClaims outboxClaims,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
-    IOptions<WhatsAppOptions> whatsApp,
+    IOptions<WhatsAppCloudApiOptions> whatsApp,
     IOptions<WhatsAppProcessingOptions> processing,
     ILogger<DeliveryBatchProcessor> logger)
 {

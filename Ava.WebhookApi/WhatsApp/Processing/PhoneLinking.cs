@@ -95,6 +95,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
     /// <returns>The code of a <c>LINK &lt;code&gt;</c> text from a sender Ava can tell apart, or null for any other message.</returns>
     public static string? CodeIn(IncomingMessage message) =>
         message is { Text: { } text, Sender: not null } && LinkCommand().Match(text) is { Success: true } match
+            && match.Groups[1].Length == PhoneLinkCodes.CodeLength
             ? match.Groups[1].Value
             : null;
 
@@ -183,7 +184,8 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
         }
     }
 
-    [GeneratedRegex(@"^\s*link\s+(\d{6})\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    // Any run of digits, its length checked against PhoneLinkCodes.CodeLength: a generated pattern cannot take it.
+    [GeneratedRegex(@"^\s*link\s+(\d+)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex LinkCommand();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not consume used link codes or count wrong ones in Redis")]

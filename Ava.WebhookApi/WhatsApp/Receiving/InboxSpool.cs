@@ -34,10 +34,12 @@ internal sealed class InboxSpool
     private static readonly long s_earliestPlausibleReceipt = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     private readonly string _directory;
+    private readonly TimeProvider _clock;
 
-    public InboxSpool(IOptions<WhatsAppProcessingOptions> options)
+    public InboxSpool(IOptions<WhatsAppProcessingOptions> options, TimeProvider clock)
     {
         _directory = options.Value.SpoolDirectory;
+        _clock = clock;
         Directory.CreateDirectory(_directory);
     }
 
@@ -56,7 +58,7 @@ internal sealed class InboxSpool
     /// </summary>
     public void Append(IReadOnlyList<InboundDeliveryRecord> deliveries)
     {
-        var name = $"{DateTimeOffset.UtcNow:yyyyMMddHHmmssfffffff}-{Guid.NewGuid():N}";
+        var name = $"{_clock.GetUtcNow():yyyyMMddHHmmssfffffff}-{Guid.NewGuid():N}";
         var temporary = Path.Combine(_directory, name + TemporaryExtension);
         try
         {
@@ -120,7 +122,7 @@ internal sealed class InboxSpool
     /// recognises by its lock).</summary>
     public IEnumerable<string> OrphanedWrites(TimeSpan minimumAge)
     {
-        var writtenBefore = DateTime.UtcNow - minimumAge;
+        var writtenBefore = _clock.GetUtcNow().UtcDateTime - minimumAge;
         return Directory.EnumerateFiles(_directory, "*" + TemporaryExtension)
             .Where(file => File.GetLastWriteTimeUtc(file) <= writtenBefore)
             .Order(StringComparer.Ordinal);

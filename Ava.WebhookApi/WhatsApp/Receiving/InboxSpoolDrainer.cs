@@ -17,6 +17,7 @@ internal sealed partial class InboxSpoolDrainer(
     InboxSpool spool,
     InboxHandoff inbox,
     IOptions<WhatsAppProcessingOptions> options,
+    TimeProvider clock,
     ILogger<InboxSpoolDrainer> logger) : BackgroundService, IHealthCheck
 {
     private static readonly TimeSpan s_firstRetryDelay = TimeSpan.FromSeconds(2);
@@ -50,7 +51,7 @@ internal sealed partial class InboxSpoolDrainer(
                 LogDrainFailed(logger, failedRounds, exception);
             }
 
-            await Task.Delay(failedRounds == 0 ? options.Value.PollInterval : RetryDelay(failedRounds), stoppingToken);
+            await Task.Delay(failedRounds == 0 ? options.Value.PollInterval : RetryDelay(failedRounds), clock, stoppingToken);
         }
     }
 

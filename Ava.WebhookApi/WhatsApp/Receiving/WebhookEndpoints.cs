@@ -57,7 +57,8 @@ internal static class WebhookEndpoints
         HttpRequest request,
         WebhookSignatureVerifier verifier,
         InboxWriter inbox,
-        IOptions<WhatsAppProcessingOptions> options)
+        IOptions<WhatsAppProcessingOptions> options,
+        TimeProvider clock)
     {
         var maxBytes = options.Value.MaxDeliveryBytes;
         if (request.ContentLength > maxBytes)
@@ -94,7 +95,7 @@ internal static class WebhookEndpoints
 
         try
         {
-            await inbox.StoreAsync(new InboundDeliveryRecord(DateTimeOffset.UtcNow, body, Activity.Current?.Id));
+            await inbox.StoreAsync(new InboundDeliveryRecord(clock.GetUtcNow(), body, Activity.Current?.Id));
         }
         catch (InboxUnavailableException)
         {

@@ -12,7 +12,7 @@ internal sealed partial class WebhookSignatureVerifier
     private readonly byte[] _verifyTokenHash;
     private readonly ILogger<WebhookSignatureVerifier> _logger;
 
-    public WebhookSignatureVerifier(IOptions<WhatsAppOptions> options, ILogger<WebhookSignatureVerifier> logger)
+    public WebhookSignatureVerifier(IOptions<WhatsAppCloudApiOptions> options, ILogger<WebhookSignatureVerifier> logger)
     {
         _logger = logger;
         var settings = options.Value;
@@ -21,7 +21,7 @@ internal sealed partial class WebhookSignatureVerifier
         {
             // Asked for by name; the options validator refuses it outside Development.
             _appSecret = null;
-            LogSignaturesNotChecked(logger, WhatsAppOptions.AllowUnsignedDeliveriesKey);
+            LogSignaturesNotChecked(logger, WhatsAppCloudApiOptions.AllowUnsignedDeliveriesKey);
         }
         else if (string.IsNullOrEmpty(settings.AppSecret))
         {

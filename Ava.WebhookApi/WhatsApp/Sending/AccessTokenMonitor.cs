@@ -18,7 +18,7 @@ internal sealed partial class AccessTokenMonitor(
     OutboxHandoff outbox,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
-    IOptions<WhatsAppOptions> whatsApp,
+    IOptions<WhatsAppCloudApiOptions> whatsApp,
     IOptions<WhatsAppProcessingOptions> processing,
     ILogger<AccessTokenMonitor> logger) : BackgroundService, IHealthCheck
 {

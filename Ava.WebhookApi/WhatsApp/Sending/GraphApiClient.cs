@@ -14,7 +14,7 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// the <see cref="ReplySender"/>'s decision. The HttpClient is taken from the factory for each call, so that its
 /// pooled connections follow DNS changes of the Graph API.
 /// </summary>
-internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvider clock, IOptions<WhatsAppOptions> options)
+internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvider clock, IOptions<WhatsAppCloudApiOptions> options)
 {
     public const string HttpClientName = "graph-api";
 

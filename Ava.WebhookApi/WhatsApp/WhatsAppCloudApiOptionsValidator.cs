@@ -6,9 +6,9 @@ namespace Ava.WebhookApi.WhatsApp;
 /// A missing or unsafe setting stops the service at start, naming the variable to set. Every relaxation is asked
 /// for by name and is refused where it would be dangerous, so that no environment name alone turns a check off.
 /// </summary>
-internal sealed class WhatsAppOptionsValidator(IHostEnvironment environment) : IValidateOptions<WhatsAppOptions>
+internal sealed class WhatsAppCloudApiOptionsValidator(IHostEnvironment environment) : IValidateOptions<WhatsAppCloudApiOptions>
 {
-    public ValidateOptionsResult Validate(string? name, WhatsAppOptions options)
+    public ValidateOptionsResult Validate(string? name, WhatsAppCloudApiOptions options)
     {
         List<string> failures = [];
 
@@ -20,7 +20,7 @@ internal sealed class WhatsAppOptionsValidator(IHostEnvironment environment) : I
 
         if (string.IsNullOrWhiteSpace(options.GraphApiVersion) || options.GraphApiVersion.Contains('/'))
         {
-            failures.Add("WHATSAPP_GRAPH_API_VERSION must be a Graph API version such as " + WhatsAppOptions.DefaultGraphApiVersion + ".");
+            failures.Add("WHATSAPP_GRAPH_API_VERSION must be a Graph API version such as " + WhatsAppCloudApiOptions.DefaultGraphApiVersion + ".");
         }
 
         Require(options.RegistrationMessage, "WHATSAPP_REGISTRATION_MESSAGE", failures);
@@ -28,14 +28,14 @@ internal sealed class WhatsAppOptionsValidator(IHostEnvironment environment) : I
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private void ValidateSignatureCheck(WhatsAppOptions options, List<string> failures)
+    private void ValidateSignatureCheck(WhatsAppCloudApiOptions options, List<string> failures)
     {
         if (options.AllowUnsignedDeliveries)
         {
             if (!environment.IsDevelopment())
             {
                 failures.Add(
-                    $"{WhatsAppOptions.AllowUnsignedDeliveriesKey}=true is allowed in Development only (this is " +
+                    $"{WhatsAppCloudApiOptions.AllowUnsignedDeliveriesKey}=true is allowed in Development only (this is " +
                     $"{environment.EnvironmentName}): remove it and set WHATSAPP_APP_SECRET.");
             }
 
@@ -45,12 +45,12 @@ internal sealed class WhatsAppOptionsValidator(IHostEnvironment environment) : I
         if (string.IsNullOrWhiteSpace(options.AppSecret))
         {
             failures.Add(environment.IsDevelopment()
-                ? $"WHATSAPP_APP_SECRET is not set (to accept unsigned deliveries in Development, set {WhatsAppOptions.AllowUnsignedDeliveriesKey}=true)."
+                ? $"WHATSAPP_APP_SECRET is not set (to accept unsigned deliveries in Development, set {WhatsAppCloudApiOptions.AllowUnsignedDeliveriesKey}=true)."
                 : "WHATSAPP_APP_SECRET is not set.");
         }
     }
 
-    private void ValidateGraphBaseUrl(WhatsAppOptions options, List<string> failures)
+    private void ValidateGraphBaseUrl(WhatsAppCloudApiOptions options, List<string> failures)
     {
         var url = options.GraphBaseUrl;
         if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https"))
@@ -73,7 +73,7 @@ internal sealed class WhatsAppOptionsValidator(IHostEnvironment environment) : I
         else if (!url.IsLoopback)
         {
             failures.Add(
-                $"{WhatsAppOptions.AllowLoopbackHttpGraphApiKey}=true admits http only to this machine (localhost, " +
+                $"{WhatsAppCloudApiOptions.AllowLoopbackHttpGraphApiKey}=true admits http only to this machine (localhost, " +
                 $"127.0.0.1, ::1); WHATSAPP_GRAPH_BASE_URL names {url.Host}.");
         }
     }

@@ -4,7 +4,7 @@ namespace Ava.WebhookApi.WhatsApp;
 /// Ava's WhatsApp Cloud API settings, read from the plan's environment variables (<c>WHATSAPP_…</c>); in the AppHost
 /// they are Aspire parameters. Validated at start.
 /// </summary>
-public sealed class WhatsAppOptions
+public sealed class WhatsAppCloudApiOptions
 {
     public const string DefaultGraphApiVersion = "v25.0";
 
