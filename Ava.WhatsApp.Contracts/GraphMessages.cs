@@ -20,20 +20,14 @@ public sealed record SendTextMessageRequest(
 {
     public const int MaxBodyLength = 4096;
 
-    /// <summary>Meta's limit for <see cref="BizOpaqueCallbackData"/>, which it repeats in the message's statuses.</summary>
-    public const int MaxCallbackDataLength = 512;
-
-    public static SendTextMessageRequest Create(string phone, string body, string? callbackData = null) =>
-        new("whatsapp", "individual", phone, "text", new SendText(body), callbackData);
-
     /// <summary>
     /// To the phone when there is one — Meta advises it, so that its webhooks keep naming the phone — otherwise to the
     /// business-scoped user id.
     /// </summary>
     public static SendTextMessageRequest CreateTo(string? phone, string? userId, string body, string? callbackData = null) =>
-        phone is not null ? Create(phone, body, callbackData)
-        : userId is not null ? new("whatsapp", "individual", null, "text", new SendText(body), callbackData, userId)
-        : throw new ArgumentException("A message needs a phone or a business-scoped user id to go to.", nameof(userId));
+        phone is not null || userId is not null
+            ? new("whatsapp", "individual", phone, "text", new SendText(body), callbackData, phone is null ? userId : null)
+            : throw new ArgumentException("A message needs a phone or a business-scoped user id to go to.", nameof(userId));
 
     /// <summary>Whom the message is addressed to: the phone, else the business-scoped user id.</summary>
     [JsonIgnore]
