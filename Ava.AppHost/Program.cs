@@ -1,4 +1,5 @@
 using Ava.AppHost;
+using Ava.AppHost.Responding;
 using Ava.AppHost.Tunnels;
 using Ava.AppHost.WhatsApp;
 using Ava.Data;
@@ -35,6 +36,9 @@ var migrations = builder.AddProject<Projects.Ava_MigrationService>("migrations")
 // Meta's Graph API: the real one when an access token is configured or Ava is published, the simulator (below) otherwise.
 var whatsApp = builder.AddWhatsAppCloudApi();
 
+// Who answers linked users: Ava's echo, a responder at responder-url, or (Ava:Responder=sample) the sample responder.
+var responder = builder.AddResponder();
+
 // Meta's webhook. Any number of instances may run side by side (Ava:WebhookReplicas; two when published): they share
 // inbox, outbox and spool.
 var webhook = builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
@@ -45,6 +49,7 @@ var webhook = builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WaitForCompletion(migrations)
     .WithStateVolume("webhook-spool", "WhatsApp__SpoolDirectory")
     .WithWhatsAppCloudApi(whatsApp)
+    .WithResponder(responder)
     // Ava:Tunnel (run mode): cloudflared, ngrok or devtunnel in front of it, so that Meta reaches this machine.
     .WithTunnel()
     // Failed deliveries and replies are listed and replayed through /admin, with service-role tokens.
@@ -59,6 +64,13 @@ if (whatsApp.IsSimulated)
         .WithUrlForEndpoint("http", url => url.DisplayText = "Chat with Ava")
         .WithReference(webhook)
         .PlaysWhatsAppCloudApiFor(webhook, whatsApp);
+}
+
+if (responder.IsSample)
+{
+    builder.AddProject<Projects.Ava_SampleResponder>(ResponderExtensions.SampleName)
+        .WithHttpHealthCheck("/health")
+        .AnswersTurnsFor(webhook, responder);
 }
 
 // Signed-in users' history and WhatsApp linking.

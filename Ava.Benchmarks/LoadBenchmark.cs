@@ -29,13 +29,18 @@ public static class LoadBenchmark
             Numbers: arguments.Int("numbers", 64, min: 1),
             Replicas: arguments.Int("replicas", 1, min: 1),
             DrainTimeout: arguments.Seconds("drain-timeout", 120),
-            Json: arguments.Text("json"));
+            Json: arguments.Text("json"),
+            ResponderDelay: arguments.Seconds("responder-delay", 0));
         arguments.RejectUnknown();
 
         var runStarted = Stopwatch.GetTimestamp();
         await using var graph = await GraphStandIn.StartAsync();
-        Console.WriteLine($"Starting the stack (durable Postgres, {settings.Replicas} webhook instance(s), Graph API stand-in at {graph.BaseUrl})...");
-        await using var stack = await AvaStack.StartAsync(settings.Replicas, graph.BaseUrl);
+        await using var responder = settings.ResponderDelay > TimeSpan.Zero
+            ? await ResponderStandIn.StartAsync(Convert.ToHexString(Guid.NewGuid().ToByteArray()), settings.ResponderDelay)
+            : null;
+        Console.WriteLine($"Starting the stack (durable Postgres, {settings.Replicas} webhook instance(s), Graph API stand-in at {graph.BaseUrl}" +
+            (responder is null ? ", Ava's echo answering)..." : $", a responder answering after {settings.ResponderDelay.TotalSeconds:0.#} s at {responder.TurnsUrl})..."));
+        await using var stack = await AvaStack.StartAsync(settings.Replicas, graph.BaseUrl, responder is null ? null : ResponderSettings(settings, responder));
         graph.AccessToken = await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AccessTokenParameter);
         var deliveries = new WebhookDeliveries(
             await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AppSecretParameter), settings.Users, settings.Numbers);
@@ -69,10 +74,20 @@ public static class LoadBenchmark
             .Row("Postgres", await database.DescribeDurabilityAsync())
             .Row("services", Describe(webhooks, "webhookapi") + "; " + Describe(messagesApi, "messagesapi"))
             .Row("Graph API", "stand-in in the benchmark process; the probe's echo arrived there")
-            .Row("linked users / business numbers", $"{settings.Users:N0} / {settings.Numbers:N0}");
+            .Row("linked users / business numbers", $"{settings.Users:N0} / {settings.Numbers:N0}")
+            .Row("who answers", responder is null ? "Ava's echo" : $"a responder stand-in in the benchmark process, answering each turn after {settings.ResponderDelay.TotalSeconds:0.#} s");
 
         await MeasureBaselinesAsync(report, client, settings.Connections, database);
         await MeasureLoadAsync(report, settings, client, deliveries, graph);
+        if (responder is not null)
+        {
+            report.Section($"responder: {settings.ResponderDelay.TotalSeconds:0.#} s per turn")
+                .Row("turns asked", $"{responder.Calls:N0}", "responder_calls", responder.Calls)
+                .Row("turns asked more than once (same Idempotency-Key)", $"{responder.AskedAgain:N0}", "responder_asked_again", responder.AskedAgain)
+                .Row("most turns of one user at once (promise: 1)", $"{responder.MostAtOnceForOneUser:N0}", "responder_most_at_once_one_user", responder.MostAtOnceForOneUser)
+                .Row("most turns in flight at once", $"{responder.MostInFlight:N0}", "responder_most_in_flight", responder.MostInFlight)
+                .Row("badly signed turns", $"{responder.Refused:N0}", "responder_refused", responder.Refused);
+        }
 
         report.Section("memory (peak RSS, VmHWM)");
         foreach (var process in webhooks)
@@ -181,7 +196,7 @@ public static class LoadBenchmark
             report.Row("not sent (all connections busy to the end)", $"{load.NotSent:N0}", "not_sent", load.NotSent);
         }
 
-        report.Section("pipeline: echoes through the Graph API stand-in")
+        report.Section(settings.ResponderDelay > TimeSpan.Zero ? "pipeline: the responder's answers through the Graph API stand-in" : "pipeline: echoes through the Graph API stand-in")
             .Row("sent during the load window", $"{BenchmarkReport.Count(pipeline.SentInWindow / windowSeconds)} msg/s", "sent_per_second_in_window", pipeline.SentInWindow / windowSeconds)
             .Row("sent overall, load start to last echo", $"{BenchmarkReport.Count(pipeline.SentOfAcked / overallSeconds)} msg/s", "sent_per_second_overall", pipeline.SentOfAcked / overallSeconds)
             .Row("ack → sent lag p50 / p99", $"{pipeline.LagSeconds.P50:F2} / {pipeline.LagSeconds.P99:F2} s")
@@ -283,13 +298,27 @@ public static class LoadBenchmark
         return true;
     }
 
+    /// <summary>
+    /// The webhook's responder settings: the stand-in, and room for every turn the load keeps in flight (rate × delay)
+    /// with a margin, so that composing is bounded by the responder's delay and not by the instance's room.
+    /// </summary>
+    private static Dictionary<string, string> ResponderSettings(LoadSettings settings, ResponderStandIn responder) => new()
+    {
+        ["WhatsApp__Responder__Url"] = responder.TurnsUrl.ToString(),
+        ["WhatsApp__Responder__Secret"] = responder.Secret,
+        ["WhatsApp__Responder__MaxConcurrentTurns"] = ((int)Math.Ceiling(Math.Max(settings.Rate, 100) * settings.ResponderDelay.TotalSeconds * 2) + 256)
+            .ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     private static string Describe(IReadOnlyList<ServiceProcess> processes, string name) => processes.Count == 0
         ? $"{name}: process not found"
         : $"{name} ×{processes.Count} ({string.Join(", ", processes.Select(p => p.Build).Distinct())} build, " +
           $"{string.Join(", ", processes.Select(p => p.EnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "?").Distinct())})";
 
+    /// <param name="ResponderDelay">Zero: Ava's echo answers; otherwise a responder stand-in, taking this long per turn.</param>
     private sealed record LoadSettings(
-        double Rate, int Connections, TimeSpan Duration, TimeSpan Warmup, int Users, int Numbers, int Replicas, TimeSpan DrainTimeout, string? Json);
+        double Rate, int Connections, TimeSpan Duration, TimeSpan Warmup, int Users, int Numbers, int Replicas, TimeSpan DrainTimeout, string? Json,
+        TimeSpan ResponderDelay);
 
     private sealed record PipelineAccount(
         long Acked, long Pending, long SentOfAcked, long SentInWindow, long Duplicated, long ExtraSends, long SentNotAcked, long LastAckedSentAt, Latencies LagSeconds);

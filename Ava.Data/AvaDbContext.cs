@@ -21,6 +21,8 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
 
     public DbSet<DeliveryStatusEvent> DeliveryStatusEvents => Set<DeliveryStatusEvent>();
 
+    public DbSet<ConversationTurn> ConversationTurns => Set<ConversationTurn>();
+
     /// <summary>
     /// Provider settings every user of the model needs, at run time and at design time alike: the Postgres enums
     /// must be mapped for Npgsql to read and write them.
@@ -31,6 +33,7 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
         npgsql.MapEnum<MessageRole>("message_role");
         npgsql.MapEnum<InboundOutcome>("inbound_outcome");
         npgsql.MapEnum<DeliveryStatus>("delivery_status");
+        npgsql.MapEnum<ConversationTurnStatus>("turn_status");
     }
 
     /// <summary>The same enum mappings for plain Npgsql data sources (services that write SQL themselves).</summary>
@@ -40,6 +43,7 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
         dataSource.MapEnum<MessageRole>("message_role");
         dataSource.MapEnum<InboundOutcome>("inbound_outcome");
         dataSource.MapEnum<DeliveryStatus>("delivery_status");
+        dataSource.MapEnum<ConversationTurnStatus>("turn_status");
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

@@ -26,6 +26,7 @@ namespace Ava.Data.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "inbound_outcome", new[] { "failed", "processed", "unprocessable" });
             NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "message_channel", new[] { "app", "whatsapp" });
             NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "message_role", new[] { "assistant", "user" });
+            NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "turn_status", new[] { "answered", "failed", "pending" });
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Ava.Data.Messages.Message", b =>
@@ -127,6 +128,124 @@ namespace Ava.Data.Migrations
                             t.HasCheckConstraint("ck_user_preferences_whatsapp_phone_digits", "whatsapp_phone ~ '^[0-9]+$'");
 
                             t.HasCheckConstraint("ck_user_preferences_whatsapp_user_id_format", "whatsapp_user_id ~ '^[A-Za-z]{2}\\.(ENT\\.)?[A-Za-z0-9]{1,128}$'");
+                        });
+                });
+
+            modelBuilder.Entity("Ava.Data.WhatsApp.ConversationTurn", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("AnsweredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("answered_at");
+
+                    b.Property<int>("Attempts")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("attempts");
+
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("claim_token");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("content");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("InboundWamid")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("inbound_wamid");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("message_type");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("PhoneNumberId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("phone_number_id");
+
+                    b.Property<ConversationTurnStatus>("Status")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("turn_status")
+                        .HasDefaultValue(ConversationTurnStatus.Pending)
+                        .HasColumnName("status");
+
+                    b.Property<string>("ToPhone")
+                        .HasColumnType("text")
+                        .HasColumnName("to_phone");
+
+                    b.Property<string>("ToUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("to_user_id");
+
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("text")
+                        .HasColumnName("trace_parent");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_conversation_turns");
+
+                    b.HasIndex("InboundWamid")
+                        .IsUnique()
+                        .HasDatabaseName("ux_conversation_turns_inbound_wamid");
+
+                    b.HasIndex("NextAttemptAt", "Id")
+                        .HasDatabaseName("ix_conversation_turns_pending")
+                        .HasFilter("status = 'pending'");
+
+                    b.HasIndex("UserId", "WrittenAt", "Id")
+                        .HasDatabaseName("ix_conversation_turns_pending_by_user")
+                        .HasFilter("status = 'pending'");
+
+                    b.ToTable("conversation_turns", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_conversation_turns_recipient", "to_phone IS NOT NULL OR to_user_id IS NOT NULL");
                         });
                 });
 
@@ -347,7 +466,6 @@ namespace Ava.Data.Migrations
                         .HasDefaultValueSql("now() + interval '24 hours'");
 
                     b.Property<string>("InboundWamid")
-                        .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("inbound_wamid");
 
@@ -392,6 +510,14 @@ namespace Ava.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("trace_parent");
 
+                    b.Property<long?>("TurnId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("turn_id");
+
+                    b.Property<int?>("TurnReplyIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("turn_reply_index");
+
                     b.Property<Guid?>("UserId")
                         .HasColumnType("uuid")
                         .HasColumnName("user_id");
@@ -411,13 +537,23 @@ namespace Ava.Data.Migrations
                         .HasDatabaseName("ix_outbound_replies_pending")
                         .HasFilter("status = 'pending'");
 
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_outbound_replies_pending_turn_replies")
+                        .HasFilter("status = 'pending' AND turn_id IS NOT NULL");
+
                     b.HasIndex("Wamid")
                         .IsUnique()
                         .HasDatabaseName("ux_outbound_replies_wamid")
                         .HasFilter("wamid IS NOT NULL");
 
+                    b.HasIndex("TurnId", "TurnReplyIndex")
+                        .IsUnique()
+                        .HasDatabaseName("ux_outbound_replies_turn_reply");
+
                     b.ToTable("outbound_replies", null, t =>
                         {
+                            t.HasCheckConstraint("ck_outbound_replies_answers", "(inbound_wamid IS NULL) <> (turn_id IS NULL) AND (turn_id IS NULL) = (turn_reply_index IS NULL)");
+
                             t.HasCheckConstraint("ck_outbound_replies_recipient", "to_phone IS NOT NULL OR to_user_id IS NOT NULL");
                         });
                 });

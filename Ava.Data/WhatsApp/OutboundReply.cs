@@ -1,15 +1,24 @@
 namespace Ava.Data.WhatsApp;
 
 /// <summary>
-/// Ava's answer to one inbound message: the outbox the sender works through, written in the same transaction as
-/// the inbound message, so a reply is neither lost nor created twice.
+/// Ava's answer to an inbound message: the outbox the sender works through, written in the same transaction as the
+/// inbound message (or as the responder's answer to its turn), so a reply is neither lost nor created twice.
 /// </summary>
 public sealed class OutboundReply
 {
     public long Id { get; set; }
 
-    /// <summary>The message this answers; unique, so one inbound message never gets two replies.</summary>
-    public required string InboundWamid { get; set; }
+    /// <summary>
+    /// The message Ava answered itself (echo, registration, LINK); unique, so such a message never gets two replies.
+    /// Null for a responder's reply, which belongs to its <see cref="TurnId"/>.
+    /// </summary>
+    public string? InboundWamid { get; set; }
+
+    /// <summary>The turn whose answer this reply is part of (see <see cref="ConversationTurn"/>).</summary>
+    public long? TurnId { get; set; }
+
+    /// <summary>Its place among the turn's replies: unique with the turn, and the order in which they go.</summary>
+    public int? TurnReplyIndex { get; set; }
 
     public Guid? UserId { get; set; }
 

@@ -56,11 +56,16 @@ internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<Outb
 {
     public void Configure(EntityTypeBuilder<OutboundReply> reply)
     {
-        reply.ToTable("outbound_replies", table => table.HasCheckConstraint(
-            "ck_outbound_replies_recipient", "to_phone IS NOT NULL OR to_user_id IS NOT NULL"));
+        reply.ToTable("outbound_replies", table =>
+        {
+            table.HasCheckConstraint("ck_outbound_replies_recipient", "to_phone IS NOT NULL OR to_user_id IS NOT NULL");
+            table.HasCheckConstraint("ck_outbound_replies_answers", "(inbound_wamid IS NULL) <> (turn_id IS NULL) AND (turn_id IS NULL) = (turn_reply_index IS NULL)");
+        });
         reply.HasKey(r => r.Id).HasName("pk_outbound_replies");
         reply.Property(r => r.Id).HasColumnName("id").UseIdentityAlwaysColumn();
         reply.Property(r => r.InboundWamid).HasColumnName("inbound_wamid");
+        reply.Property(r => r.TurnId).HasColumnName("turn_id");
+        reply.Property(r => r.TurnReplyIndex).HasColumnName("turn_reply_index");
         reply.Property(r => r.UserId).HasColumnName("user_id");
         reply.Property(r => r.MessageId).HasColumnName("message_id");
         reply.Property(r => r.PhoneNumberId).HasColumnName("phone_number_id");
@@ -81,6 +86,12 @@ internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<Outb
         reply.Property(r => r.TraceParent).HasColumnName("trace_parent");
 
         reply.HasIndex(r => r.InboundWamid).IsUnique().HasDatabaseName("ux_outbound_replies_inbound_wamid");
+
+        // A turn's answer inserts each of its replies once, however often the responder was asked.
+        reply.HasIndex(r => new { r.TurnId, r.TurnReplyIndex }).IsUnique().HasDatabaseName("ux_outbound_replies_turn_reply");
+
+        // A user's next turn waits for the replies of the previous ones to go.
+        reply.HasIndex(r => r.UserId).HasDatabaseName("ix_outbound_replies_pending_turn_replies").HasFilter("status = 'pending' AND turn_id IS NOT NULL");
         reply.HasIndex(r => r.Wamid).IsUnique().HasDatabaseName("ux_outbound_replies_wamid").HasFilter("wamid IS NOT NULL");
         reply.HasIndex(r => r.NextAttemptAt).HasDatabaseName("ix_outbound_replies_pending").HasFilter("status = 'pending'");
     }
@@ -100,5 +111,41 @@ internal sealed class DeliveryStatusEventConfiguration : IEntityTypeConfiguratio
         statusEvent.Property(e => e.ErrorCode).HasColumnName("error_code");
         statusEvent.Property(e => e.ErrorTitle).HasColumnName("error_title");
         statusEvent.Property(e => e.ReceivedAt).HasColumnName("received_at").HasDefaultValueSql("now()");
+    }
+}
+
+internal sealed class ConversationTurnConfiguration : IEntityTypeConfiguration<ConversationTurn>
+{
+    public void Configure(EntityTypeBuilder<ConversationTurn> turn)
+    {
+        turn.ToTable("conversation_turns", table => table.HasCheckConstraint(
+            "ck_conversation_turns_recipient", "to_phone IS NOT NULL OR to_user_id IS NOT NULL"));
+        turn.HasKey(t => t.Id).HasName("pk_conversation_turns");
+        turn.Property(t => t.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+        turn.Property(t => t.InboundWamid).HasColumnName("inbound_wamid");
+        turn.Property(t => t.UserId).HasColumnName("user_id");
+        turn.Property(t => t.MessageId).HasColumnName("message_id");
+        turn.Property(t => t.PhoneNumberId).HasColumnName("phone_number_id");
+        turn.Property(t => t.ToPhone).HasColumnName("to_phone");
+        turn.Property(t => t.ToUserId).HasColumnName("to_user_id");
+        turn.Property(t => t.MessageType).HasColumnName("message_type");
+        turn.Property(t => t.Content).HasColumnName("content");
+        turn.Property(t => t.WrittenAt).HasColumnName("written_at");
+        turn.Property(t => t.Status).HasColumnName("status").HasDefaultValue(ConversationTurnStatus.Pending).HasSentinel((ConversationTurnStatus)(-1));
+        turn.Property(t => t.Attempts).HasColumnName("attempts").HasDefaultValue(0);
+        turn.Property(t => t.NextAttemptAt).HasColumnName("next_attempt_at").HasDefaultValueSql("now()");
+        turn.Property(t => t.LockedUntil).HasColumnName("locked_until");
+        turn.Property(t => t.ClaimToken).HasColumnName("claim_token");
+        turn.Property(t => t.ExpiresAt).HasColumnName("expires_at");
+        turn.Property(t => t.Error).HasColumnName("error");
+        turn.Property(t => t.TraceParent).HasColumnName("trace_parent");
+        turn.Property(t => t.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
+        turn.Property(t => t.AnsweredAt).HasColumnName("answered_at");
+
+        turn.HasIndex(t => t.InboundWamid).IsUnique().HasDatabaseName("ux_conversation_turns_inbound_wamid");
+
+        // The composer's claim scans only what waits, and finds a user's earlier unanswered turn without a scan.
+        turn.HasIndex(t => new { t.NextAttemptAt, t.Id }).HasDatabaseName("ix_conversation_turns_pending").HasFilter("status = 'pending'");
+        turn.HasIndex(t => new { t.UserId, t.WrittenAt, t.Id }).HasDatabaseName("ix_conversation_turns_pending_by_user").HasFilter("status = 'pending'");
     }
 }

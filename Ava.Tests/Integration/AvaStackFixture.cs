@@ -21,7 +21,7 @@ public class AvaStackFixture : IAsyncLifetime
 
         // Two webhook instances side by side, as in production: every test also proves they never both handle a message.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Ava_AppHost>(
-            ["--Ava:ThrowawayData=true", "--Ava:WebhookReplicas=2"], timeout.Token);
+            ["--Ava:ThrowawayData=true", "--Ava:WebhookReplicas=2", .. Arguments], timeout.Token);
 
         // Tests run without the dashboard, so nothing listens for telemetry; with Aspire's OTLP retry setting each
         // service would otherwise spend its shutdown retrying the export (10 s for the migration worker).
@@ -37,6 +37,9 @@ public class AvaStackFixture : IAsyncLifetime
     }
 
     public HttpClient CreateHttpClient(string resourceName) => App.CreateHttpClient(resourceName);
+
+    /// <summary>A collection's own AppHost settings, read as the AppHost builds its model.</summary>
+    protected virtual string[] Arguments => [];
 
     /// <summary>Adjusts the stack before it starts (a collection's own settings).</summary>
     protected virtual void Configure(IDistributedApplicationTestingBuilder builder)

@@ -64,11 +64,9 @@ public sealed class ClaimLeasesTests
         Assert.Equal(TimeSpan.FromSeconds(9), leases.Remaining(_token, 1));
     }
 
-    private TestLeases Leases(bool fail = false) => new(
-        (_, _, _, _) => fail ? Task.FromException<IReadOnlySet<(long, Guid)>>(new TimeoutException()) : Task.FromResult(_stillHeld),
-        _clock);
-
     /// <summary>The renewal statement's answer is given by the test: which rows Postgres still has under their token.</summary>
-    private sealed class TestLeases(RenewLeases renew, TimeProvider clock)
-        : ClaimLeases(renew, clock, Options.Create(new WhatsAppProcessingOptions()));
+    private ClaimLeases Leases(bool fail = false) => new(
+        (_, _, _, _) => fail ? Task.FromException<IReadOnlySet<(long, Guid)>>(new TimeoutException()) : Task.FromResult(_stillHeld),
+        _clock,
+        Options.Create(new WhatsAppProcessingOptions()));
 }

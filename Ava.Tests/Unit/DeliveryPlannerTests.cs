@@ -394,17 +394,66 @@ public sealed class DeliveryPlannerTests
         Assert.Equal("100000000000009", Assert.Single(plan.Replies).PhoneNumberId);
     }
 
+    [Fact]
+    public void With_a_responder_a_linked_users_message_of_any_type_becomes_a_turn_with_their_line_in_history_and_no_echo()
+    {
+        var text = Text("wamid.T", LinkedPhone, "hello", s_now.AddSeconds(-5));
+        var image = Text("wamid.I", LinkedPhone, "") with { Type = "image", Text = null, Content = "[image] a cat" };
+
+        var plan = Plan([Delivery(1, text, image)], rules: s_rules with { ResponderAnswers = true });
+
+        Assert.Empty(plan.Replies);
+        Assert.Equal(
+            [(MessageRole.User, "hello"), (MessageRole.User, "[image] a cat")],
+            plan.History.Select(h => (h.Role, h.Content)));
+        Assert.Equal(
+            [("wamid.T", "text", "hello", plan.History[0].Id, s_now.AddSeconds(-5)), ("wamid.I", "image", "[image] a cat", plan.History[1].Id, s_now.AddSeconds(-1))],
+            plan.Turns.Select(t => (t.InboundWamid, t.MessageType, t.Content, t.MessageId, t.WrittenAt)));
+        var turn = plan.Turns[0];
+        Assert.Equal((s_linkedUser, Ava, (string?)LinkedPhone, s_now.AddSeconds(-5) + TimeSpan.FromHours(24), "00-" + 1.ToString("x32") + "-" + 1.ToString("x16") + "-01"),
+            (turn.UserId, turn.PhoneNumberId, turn.ToPhone, turn.ExpiresAt, turn.TraceParent));
+    }
+
+    [Fact]
+    public void With_a_responder_strangers_links_and_system_notices_stay_avas_own()
+    {
+        var stranger = Text("wamid.S", UnlinkedPhone, "who are you?");
+        var link = Text("wamid.LINK", UnlinkedPhone, "LINK 123456");
+        var system = Text("wamid.SYS", LinkedPhone, "") with { Type = "system", Text = null, Content = "[system] changed number" };
+
+        var plan = Plan(
+            [Delivery(1, stranger, link, system)],
+            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", Guid.CreateVersion7(), "new@example.com") },
+            rules: s_rules with { ResponderAnswers = true });
+
+        Assert.Empty(plan.Turns);
+        Assert.Equal(["wamid.S", "wamid.LINK"], plan.Replies.Select(r => r.InboundWamid));
+    }
+
+    [Fact]
+    public void A_message_seen_before_makes_no_second_turn()
+    {
+        var plan = Plan(
+            [Delivery(1, Text("wamid.SEEN", LinkedPhone, "again"))],
+            newWamids: new HashSet<string>(),
+            rules: s_rules with { ResponderAnswers = true });
+
+        Assert.Empty(plan.Turns);
+        Assert.Equal(1, plan.Duplicates);
+    }
+
     private static DeliveryPlan Plan(
         IReadOnlyList<DecodedDelivery> deliveries,
         Dictionary<string, LinkAttempt>? links = null,
         IReadOnlySet<string>? newWamids = null,
-        IReadOnlySet<string>? registrationReplies = null) =>
+        IReadOnlySet<string>? registrationReplies = null,
+        PlanningRules? rules = null) =>
         DeliveryPlanner.Plan(
             deliveries,
             s_users,
             links ?? [],
             newWamids ?? deliveries.SelectMany(d => d.Contents?.Messages ?? []).Select(m => m.Wamid).ToHashSet(),
-            s_rules,
+            rules ?? s_rules,
             s_now,
             registrationReplies);
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Receiving;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -87,7 +88,7 @@ public sealed class InboxSpoolDrainerTests : IDisposable
     }
 
     private InboxSpoolDrainer NewDrainer(NpgsqlDataSource dataSource, InboxSpool spool) =>
-        new(dataSource, spool, new InboxHandoff(_directory.Options(TimeSpan.FromMilliseconds(50))), _directory.Options(TimeSpan.FromMilliseconds(50)), TimeProvider.System, NullLogger<InboxSpoolDrainer>.Instance);
+        new(dataSource, spool, new InboxQueue(dataSource, new DatabaseOutage(TimeProvider.System, _directory.Options(TimeSpan.FromMilliseconds(50))), TimeProvider.System, _directory.Options(TimeSpan.FromMilliseconds(50))), _directory.Options(TimeSpan.FromMilliseconds(50)), TimeProvider.System, NullLogger<InboxSpoolDrainer>.Instance);
 
     private static void TruncateBy(string file, int bytes)
     {

@@ -56,11 +56,11 @@ internal static class AdminEndpoints
     internal static async Task<Results<Ok<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayAsync(
         ReplayRequest request, FailedWorkReplay replay, CancellationToken cancellationToken)
     {
-        var named = (request.Deliveries?.Length ?? 0) + (request.Replies?.Length ?? 0);
+        var named = (request.Deliveries?.Length ?? 0) + (request.Replies?.Length ?? 0) + (request.Turns?.Length ?? 0);
         var problem = (request.All, named) switch
         {
-            (true, > 0) => "Either name deliveries and replies, or ask for all, not both.",
-            (false, 0) => "Name the deliveries and replies to replay, or ask for all: {\"all\":true}.",
+            (true, > 0) => "Either name deliveries, replies and turns, or ask for all, not both.",
+            (false, 0) => "Name the deliveries, replies and turns to replay, or ask for all: {\"all\":true}.",
             (false, > FailedWorkReplay.MaxBatch) => $"At most {FailedWorkReplay.MaxBatch} ids at a time.",
             _ => null,
         };
@@ -72,8 +72,8 @@ internal static class AdminEndpoints
         try
         {
             var result = request.All
-                ? await replay.ReplayAsync(deliveryIds: null, replyIds: null, cancellationToken)
-                : await replay.ReplayAsync(request.Deliveries ?? [], request.Replies ?? [], cancellationToken);
+                ? await replay.ReplayAsync(deliveryIds: null, replyIds: null, turnIds: null, cancellationToken)
+                : await replay.ReplayAsync(request.Deliveries ?? [], request.Replies ?? [], request.Turns ?? [], cancellationToken);
             return TypedResults.Ok(result);
         }
         catch (Exception exception) when (Outages.IsOutage(exception) && !cancellationToken.IsCancellationRequested)

@@ -2,8 +2,10 @@ using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Ava.WebhookApi.WhatsApp.Replay;
+using Ava.WebhookApi.WhatsApp.Responding;
 using Ava.WebhookApi.WhatsApp.Retention;
 using Ava.WebhookApi.WhatsApp.Sending;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -28,14 +30,16 @@ internal static class WhatsAppExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<WhatsAppTelemetry>();
 
-        // Claims: short leases on the inbox and outbox, renewed while work is in hand.
+        // Each stage's queue: rows claimed with short leases, renewed while work is in hand.
         services.AddSingleton<DatabaseOutage>();
-        services.AddSingleton<InboxClaims>();
-        services.AddSingleton<InboxHandoff>();
-        services.AddSingleton<OutboxHandoff>();
-        services.AddSingleton<GraphRecovery>();
-        services.AddSingleton<OutboxClaims>();
+        services.AddSingleton<InboxQueue>();
+        services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<InboxQueue>());
+        services.AddSingleton<OutboxQueue>();
+        services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<OutboxQueue>());
+        services.AddSingleton<TurnQueue>();
+        services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<TurnQueue>());
         services.AddHostedService<ClaimLeaseRenewer>();
+        services.AddSingleton<GraphRecovery>();
 
         // Receiving
         services.AddSingleton<WebhookSignatureVerifier>();
@@ -89,6 +93,19 @@ internal static class WhatsAppExtensions
             });
 #pragma warning restore EXTEXP0001
         services.AddHostedService<ReplySender>();
+
+        // Composing: a responder answers linked users when one is configured (WhatsApp:Responder), in its own stage
+        // between processing and sending, so that a slow one holds up nobody else. No automatic retry on the call:
+        // the composer retries, within the user's window.
+        services.AddOptions<ResponderOptions>()
+            .Bind(builder.Configuration.GetSection(ResponderOptions.SectionName))
+            .Validate(settings => settings.Problem() is null, "WhatsApp responder settings do not hold together (see ResponderOptions.Problem).")
+            .ValidateOnStart();
+        services.AddSingleton<ResponderClient>();
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; the composer owns retries and timeouts.
+        services.AddHttpClient(ResponderClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        services.AddHostedService<TurnComposer>();
 
         // What failed for good can be listed and replayed by an operator (see Admin/).
         services.AddSingleton<FailedWorkReplay>();

@@ -30,7 +30,15 @@ internal sealed class WhatsAppTelemetry : IDisposable
         SendingPaused = _meter.CreateUpDownCounter<int>("ava.whatsapp.sending.paused", description: "1 while this instance's sending is paused because the Graph API refuses the access token, 0 otherwise");
         TokenChecks = _meter.CreateCounter<long>("ava.whatsapp.access_token.checks", description: "Checks of the access token against the Graph API, by outcome");
         ReadReceipts = _meter.CreateCounter<long>("ava.whatsapp.read_receipts", description: "Messages marked read with the typing indicator before their reply, by outcome");
+        TurnsComposing = _meter.CreateUpDownCounter<int>("ava.whatsapp.turns.composing", unit: "{turn}", description: "Turns this instance is waiting on the responder for");
+        TurnsEnded = _meter.CreateCounter<long>("ava.whatsapp.turns.ended", unit: "{turn}", description: "Turns ended, by status (answered, or failed with the fallback)");
+        ResponderLatency = _meter.CreateHistogram<double>("ava.whatsapp.responder.duration", unit: "s", description: "How long the responder took to answer a turn, by outcome");
+        ResponderFailures = _meter.CreateCounter<long>("ava.whatsapp.responder.failures", unit: "{call}", description: "Calls of the responder that brought no answer, by outcome (transient: asked again; refused)");
+        _meter.CreateObservableGauge("ava.whatsapp.turns.waiting", () => TurnsWaiting, unit: "{turn}", description: "Turns waiting for the responder (all instances), as last counted");
     }
+
+    /// <summary>The count <c>ava.whatsapp.turns.waiting</c> reports, refreshed by the composer.</summary>
+    public long TurnsWaiting { get; set; }
 
     public Counter<long> DeliveriesReceived { get; }
 
@@ -57,6 +65,14 @@ internal sealed class WhatsAppTelemetry : IDisposable
     public Counter<long> TokenChecks { get; }
 
     public Counter<long> ReadReceipts { get; }
+
+    public UpDownCounter<int> TurnsComposing { get; }
+
+    public Counter<long> TurnsEnded { get; }
+
+    public Histogram<double> ResponderLatency { get; }
+
+    public Counter<long> ResponderFailures { get; }
 
     public void Dispose() => _meter.Dispose();
 }

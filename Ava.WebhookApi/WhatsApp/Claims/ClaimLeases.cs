@@ -8,11 +8,11 @@ namespace Ava.WebhookApi.WhatsApp.Claims;
 internal delegate Task<IReadOnlySet<(long Id, Guid Token)>> RenewLeases(long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken);
 
 /// <summary>
-/// The claims this instance holds on one table (the inbox or the outbox), kept alive while the work is in hand:
-/// <see cref="ClaimLeaseRenewer"/> renews them all every <see cref="WhatsAppProcessingOptions.LeaseRenewalInterval"/>.
-/// A dead instance stops renewing, so its rows are taken over one short lease later.
+/// The claims this instance holds on one table, kept alive while the work is in hand: <see cref="ClaimLeaseRenewer"/>
+/// renews them all every <see cref="WhatsAppProcessingOptions.LeaseRenewalInterval"/>. A dead instance stops
+/// renewing, so its rows are taken over one short lease later. Part of <see cref="LeasedQueue{T}"/>.
 /// </summary>
-internal abstract class ClaimLeases(RenewLeases renew, TimeProvider clock, IOptions<WhatsAppProcessingOptions> options)
+internal sealed class ClaimLeases(RenewLeases renew, TimeProvider clock, IOptions<WhatsAppProcessingOptions> options)
 {
     private readonly ConcurrentDictionary<Guid, HeldClaim> _held = new();
 
@@ -23,8 +23,6 @@ internal abstract class ClaimLeases(RenewLeases renew, TimeProvider clock, IOpti
         _held[token] = claim;
         return claim;
     }
-
-    public void Release(HeldClaim claim) => _held.TryRemove(claim.Token, out _);
 
     /// <summary>One row of a claim is finished; the claim is let go with its last row.</summary>
     public void Finished(Guid token, long id)

@@ -3,12 +3,12 @@ using System.Collections.Concurrent;
 namespace Ava.WebhookApi.WhatsApp.Claims;
 
 /// <summary>
-/// Work claimed by the stage that made it (rows inserted already held under a claim token) and handed straight to
-/// the stage that does it, in this process: no claim query, no second write of the rows. Room is reserved before
-/// the rows are written, so a busy stage never gets more than it can hold; whatever does not fit is written
-/// unclaimed and found by the next stage's sweep, here or on another instance.
+/// The room a stage has for work, and the work handed straight to it in this process: rows the stage before inserted
+/// already claimed for it (no claim query, no second write). Room is reserved before the rows are written, so a busy
+/// stage never gets more than it can hold; whatever does not fit is written unclaimed and found by the next sweep,
+/// here or on another instance. Part of <see cref="LeasedQueue{T}"/>, which owns its accounting.
 /// </summary>
-internal abstract class WorkHandoff<T>(Func<int> capacity)
+internal sealed class WorkHandoff<T>(Func<int> capacity)
 {
     private readonly ConcurrentQueue<T> _items = new();
     private int _reserved;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ava.WebhookApi.WhatsApp.Claims;
+using Ava.WebhookApi.WhatsApp.Responding;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -17,12 +18,13 @@ internal sealed partial class DeliveryBatchProcessor(
     PhoneLinking phoneLinking,
     RegistrationReplyThrottle registrationReplies,
     BusinessNumbers businessNumbers,
-    OutboxHandoff outbox,
-    OutboxClaims outboxClaims,
+    OutboxQueue outbox,
+    TurnQueue turns,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppCloudApiOptions> whatsApp,
     IOptions<WhatsAppProcessingOptions> processing,
+    IOptions<ResponderOptions> responder,
     ILogger<DeliveryBatchProcessor> logger)
 {
     /// <exception cref="LostClaimException">The lease ran out and another instance took the batch over; nothing was committed.</exception>
@@ -118,7 +120,7 @@ internal sealed partial class DeliveryBatchProcessor(
 
         var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users), cancellationToken);
         var now = clock.GetUtcNow();
-        var rules = new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow, whatsApp.Value.PhoneNumberId);
+        var rules = new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow, whatsApp.Value.PhoneNumberId, responder.Value.Enabled);
         var plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now);
         if (plan.RegistrationCandidates.Count > 0 && registrationReplies.Enabled)
         {
@@ -156,81 +158,77 @@ internal sealed partial class DeliveryBatchProcessor(
         List<HistoryRow> history = [.. plan.History, .. DeliveryPlanner.MovedAwayNotices(appliedLinks, now)];
 
         // Replies go to this instance's sender already claimed when it has room, to the outbox for any sender's sweep otherwise.
-        var replyToken = plan.Replies.Count > 0 && outbox.TryReserve(plan.Replies.Count) ? Guid.CreateVersion7() : (Guid?)null;
+        using var handover = outbox.TryReserve(plan.Replies.Count);
+        var replyToken = handover is null ? (Guid?)null : Guid.CreateVersion7();
         var claimedAt = clock.GetTimestamp();
-        try
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (plan.Replies.Count > 0)
         {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            if (plan.Replies.Count > 0)
+            batch.BatchCommands.Add(OutboxTable.Insert(plan.Replies, replyToken, processing.Value.ClaimLease));
+        }
+
+        if (history.Count > 0)
+        {
+            batch.BatchCommands.Add(MessagesTable.Insert(history));
+        }
+
+        if (plan.Turns.Count > 0)
+        {
+            batch.BatchCommands.Add(TurnsTable.Insert(plan.Turns));
+        }
+
+        if (plan.Statuses.Count > 0)
+        {
+            batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
+            batch.BatchCommands.Add(MessagesTable.LockReplyStatuses(plan.Statuses.Select(s => s.Wamid)));
+            if (plan.AcceptedSends.Count > 0)
             {
-                batch.BatchCommands.Add(OutboxTable.Insert(plan.Replies, replyToken, processing.Value.ClaimLease));
+                batch.BatchCommands.Add(OutboxTable.RecordAccepted(plan.AcceptedSends));
+                batch.BatchCommands.Add(MessagesTable.ApplyAcceptedSends(plan.AcceptedSends.Select(a => a.ReplyId)));
             }
 
-            if (history.Count > 0)
+            batch.BatchCommands.Add(MessagesTable.ApplyStatuses(plan.Statuses));
+        }
+
+        var complete = InboxTable.Complete(plan.Outcomes);
+        batch.BatchCommands.Add(complete);
+
+        List<ClaimedReply> claimedReplies = [];
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            if (replyToken is { } token)
             {
-                batch.BatchCommands.Add(MessagesTable.Insert(history));
+                claimedReplies = await OutboxTable.ReadClaimedAsync(reader, token, cancellationToken);
             }
 
-            if (plan.Statuses.Count > 0)
+            while (await reader.NextResultAsync(cancellationToken))
             {
-                batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
-                batch.BatchCommands.Add(MessagesTable.LockReplyStatuses(plan.Statuses.Select(s => s.Wamid)));
-                if (plan.AcceptedSends.Count > 0)
-                {
-                    batch.BatchCommands.Add(OutboxTable.RecordAccepted(plan.AcceptedSends));
-                    batch.BatchCommands.Add(MessagesTable.ApplyAcceptedSends(plan.AcceptedSends.Select(a => a.ReplyId)));
-                }
-
-                batch.BatchCommands.Add(MessagesTable.ApplyStatuses(plan.Statuses));
-            }
-
-            var complete = InboxTable.Complete(plan.Outcomes);
-            batch.BatchCommands.Add(complete);
-
-            List<ClaimedReply> claimedReplies = [];
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-            {
-                if (replyToken is { } token)
-                {
-                    claimedReplies = await OutboxTable.ReadClaimedAsync(reader, token, cancellationToken);
-                }
-
-                while (await reader.NextResultAsync(cancellationToken))
-                {
-                }
-            }
-
-            if (complete.RecordsAffected != plan.Outcomes.Count)
-            {
-                // Disposing the transaction rolls it back: the new holder does the work, exactly once.
-                throw new LostClaimException($"{plan.Outcomes.Count - complete.RecordsAffected} of {plan.Outcomes.Count} deliveries were taken over by another instance.");
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-
-            if (replyToken is { } handedToken)
-            {
-                // Replies already seen (ON CONFLICT) were not inserted: their room is given back.
-                outbox.Unreserve(plan.Replies.Count - claimedReplies.Count);
-                if (claimedReplies.Count > 0)
-                {
-                    outboxClaims.Hold(handedToken, claimedReplies.Select(r => r.Id), claimedAt);
-                    outbox.Hand(claimedReplies);
-                }
-
-                replyToken = null;
-            }
-            else if (plan.Replies.Count > 0)
-            {
-                outbox.RequestSweep();
             }
         }
-        finally
+
+        if (complete.RecordsAffected != plan.Outcomes.Count)
         {
-            if (replyToken is not null)
-            {
-                outbox.Unreserve(plan.Replies.Count);
-            }
+            // Disposing the transaction rolls it back: the new holder does the work, exactly once.
+            throw new LostClaimException($"{plan.Outcomes.Count - complete.RecordsAffected} of {plan.Outcomes.Count} deliveries were taken over by another instance.");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+
+        if (handover is not null)
+        {
+            // Replies already seen (ON CONFLICT) were not inserted: the handover gives their room back.
+            handover.Hand(replyToken!.Value, claimedReplies, claimedAt);
+        }
+        else if (plan.Replies.Count > 0)
+        {
+            outbox.RequestSweep();
+        }
+
+        if (plan.Turns.Count > 0)
+        {
+            // Turns are swept, not handed over: a user's turn may have to wait for their previous one.
+            turns.RequestSweep();
         }
 
         return (plan, appliedLinks, changedSenders);

@@ -30,12 +30,14 @@ internal sealed record HistoryRow(
     Guid Id, Guid UserId, MessageRole Role, string Content, DateTimeOffset CreatedAt, string? ExternalId, DeliveryStatus? DeliveryStatus = null);
 
 /// <summary>A reply for the outbox.</summary>
+/// <param name="InboundWamid">The message Ava answered itself; null for a reply of a turn (<paramref name="TurnId"/>).</param>
 /// <param name="MessageId">Its history row, when the sender is a linked user.</param>
 /// <param name="ToPhone">The sender's phone, where the reply goes when there is one.</param>
 /// <param name="ExpiresAt">When the user's customer-service window closes: retries stop there.</param>
 /// <param name="ToUserId">The sender's business-scoped user id, where the reply goes when there is no phone.</param>
+/// <param name="TurnId">The turn whose answer it is part of, and <paramref name="TurnReplyIndex"/> its place in it.</param>
 internal sealed record ReplyRow(
-    string InboundWamid,
+    string? InboundWamid,
     Guid? UserId,
     Guid? MessageId,
     string PhoneNumberId,
@@ -43,7 +45,27 @@ internal sealed record ReplyRow(
     string Body,
     DateTimeOffset ExpiresAt,
     string? TraceParent,
-    string? ToUserId = null);
+    string? ToUserId = null,
+    long? TurnId = null,
+    int? TurnReplyIndex = null);
+
+/// <summary>A linked user's message for the responder to answer (see <see cref="Ava.Data.WhatsApp.ConversationTurn"/>).</summary>
+/// <param name="MessageId">The message's line in the user's history.</param>
+/// <param name="ToPhone">The user's phone, where the replies go when there is one; else <paramref name="ToUserId"/>.</param>
+/// <param name="Content">The text, or the readable summary history keeps of anything else.</param>
+/// <param name="ExpiresAt">When the user's customer-service window closes.</param>
+internal sealed record TurnRow(
+    string InboundWamid,
+    Guid UserId,
+    Guid MessageId,
+    string PhoneNumberId,
+    string? ToPhone,
+    string? ToUserId,
+    string MessageType,
+    string Content,
+    DateTimeOffset WrittenAt,
+    DateTimeOffset ExpiresAt,
+    string? TraceParent);
 
 /// <summary>
 /// A linked phone wrote with a business-scoped user id its account does not record yet: Meta pairs the two, so the id
@@ -64,9 +86,11 @@ internal sealed record AcceptedSend(long ReplyId, string Wamid, string PhoneNumb
 /// For each sender linked to nobody who would be sent the registration instructions (by phone, or business-scoped
 /// user id without one), the first such message (its wamid): what <see cref="RegistrationReplyThrottle"/> decides about.
 /// </param>
+/// <param name="Turns">Linked users' messages for the responder, when one answers instead of Ava's echo.</param>
 internal sealed record DeliveryPlan(
     IReadOnlyList<HistoryRow> History,
     IReadOnlyList<ReplyRow> Replies,
+    IReadOnlyList<TurnRow> Turns,
     IReadOnlyList<LinkAttempt> Links,
     IReadOnlyList<IncomingStatus> Statuses,
     IReadOnlyList<AcceptedSend> AcceptedSends,
@@ -79,4 +103,5 @@ internal sealed record DeliveryPlan(
 
 /// <summary>The settings that shape a plan.</summary>
 /// <param name="DefaultPhoneNumberId">The number replies go from when a message does not name the one it arrived on (<c>WHATSAPP_PHONE_NUMBER_ID</c>).</param>
-internal sealed record PlanningRules(string RegistrationMessage, TimeSpan ReplyWindow, string? DefaultPhoneNumberId = null);
+/// <param name="ResponderAnswers">Whether a responder answers linked users (their messages become turns) instead of Ava's echo.</param>
+internal sealed record PlanningRules(string RegistrationMessage, TimeSpan ReplyWindow, string? DefaultPhoneNumberId = null, bool ResponderAnswers = false);

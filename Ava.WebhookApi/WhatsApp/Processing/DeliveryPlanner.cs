@@ -113,6 +113,7 @@ internal static class DeliveryPlanner
     {
         var history = new List<HistoryRow>();
         var replies = new List<ReplyRow>();
+        var turns = new List<TurnRow>();
         var appliedLinks = new List<LinkAttempt>();
         var outcomes = new List<DeliveryOutcome>(deliveries.Count);
         var received = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -198,7 +199,8 @@ internal static class DeliveryPlanner
                     owners[pairedUserId] = owner;
                 }
 
-                var reply = ReplyPolicy.ReplyTo(message, userId is not null, rules.RegistrationMessage, link);
+                var isTurn = rules.ResponderAnswers && ReplyPolicy.IsTurn(message, userId is not null, link);
+                var reply = isTurn ? null : ReplyPolicy.ReplyTo(message, userId is not null, rules.RegistrationMessage, link);
                 if (reply is not null && userId is null && link is null && message.Sender is { } sender)
                 {
                     // The registration instructions go to a sender once in a while, not once per message.
@@ -215,7 +217,15 @@ internal static class DeliveryPlanner
                 if (userId is { } user)
                 {
                     var receivedAt = message.SentAt ?? now;
-                    history.Add(new HistoryRow(Guid.CreateVersion7(receivedAt), user, MessageRole.User, message.Content, receivedAt, message.Wamid));
+                    var line = new HistoryRow(Guid.CreateVersion7(receivedAt), user, MessageRole.User, message.Content, receivedAt, message.Wamid);
+                    history.Add(line);
+                    if (isTurn)
+                    {
+                        turns.Add(new TurnRow(
+                            message.Wamid, user, line.Id, message.PhoneNumberId!, message.FromPhone, message.FromUserId, message.Type, message.Content,
+                            writtenAt, writtenAt + rules.ReplyWindow, delivery.TraceParent));
+                    }
+
                     if (reply is not null)
                     {
                         // After the user's message even when Meta's clock runs ahead of ours.
@@ -239,6 +249,7 @@ internal static class DeliveryPlanner
         return new DeliveryPlan(
             history,
             replies,
+            turns,
             appliedLinks,
             [.. statuses.Values.OrderBy(s => s.Wamid, StringComparer.Ordinal).ThenBy(s => s.Status)],
             [.. acceptedSends.Values],

@@ -16,8 +16,7 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 internal sealed partial class DeliveryProcessor(
     NpgsqlDataSource dataSource,
     DeliveryBatchProcessor batches,
-    InboxHandoff handoff,
-    InboxClaims claims,
+    InboxQueue inbox,
     DatabaseOutage outage,
     TimeProvider clock,
     IOptions<WhatsAppProcessingOptions> options,
@@ -34,17 +33,12 @@ internal sealed partial class DeliveryProcessor(
         finally
         {
             // Stopping: deliveries handed over but not yet processed go back to the inbox for the next holder at once.
-            handoff.Close();
-            var left = handoff.Take(int.MaxValue);
+            inbox.Close();
+            var left = inbox.Take(int.MaxValue);
             if (left.Count > 0)
             {
                 await ReleaseAsync(left, TimeSpan.Zero, error: null, countFailure: false);
-                foreach (var delivery in left)
-                {
-                    claims.Finished(delivery.Token, delivery.Id);
-                }
-
-                handoff.Unreserve(left.Count);
+                inbox.Finished(left);
             }
         }
     }
@@ -61,46 +55,39 @@ internal sealed partial class DeliveryProcessor(
         {
             try
             {
-                if (handoff.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
+                if (inbox.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
                 {
-                    var swept = await SweepAsync(stoppingToken);
-                    nextSweep = swept == Settings.ProcessingBatchSize
+                    var sweep = await inbox.SweepAsync(
+                        Settings.ProcessingBatchSize,
+                        minimum: 1,
+                        (token, limit, lease, takeOver, cancellationToken) => InboxTable.ClaimAsync(dataSource, token, limit, lease, takeOver, cancellationToken),
+                        exception => WorkerLog.DatabaseUnavailable(logger, exception));
+                    nextSweep = sweep.Filled(Settings.ProcessingBatchSize)
                         ? clock.GetTimestamp()
                         : clock.GetTimestamp() + (long)(Settings.PollInterval.TotalSeconds * clock.TimestampFrequency);
-                    if (swept > 0)
+                    if (sweep.Rows.Count > 0)
                     {
+                        // A batch in progress is finished even when the host stops: it takes milliseconds, and the claim is ours.
+                        await ProcessAndFinishAsync(sweep.Rows);
                         continue;
                     }
                 }
 
-                if (handoff.Waiting is > 0 and var waiting && waiting < Settings.ProcessingBatchSize / 2)
+                if (inbox.Waiting is > 0 and var waiting && waiting < Settings.ProcessingBatchSize / 2)
                 {
                     // A moment's wait makes a bigger batch: fewer statements and commits per message, so more of the
                     // CPU is left for acknowledging Meta. The busier intake is, the more this saves.
                     await Task.Delay(Settings.BatchLinger, clock, stoppingToken);
                 }
 
-                var handed = handoff.Take(Settings.ProcessingBatchSize);
+                var handed = inbox.Take(Settings.ProcessingBatchSize);
                 if (handed.Count > 0)
                 {
-                    try
-                    {
-                        await ProcessAsync(handed, CancellationToken.None);
-                    }
-                    finally
-                    {
-                        foreach (var delivery in handed)
-                        {
-                            claims.Finished(delivery.Token, delivery.Id);
-                        }
-
-                        handoff.Unreserve(handed.Count);
-                    }
-
+                    await ProcessAndFinishAsync(handed);
                     continue;
                 }
 
-                await handoff.Arrived.WaitAsync(clock.GetElapsedTime(clock.GetTimestamp(), nextSweep) is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stoppingToken);
+                await inbox.Arrived.WaitAsync(clock.GetElapsedTime(clock.GetTimestamp(), nextSweep) is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -115,41 +102,16 @@ internal sealed partial class DeliveryProcessor(
         }
     }
 
-    /// <returns>How many deliveries the sweep claimed (and processed).</returns>
-    private async Task<int> SweepAsync(CancellationToken stoppingToken)
+    private async Task ProcessAndFinishAsync(List<ClaimedDelivery> claimed)
     {
-        var token = Guid.CreateVersion7();
-        var claimedAt = clock.GetTimestamp();
-        List<ClaimedDelivery> claimed;
         try
         {
-            // Not cancelled by the stop: a claim committed but never read would wait out its lease.
-            claimed = await InboxTable.ClaimAsync(dataSource, token, Settings.ProcessingBatchSize, Settings.ClaimLease, outage.MayTakeOver, CancellationToken.None);
-        }
-        catch (Exception exception) when (Outages.IsOutage(exception) && !stoppingToken.IsCancellationRequested)
-        {
-            outage.Observe(exception);
-            WorkerLog.DatabaseUnavailable(logger, exception);
-            return 0;
-        }
-
-        if (claimed.Count == 0)
-        {
-            return 0;
-        }
-
-        var held = claims.Hold(token, claimed.Select(d => d.Id), claimedAt);
-        try
-        {
-            // A batch in progress is finished even when the host stops: it takes milliseconds, and the claim is ours.
             await ProcessAsync(claimed, CancellationToken.None);
         }
         finally
         {
-            claims.Release(held);
+            inbox.Finished(claimed);
         }
-
-        return claimed.Count;
     }
 
     private async Task ProcessAsync(IReadOnlyList<ClaimedDelivery> claimed, CancellationToken cancellationToken)

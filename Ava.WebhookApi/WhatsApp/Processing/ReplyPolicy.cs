@@ -32,6 +32,13 @@ internal static class ReplyPolicy
         return message.Type is "reaction" or "system" ? null : registrationMessage;
     }
 
+    /// <summary>
+    /// Whether a responder answers this message instead of Ava (when one is configured): every message a linked user
+    /// writes to Ava, whatever its type, except a LINK (Ava's own business) and system notices (nobody wrote them).
+    /// </summary>
+    public static bool IsTurn(IncomingMessage message, bool senderIsLinked, LinkAttempt? link) =>
+        senderIsLinked && link is null && message.Type != "system" && message.Sender is not null && message.PhoneNumberId is not null;
+
     /// <summary>Meta takes at most 4,096 characters; a longer echo is cut, never inside a character.</summary>
     private static string Truncate(string body) => StorableText.Truncate(body, SendTextMessageRequest.MaxBodyLength);
 }

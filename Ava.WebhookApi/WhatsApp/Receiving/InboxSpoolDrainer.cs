@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 
@@ -15,7 +14,7 @@ namespace Ava.WebhookApi.WhatsApp.Receiving;
 internal sealed partial class InboxSpoolDrainer(
     NpgsqlDataSource dataSource,
     InboxSpool spool,
-    InboxHandoff inbox,
+    InboxQueue inbox,
     IOptions<WhatsAppProcessingOptions> options,
     TimeProvider clock,
     ILogger<InboxSpoolDrainer> logger) : BackgroundService, IHealthCheck

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 
@@ -15,8 +14,7 @@ namespace Ava.WebhookApi.WhatsApp.Receiving;
 internal sealed partial class InboxWriter(
     NpgsqlDataSource dataSource,
     InboxSpool spool,
-    InboxHandoff processor,
-    InboxClaims claims,
+    InboxQueue processor,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppProcessingOptions> options,
@@ -143,19 +141,17 @@ internal sealed partial class InboxWriter(
     {
         // Stored already claimed for this instance's processor when it has room: it takes them from memory, with no
         // claim query and no second write. Otherwise stored unclaimed, for the next sweep here or elsewhere.
-        var handOver = processor.TryReserve(deliveries.Count);
+        using var handover = processor.TryReserve(deliveries.Count);
         try
         {
             using var timeout = new CancellationTokenSource(options.Value.InboxWriteTimeout);
             await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            if (handOver)
+            if (handover is not null)
             {
                 var token = Guid.CreateVersion7();
                 var claimedAt = clock.GetTimestamp();
                 var claimed = await InboxTable.InsertClaimedAsync(connection, deliveries, token, options.Value.ClaimLease, timeout.Token);
-                claims.Hold(token, claimed.Select(d => d.Id), claimedAt);
-                processor.Hand(claimed);
-                handOver = false;
+                handover.Hand(token, claimed, claimedAt);
             }
             else
             {
@@ -167,11 +163,6 @@ internal sealed partial class InboxWriter(
         }
         catch (Exception exception)
         {
-            if (handOver)
-            {
-                processor.Unreserve(deliveries.Count);
-            }
-
             // Whatever went wrong, the spool can still keep the delivery safe.
             Interlocked.Exchange(ref _skipPostgresUntil, clock.GetTimestamp() + (long)(s_postgresBackoff.TotalSeconds * clock.TimestampFrequency));
             LogPostgresUnavailable(logger, deliveries.Count, exception);

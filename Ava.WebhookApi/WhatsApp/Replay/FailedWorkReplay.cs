@@ -1,4 +1,3 @@
-using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 
@@ -12,8 +11,9 @@ namespace Ava.WebhookApi.WhatsApp.Replay;
 /// </summary>
 internal sealed partial class FailedWorkReplay(
     NpgsqlDataSource dataSource,
-    InboxHandoff inbox,
-    OutboxHandoff outbox,
+    InboxQueue inbox,
+    OutboxQueue outbox,
+    TurnQueue turns,
     TimeProvider clock,
     ILogger<FailedWorkReplay> logger)
 {
@@ -24,13 +24,17 @@ internal sealed partial class FailedWorkReplay(
     {
         var deliveries = await InboxTable.ListFailedAsync(dataSource, limit, cancellationToken);
         var replies = await OutboxTable.ListFailedAsync(dataSource, ids: null, limit, cancellationToken);
+        var failedTurns = await TurnsTable.ListFailedAsync(dataSource, ids: null, limit, cancellationToken);
         var now = clock.GetUtcNow();
-        return new FailedWork([.. deliveries.Select(FailedDeliveryItem.From)], [.. replies.Select(r => FailedReplyItem.From(r, now))]);
+        return new FailedWork(
+            [.. deliveries.Select(FailedDeliveryItem.From)], [.. replies.Select(r => FailedReplyItem.From(r, now))], [.. failedTurns.Select(t => FailedTurnItem.From(t, now))]);
     }
 
     /// <param name="deliveryIds">The deliveries to replay; null for every failed one (up to <see cref="MaxBatch"/>).</param>
     /// <param name="replyIds">The replies to replay; null for every failed one (up to <see cref="MaxBatch"/>, newest first, so those still in their window come first).</param>
-    public async Task<ReplayResult> ReplayAsync(IReadOnlyCollection<long>? deliveryIds, IReadOnlyCollection<long>? replyIds, CancellationToken cancellationToken)
+    /// <param name="turnIds">The turns to ask the responder about again; null for every failed one (as replies).</param>
+    public async Task<ReplayResult> ReplayAsync(
+        IReadOnlyCollection<long>? deliveryIds, IReadOnlyCollection<long>? replyIds, IReadOnlyCollection<long>? turnIds, CancellationToken cancellationToken)
     {
         List<long> replayedDeliveries = deliveryIds is { Count: 0 }
             ? []
@@ -42,6 +46,13 @@ internal sealed partial class FailedWorkReplay(
         var (requeue, refused) = ReplayPolicy.Decide(candidates, clock.GetUtcNow());
         var replayedReplies = requeue.Count == 0 ? [] : await RequeueRepliesAsync(requeue, cancellationToken);
 
+        var failedTurns = turnIds is { Count: 0 }
+            ? []
+            : await TurnsTable.ListFailedAsync(dataSource, turnIds, MaxBatch, cancellationToken);
+        var (turnsToRequeue, turnsRefused) = ReplayPolicy.Decide(failedTurns, clock.GetUtcNow());
+        var replayedTurns = turnsToRequeue.Count == 0 ? [] : await TurnsTable.RequeueFailedAsync(dataSource, turnsToRequeue, cancellationToken);
+        replayedTurns.Sort();
+
         if (replayedDeliveries.Count > 0)
         {
             inbox.RequestSweep();
@@ -52,7 +63,16 @@ internal sealed partial class FailedWorkReplay(
             outbox.RequestSweep();
         }
 
+        if (replayedTurns.Count > 0)
+        {
+            turns.RequestSweep();
+        }
+
         LogReplayed(logger, replayedDeliveries.Count, replayedDeliveries, replayedReplies.Count, replayedReplies, refused.Count, refused.Select(r => r.Id));
+        if (failedTurns.Count > 0)
+        {
+            LogTurnsReplayed(logger, replayedTurns.Count, replayedTurns, turnsRefused.Count, turnsRefused.Select(r => r.Id));
+        }
 
         var handledReplies = replayedReplies.Concat(refused.Select(r => r.Id)).ToHashSet();
         return new ReplayResult(
@@ -65,7 +85,15 @@ internal sealed partial class FailedWorkReplay(
                 refused.Count,
                 replayedReplies,
                 refused,
-                replyIds?.Where(id => !handledReplies.Contains(id)).Distinct().Order().ToList() ?? []));
+                replyIds?.Where(id => !handledReplies.Contains(id)).Distinct().Order().ToList() ?? []),
+            Replayed(replayedTurns, turnsRefused, turnIds));
+    }
+
+    private static RepliesReplayed Replayed(List<long> replayed, List<ReplyRefusal> refused, IReadOnlyCollection<long>? named)
+    {
+        var handled = replayed.Concat(refused.Select(r => r.Id)).ToHashSet();
+        return new RepliesReplayed(
+            replayed.Count, refused.Count, replayed, refused, named?.Where(id => !handled.Contains(id)).Distinct().Order().ToList() ?? []);
     }
 
     /// <summary>The replies and their history lines turn pending together, in one transaction.</summary>
@@ -90,6 +118,9 @@ internal sealed partial class FailedWorkReplay(
         requeued.Sort();
         return requeued;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {TurnCount} failed turns ({TurnIds}); refused {RefusedCount} turns whose window had closed ({RefusedIds})")]
+    private static partial void LogTurnsReplayed(ILogger logger, int turnCount, IEnumerable<long> turnIds, int refusedCount, IEnumerable<long> refusedIds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {DeliveryCount} failed deliveries ({DeliveryIds}) and {ReplyCount} failed replies ({ReplyIds}); refused {RefusedCount} replies whose window had closed ({RefusedIds})")]
     private static partial void LogReplayed(

@@ -7,7 +7,25 @@ namespace Ava.WebhookApi.WhatsApp.Replay;
 /// <summary>What failed and can be replayed, newest first.</summary>
 internal sealed record FailedWork(
     [property: JsonPropertyName("deliveries")] IReadOnlyList<FailedDeliveryItem> Deliveries,
-    [property: JsonPropertyName("replies")] IReadOnlyList<FailedReplyItem> Replies);
+    [property: JsonPropertyName("replies")] IReadOnlyList<FailedReplyItem> Replies,
+    [property: JsonPropertyName("turns")] IReadOnlyList<FailedTurnItem> Turns);
+
+/// <summary>A turn the responder refused, or could not answer before the user's window was closing (the fallback went instead).</summary>
+/// <param name="TurnId">The message it answers (wamid): the turn's id towards the responder.</param>
+/// <param name="WindowOpen">Whether a replay would ask the responder again (see <see cref="ReplayPolicy"/>).</param>
+internal sealed record FailedTurnItem(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("turn_id")] string TurnId,
+    [property: JsonPropertyName("user_id")] Guid UserId,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("attempts")] int Attempts,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("window_closes_at")] DateTimeOffset WindowClosesAt,
+    [property: JsonPropertyName("window_open")] bool WindowOpen)
+{
+    public static FailedTurnItem From(FailedTurn turn, DateTimeOffset now) => new(
+        turn.Id, turn.InboundWamid, turn.UserId, turn.CreatedAt, turn.Attempts, turn.Error, turn.ExpiresAt, ReplyRetryPolicy.IsWindowOpen(turn.ExpiresAt, now));
+}
 
 /// <summary>A delivery set aside after failing on its own too often.</summary>
 internal sealed record FailedDeliveryItem(
@@ -54,12 +72,14 @@ internal sealed record FailedReplyItem(
 internal sealed record ReplayRequest(
     [property: JsonPropertyName("deliveries")] long[]? Deliveries,
     [property: JsonPropertyName("replies")] long[]? Replies,
-    [property: JsonPropertyName("all")] bool All);
+    [property: JsonPropertyName("all")] bool All,
+    [property: JsonPropertyName("turns")] long[]? Turns = null);
 
 /// <summary>What a replay did.</summary>
 internal sealed record ReplayResult(
     [property: JsonPropertyName("deliveries")] DeliveriesReplayed Deliveries,
-    [property: JsonPropertyName("replies")] RepliesReplayed Replies);
+    [property: JsonPropertyName("replies")] RepliesReplayed Replies,
+    [property: JsonPropertyName("turns")] RepliesReplayed Turns);
 
 /// <param name="NotFailedIds">Named deliveries that were not failed (unknown, already replayed, or never failed): left alone.</param>
 internal sealed record DeliveriesReplayed(
@@ -67,7 +87,8 @@ internal sealed record DeliveriesReplayed(
     [property: JsonPropertyName("replayed_ids")] IReadOnlyList<long> ReplayedIds,
     [property: JsonPropertyName("not_failed_ids")] IReadOnlyList<long> NotFailedIds);
 
-/// <param name="NotFailedIds">Named replies that were not failed (unknown, already replayed, or never failed): left alone.</param>
+/// <summary>What a replay did with failed replies, or with failed turns (asked of the responder again).</summary>
+/// <param name="NotFailedIds">Named replies (turns) that were not failed (unknown, already replayed, or never failed): left alone.</param>
 internal sealed record RepliesReplayed(
     [property: JsonPropertyName("replayed")] int Replayed,
     [property: JsonPropertyName("refused")] int Refused,

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ava.WebhookApi.WhatsApp.Claims;
+using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +15,7 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// </summary>
 internal sealed partial class AccessTokenMonitor(
     GraphApiClient graph,
-    OutboxHandoff outbox,
+    OutboxQueue outbox,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppCloudApiOptions> whatsApp,

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ava.WebhookApi.WhatsApp.Storage;
 
 namespace Ava.WebhookApi.WhatsApp.Sending;
 
 /// <summary>
-/// Marks the message a reply answers read, with the typing indicator, just before the reply goes (Meta's one call for
-/// both): the person sees blue ticks and "typing…" as Ava starts answering, and the reply itself dismisses the
-/// indicator. Best effort: it holds the reply back at most <see cref="s_patience"/>, is never retried, and a failure
-/// is logged and dropped — except that a refused access token pauses sending, as any refusal does.
+/// Marks the message Ava answers read, with the typing indicator (Meta's one call for both): the person sees blue
+/// ticks and "typing…" as Ava starts answering — just before Ava's own reply goes, or while the responder composes
+/// one — and the reply itself dismisses the indicator. Best effort: it holds the work back at most
+/// <see cref="s_patience"/>, is never retried, and a failure is logged and dropped — except that a refused access
+/// token pauses sending, as any refusal does.
 /// </summary>
 internal sealed partial class ReadReceipts(
     GraphApiClient graph, AccessTokenMonitor accessToken, WhatsAppTelemetry telemetry, TimeProvider clock, ILogger<ReadReceipts> logger)
@@ -17,16 +17,15 @@ internal sealed partial class ReadReceipts(
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(2);
 
     /// <param name="processedIn">The trace of the message's processing, which the call continues.</param>
-    public async Task MarkReadWithTypingAsync(ClaimedReply reply, string inboundWamid, ActivityContext processedIn)
+    public async Task MarkReadWithTypingAsync(string phoneNumberId, string inboundWamid, ActivityContext processedIn)
     {
         using var activity = WhatsAppTelemetry.ActivitySource.StartActivity("graph mark read", ActivityKind.Internal, processedIn);
-        activity?.SetTag("ava.reply.id", reply.Id);
 
         GraphSendResult result;
         try
         {
             using var patience = new CancellationTokenSource(s_patience, clock);
-            result = await graph.MarkReadWithTypingAsync(reply.PhoneNumberId, inboundWamid, patience.Token);
+            result = await graph.MarkReadWithTypingAsync(phoneNumberId, inboundWamid, patience.Token);
         }
         catch (Exception exception)
         {
@@ -46,11 +45,11 @@ internal sealed partial class ReadReceipts(
                 accessToken.Refused(result);
                 break;
             default:
-                LogNotMarked(logger, reply.Id, result.ErrorCode, result.ErrorTitle);
+                LogNotMarked(logger, inboundWamid, result.ErrorCode, result.ErrorTitle);
                 break;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark the message of reply {ReplyId} read ({ErrorCode}: {ErrorTitle}); the reply goes without it")]
-    private static partial void LogNotMarked(ILogger logger, long replyId, int? errorCode, string? errorTitle);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark message {Wamid} read ({ErrorCode}: {ErrorTitle}); Ava answers without it")]
+    private static partial void LogNotMarked(ILogger logger, string wamid, int? errorCode, string? errorTitle);
 }

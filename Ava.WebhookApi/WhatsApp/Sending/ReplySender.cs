@@ -27,8 +27,8 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 internal sealed partial class ReplySender(
     NpgsqlDataSource dataSource,
     GraphApiClient graph,
-    OutboxHandoff handoff,
-    OutboxClaims claims,
+    OutboxQueue outbox,
+    TurnQueue turns,
     SendPacer pacer,
     GraphRecovery recovery,
     AccessTokenMonitor accessToken,
@@ -65,8 +65,8 @@ internal sealed partial class ReplySender(
         finally
         {
             // Stopping: sends in flight finish, replies not yet sent are handed back, and everything is recorded.
-            handoff.Close();
-            HandBack(handoff.Take(int.MaxValue));
+            outbox.Close();
+            HandBack(outbox.Take(int.MaxValue));
 
             await Task.WhenAll(_sends.Keys);
             _outcomes.Writer.TryComplete();
@@ -87,32 +87,32 @@ internal sealed partial class ReplySender(
         {
             try
             {
-                var handed = handoff.Take(int.MaxValue);
+                var handed = outbox.Take(int.MaxValue);
                 if (accessToken.SendingPaused)
                 {
                     // The Graph API refuses the access token: replies wait in the outbox, unattempted, for any
                     // instance that may send; this one sweeps again when the token is accepted.
                     HandBack(handed);
-                    await handoff.Arrived.WaitAsync(Settings.PollInterval, stoppingToken);
+                    await outbox.Arrived.WaitAsync(Settings.PollInterval, stoppingToken);
                     continue;
                 }
 
                 Start(handed, stoppingToken);
 
-                if (handoff.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
+                if (outbox.TakeSweepRequest() || clock.GetTimestamp() >= nextSweep)
                 {
-                    var swept = await SweepAsync(stoppingToken);
-                    if (swept is null && backlog)
+                    var sweep = await SweepAsync(stoppingToken);
+                    if (sweep.Result == SweepResult.NoRoom && backlog)
                     {
                         // The last sweep filled a whole batch, so more is waiting (e.g. a backlog resumed after an
                         // outage): sweep again as soon as sends in hand finish, not a poll interval later.
-                        await handoff.RoomFreed.WaitAsync(Settings.PollInterval, stoppingToken);
+                        await outbox.RoomFreed.WaitAsync(Settings.PollInterval, stoppingToken);
                         continue;
                     }
 
-                    backlog = swept == Settings.SendBatchSize;
+                    backlog = sweep.Filled(Settings.SendBatchSize);
                     nextSweep = clock.GetTimestamp() + (backlog ? 0 : (long)(Settings.PollInterval.TotalSeconds * clock.TimestampFrequency));
-                    if (swept > 0)
+                    if (sweep.Rows.Count > 0)
                     {
                         continue;
                     }
@@ -121,7 +121,7 @@ internal sealed partial class ReplySender(
                 if (handed.Count == 0)
                 {
                     var untilSweep = clock.GetElapsedTime(clock.GetTimestamp(), nextSweep);
-                    await handoff.Arrived.WaitAsync(untilSweep > TimeSpan.Zero ? untilSweep : TimeSpan.Zero, stoppingToken);
+                    await outbox.Arrived.WaitAsync(untilSweep > TimeSpan.Zero ? untilSweep : TimeSpan.Zero, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -136,46 +136,22 @@ internal sealed partial class ReplySender(
         }
     }
 
-    /// <returns>How many replies the sweep claimed; null when there was no room to claim any.</returns>
-    private async Task<int?> SweepAsync(CancellationToken stoppingToken)
+    /// <summary>Claims due replies as far as there is room for a worthwhile batch, and starts them.</summary>
+    private async Task<Sweep<ClaimedReply>> SweepAsync(CancellationToken stoppingToken)
     {
-        var room = Math.Min(handoff.Room, Settings.SendBatchSize);
-        if (room < Math.Min(Settings.SendBatchSize, 16) || !handoff.TryReserve(room))
+        var sweep = await outbox.SweepAsync(
+            Settings.SendBatchSize,
+            minimum: Math.Min(Settings.SendBatchSize, 16),
+            (token, limit, lease, takeOver, cancellationToken) =>
+                OutboxTable.ClaimAsync(dataSource, token, limit, lease, takeOver, pacer.SaturatedNumbers(), cancellationToken),
+            exception => WorkerLog.DatabaseUnavailable(logger, exception));
+        if (sweep.Rows.Count > 0)
         {
-            return null;
+            telemetry.SendBatchSize.Record(sweep.Rows.Count);
+            Start(sweep.Rows, stoppingToken);
         }
 
-        var token = Guid.CreateVersion7();
-        var claimedAt = clock.GetTimestamp();
-        List<ClaimedReply> claimed;
-        try
-        {
-            // Not cancelled by the stop: a claim committed but never read would wait out its lease.
-            claimed = await OutboxTable.ClaimAsync(
-                dataSource, token, room, Settings.ClaimLease, outage.MayTakeOver, pacer.SaturatedNumbers(), CancellationToken.None);
-        }
-        catch (Exception exception) when (Outages.IsOutage(exception) && !stoppingToken.IsCancellationRequested)
-        {
-            handoff.Unreserve(room);
-            outage.Observe(exception);
-            WorkerLog.DatabaseUnavailable(logger, exception);
-            return 0;
-        }
-        catch
-        {
-            handoff.Unreserve(room);
-            throw;
-        }
-
-        handoff.Unreserve(room - claimed.Count);
-        if (claimed.Count > 0)
-        {
-            telemetry.SendBatchSize.Record(claimed.Count);
-            claims.Hold(token, claimed.Select(r => r.Id), claimedAt);
-            Start(claimed, stoppingToken);
-        }
-
-        return claimed.Count;
+        return sweep;
     }
 
     /// <summary>Hands replies back unsent and unattempted, for a sweep to claim them again.</summary>
@@ -221,7 +197,7 @@ internal sealed partial class ReplySender(
             LogFailed(logger, reply.Id, reply.Attempts, outcome.ErrorCode, outcome.ErrorTitle);
         }
 
-        _outcomes.Writer.TryWrite(outcome);
+        _outcomes.Writer.TryWrite(outcome with { TurnId = reply.TurnId });
     }
 
     private async Task<ReplyOutcome> PaceAndSendAsync(ClaimedReply reply, CancellationToken stoppingToken)
@@ -244,13 +220,13 @@ internal sealed partial class ReplySender(
             // Just before the reply, so that the typing indicator shows while it is on its way and the reply ends it.
             if (markRead is not null && !accessToken.SendingPaused)
             {
-                await readReceipts.MarkReadWithTypingAsync(reply, markRead, processedIn);
+                await readReceipts.MarkReadWithTypingAsync(reply.PhoneNumberId, markRead, processedIn);
             }
 
             // A send that could outlive the lease might be taken over and sent again by another instance; and while
             // the access token is refused, no send can succeed.
             if (accessToken.SendingPaused
-                || claims.Remaining(reply.Token, reply.Id) <= Settings.GraphSendTimeout + WhatsAppProcessingOptions.RecordMargin)
+                || outbox.Remaining(reply) <= Settings.GraphSendTimeout + WhatsAppProcessingOptions.RecordMargin)
             {
                 return new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false);
             }
@@ -334,15 +310,18 @@ internal sealed partial class ReplySender(
                 LogWorkerFailed(logger, exception);
             }
 
-            foreach (var outcome in batch)
+            outbox.Finished(batch);
+
+            // Retries and replies handed back wait in the outbox; so does the next reply of a turn, now free to go.
+            if (batch.Any(o => o.State is ReplyState.Retry or ReplyState.Released || o.TurnId is not null))
             {
-                claims.Finished(outcome.Token, outcome.Id);
+                outbox.RequestSweep();
             }
 
-            handoff.Unreserve(batch.Count);
-            if (batch.Any(o => o.State is ReplyState.Retry or ReplyState.Released))
+            // A turn whose replies have gone lets its user's next turn start.
+            if (batch.Any(o => o.TurnId is not null && o.State is ReplyState.Sent or ReplyState.Failed))
             {
-                handoff.RequestSweep();
+                turns.RequestSweep();
             }
         }
     }
@@ -410,7 +389,7 @@ internal sealed partial class ReplySender(
             await Task.Delay(s_secondResumeDelay, clock);
             resumed += await OutboxTable.ResumeAsync(dataSource, phoneNumberId, ResumeBatchSize, ReplyRetryPolicy.PairRateLimitCode, CancellationToken.None);
             LogResumed(logger, phoneNumberId, resumed);
-            handoff.RequestSweep();
+            outbox.RequestSweep();
         }
         catch (Exception exception)
         {

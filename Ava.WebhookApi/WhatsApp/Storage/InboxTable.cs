@@ -1,4 +1,5 @@
 using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Npgsql;
 using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
@@ -7,7 +8,7 @@ namespace Ava.WebhookApi.WhatsApp.Storage;
 
 /// <summary>A delivery held by this instance's processor under <paramref name="Token"/>.</summary>
 /// <param name="Attempts">Failures so far that were not outages.</param>
-internal sealed record ClaimedDelivery(long Id, Guid Token, byte[] Body, string? TraceParent, DateTimeOffset ReceivedAt, int Attempts);
+internal sealed record ClaimedDelivery(long Id, Guid Token, byte[] Body, string? TraceParent, DateTimeOffset ReceivedAt, int Attempts) : IClaimedRow;
 
 /// <summary>What became of a claimed delivery, written when its processing commits.</summary>
 internal sealed record DeliveryOutcome(long Id, Guid Token, InboundOutcome Outcome, string? Error);
@@ -81,30 +82,15 @@ internal static class InboxTable
     }
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> pending deliveries, oldest first: those nobody holds and whose retry
-    /// time has come, and — when <paramref name="takeOverExpired"/> — those whose holder's lease ran out.
+    /// Claims up to <paramref name="limit"/> unprocessed deliveries, oldest first, whose retry time has come (see
+    /// <see cref="LeasedTable.Claim"/>).
     /// </summary>
     public static async Task<List<ClaimedDelivery>> ClaimAsync(
         NpgsqlDataSource dataSource, Guid token, int limit, TimeSpan lease, bool takeOverExpired, CancellationToken cancellationToken)
     {
-        await using var claim = dataSource.CreateCommand(
-            """
-            UPDATE inbound_deliveries d
-            SET claim_token = $1, locked_until = now() + $2
-            WHERE d.id IN (
-                SELECT id FROM inbound_deliveries
-                WHERE processed_at IS NULL
-                  AND (locked_until IS NULL OR locked_until < now())
-                  AND (claim_token IS NULL OR $4)
-                ORDER BY id
-                LIMIT $3
-                FOR UPDATE SKIP LOCKED)
-            RETURNING d.id, d.body, d.trace_parent, d.received_at, d.attempts
-            """);
-        claim.Parameters.Add(Value(token));
-        claim.Parameters.Add(Value(lease));
-        claim.Parameters.Add(Value(limit));
-        claim.Parameters.Add(Value(takeOverExpired));
+        await using var claim = LeasedTable.Claim(
+            dataSource, Name, due: "c.processed_at IS NULL", order: "c.id", returning: "t.id, t.body, t.trace_parent, t.received_at, t.attempts",
+            token, lease, limit, takeOverExpired);
 
         var claimed = new List<ClaimedDelivery>(limit);
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
@@ -230,10 +216,6 @@ internal static class InboxTable
         return requeued;
     }
 
-    /// <summary>Extends the lease of rows still held under their claim tokens.</summary>
-    public static Task<IReadOnlySet<(long Id, Guid Token)>> RenewAsync(
-        NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
-        ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
 
     /// <summary>Deletes up to <paramref name="limit"/> finished deliveries received before the retention period.</summary>
     /// <returns>How many were deleted.</returns>

@@ -1,4 +1,5 @@
 using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Npgsql;
 using NpgsqlTypes;
@@ -10,9 +11,10 @@ namespace Ava.WebhookApi.WhatsApp.Storage;
 /// <param name="ToPhone">The recipient's phone, where the reply goes when there is one.</param>
 /// <param name="InboundWamid">The message it answers, which is marked read just before the reply goes.</param>
 /// <param name="ToUserId">The recipient's business-scoped user id, where the reply goes without a phone.</param>
+/// <param name="TurnId">The turn whose answer it belongs to: its next reply may go once this one has.</param>
 internal sealed record ClaimedReply(
     long Id, Guid Token, string PhoneNumberId, string? ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt,
-    string? InboundWamid = null, string? ToUserId = null);
+    string? InboundWamid = null, string? ToUserId = null, long? TurnId = null) : IClaimedRow;
 
 /// <summary>What the sender learned about a claimed reply.</summary>
 internal enum ReplyState
@@ -37,6 +39,7 @@ internal sealed record FailedReply(
     long Id, string To, int Attempts, int? ErrorCode, string? ErrorTitle, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
 
 /// <param name="Attempted">Whether a send was made (counted in <c>attempts</c>).</param>
+/// <param name="TurnId">The turn the reply belongs to (see <see cref="ClaimedReply.TurnId"/>).</param>
 internal sealed record ReplyOutcome(
     long Id,
     Guid Token,
@@ -45,7 +48,8 @@ internal sealed record ReplyOutcome(
     string? Wamid = null,
     int? ErrorCode = null,
     string? ErrorTitle = null,
-    TimeSpan? RetryIn = null);
+    TimeSpan? RetryIn = null,
+    long? TurnId = null) : IClaimedRow;
 
 /// <summary>
 /// The SQL of <c>outbound_replies</c>: the outbox. Replies are written with the messages they answer; the sender
@@ -63,12 +67,13 @@ internal static class OutboxTable
     /// </summary>
     public static NpgsqlBatchCommand Insert(IReadOnlyList<ReplyRow> replies, Guid? token = null, TimeSpan lease = default) => Command(
         $"""
-        INSERT INTO outbound_replies (inbound_wamid, user_id, message_id, phone_number_id, to_phone, to_user_id, body, status, expires_at, trace_parent, claim_token, locked_until)
-        SELECT r.inbound_wamid, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.to_user_id, r.body, 'pending', r.expires_at, r.trace_parent,
+        INSERT INTO outbound_replies (inbound_wamid, turn_id, turn_reply_index, user_id, message_id, phone_number_id, to_phone, to_user_id, body, status, expires_at, trace_parent, claim_token, locked_until)
+        SELECT r.inbound_wamid, r.turn_id, r.turn_reply_index, r.user_id, r.message_id, r.phone_number_id, r.to_phone, r.to_user_id, r.body, 'pending', r.expires_at, r.trace_parent,
                $9, CASE WHEN $9 IS NULL THEN NULL ELSE clock_timestamp() + $10 END
-        FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $11::text[])
-            AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, expires_at, trace_parent, to_user_id)
-        ON CONFLICT (inbound_wamid) DO NOTHING
+        FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $11::text[], $12::bigint[], $13::integer[])
+            AS r(inbound_wamid, user_id, message_id, phone_number_id, to_phone, body, expires_at, trace_parent, to_user_id, turn_id, turn_reply_index)
+        -- A message Ava answered, or a turn's reply, already in the outbox (the message or the answer seen again).
+        ON CONFLICT DO NOTHING
         {(token is null ? "" : "RETURNING " + ClaimedColumns)}
         """,
         Texts(replies.Select(r => r.InboundWamid)),
@@ -81,7 +86,9 @@ internal static class OutboxTable
         Texts(replies.Select(r => r.TraceParent)),
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = (object?)token ?? DBNull.Value },
         Value(lease),
-        Texts(replies.Select(r => r.ToUserId)));
+        Texts(replies.Select(r => r.ToUserId)),
+        OptionalIds(replies.Select(r => r.TurnId)),
+        Integers(replies.Select(r => r.TurnReplyIndex)));
 
     /// <summary>The rows of a claiming statement (an insert with a token, or a claim), as the reader stands at them.</summary>
     public static async Task<List<ClaimedReply>> ReadClaimedAsync(NpgsqlDataReader reader, Guid token, CancellationToken cancellationToken)
@@ -91,19 +98,19 @@ internal static class OutboxTable
         {
             claimed.Add(new ClaimedReply(
                 reader.GetInt64(0), token, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetInt64(9)));
         }
 
         return claimed;
     }
 
-    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at, inbound_wamid, to_user_id";
+    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at, inbound_wamid, to_user_id, turn_id";
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due replies, longest-waiting first, skipping numbers that already have
     /// a second's worth waiting here (<paramref name="saturatedNumbers"/>), so that one busy number cannot crowd out
-    /// the others.
+    /// the others; a turn's reply waits until the one before it has gone, so that they arrive in order.
     /// </summary>
     public static async Task<List<ClaimedReply>> ClaimAsync(
         NpgsqlDataSource dataSource,
@@ -114,25 +121,21 @@ internal static class OutboxTable
         IReadOnlyCollection<string> saturatedNumbers,
         CancellationToken cancellationToken)
     {
-        await using var claim = dataSource.CreateCommand(
-            """
-            UPDATE outbound_replies r
-            SET claim_token = $1, locked_until = now() + $2
-            WHERE r.id IN (
-                SELECT id FROM outbound_replies
-                WHERE status = 'pending' AND next_attempt_at <= now()
-                  AND (locked_until IS NULL OR locked_until < now())
-                  AND (claim_token IS NULL OR $4)
-                  AND phone_number_id <> ALL($5)
-                ORDER BY next_attempt_at, id
-                LIMIT $3
-                FOR UPDATE SKIP LOCKED)
-            RETURNING r.id, r.phone_number_id, r.to_phone, r.body, r.attempts, r.trace_parent, r.expires_at, r.inbound_wamid, r.to_user_id
-            """);
-        claim.Parameters.Add(Value(token));
-        claim.Parameters.Add(Value(lease));
-        claim.Parameters.Add(Value(limit));
-        claim.Parameters.Add(Value(takeOverExpired));
+        await using var claim = LeasedTable.Claim(
+            dataSource,
+            Name,
+            due: """
+                c.status = 'pending' AND c.next_attempt_at <= now() AND c.phone_number_id <> ALL($5)
+                AND (c.turn_id IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM outbound_replies p
+                    WHERE p.turn_id = c.turn_id AND p.turn_reply_index < c.turn_reply_index AND p.status = 'pending'))
+                """,
+            order: "c.next_attempt_at, c.id",
+            returning: string.Join(", ", ClaimedColumns.Split(", ").Select(column => "t." + column)),
+            token,
+            lease,
+            limit,
+            takeOverExpired);
         claim.Parameters.Add(Texts(saturatedNumbers));
 
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
@@ -272,7 +275,4 @@ internal static class OutboxTable
         """,
         Ids(ids));
 
-    public static Task<IReadOnlySet<(long Id, Guid Token)>> RenewAsync(
-        NpgsqlDataSource dataSource, long[] ids, Guid[] tokens, TimeSpan lease, CancellationToken cancellationToken) =>
-        ClaimRenewal.RenewAsync(dataSource, Name, ids, tokens, lease, cancellationToken);
 }

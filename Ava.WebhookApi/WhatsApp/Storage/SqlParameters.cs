@@ -16,6 +16,10 @@ internal static class SqlParameters
     public static NpgsqlParameter Ids(IEnumerable<long> values) =>
         new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = values.ToArray() };
 
+    /// <summary>Ids of rows a row may refer to, or nulls.</summary>
+    public static NpgsqlParameter OptionalIds(IEnumerable<long?> values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = values.ToArray() };
+
     public static NpgsqlParameter Uuids(IEnumerable<Guid?> values) =>
         new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = values.ToArray() };
 

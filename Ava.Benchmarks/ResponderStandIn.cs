@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Ava.Responder.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Ava.Benchmarks;
+
+/// <summary>
+/// A responder in the benchmark process, as slow as a language model: it checks each turn's signature, thinks for a
+/// fixed delay, and answers with the message's own text — so that the Graph API stand-in counts each benchmark message
+/// once, whoever answered it. Counts the turns, the ones asked again, and the most a user had in flight at once.
+/// </summary>
+public sealed class ResponderStandIn : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _secret;
+    private readonly TimeSpan _delay;
+    private readonly ConcurrentDictionary<string, int> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, int> _inFlightByUser = new();
+    private long _calls;
+    private long _refused;
+    private int _mostAtOnceForOneUser;
+    private int _inFlight;
+    private int _mostInFlight;
+
+    private ResponderStandIn(WebApplication app, string secret, TimeSpan delay)
+    {
+        _app = app;
+        _secret = secret;
+        _delay = delay;
+    }
+
+    public Uri TurnsUrl => new(new Uri(_app.Urls.Single()), "/turns");
+
+    /// <summary>The key Ava signs turns with.</summary>
+    public string Secret => _secret;
+
+    public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Turns asked about more than once (the same <c>Idempotency-Key</c>).</summary>
+    public long AskedAgain => _keys.Values.Count(n => n > 1);
+
+    /// <summary>Calls whose signature did not check.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>The most turns of one user the responder was asked about at the same time (Ava promises one).</summary>
+    public int MostAtOnceForOneUser => Volatile.Read(ref _mostAtOnceForOneUser);
+
+    /// <summary>The most turns in flight at once, all users together.</summary>
+    public int MostInFlight => Volatile.Read(ref _mostInFlight);
+
+    public static async Task<ResponderStandIn> StartAsync(string secret, TimeSpan delay)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var standIn = new ResponderStandIn(app, secret, delay);
+        app.MapPost("/turns", standIn.AnswerAsync);
+        await app.StartAsync();
+        return standIn;
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _calls);
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var body = buffer.ToArray();
+        if (!TurnSignature.IsValid(context.Request.Headers[TurnSignature.HeaderName], _secret, body))
+        {
+            Interlocked.Increment(ref _refused);
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        var turn = JsonSerializer.Deserialize(body, ResponderJsonContext.Default.Turn)!;
+        _keys.AddOrUpdate(turn.TurnId, 1, (_, n) => n + 1);
+        Max(ref _mostAtOnceForOneUser, _inFlightByUser.AddOrUpdate(turn.UserId, 1, (_, n) => n + 1));
+        Max(ref _mostInFlight, Interlocked.Increment(ref _inFlight));
+        try
+        {
+            await Task.Delay(_delay, context.RequestAborted);
+        }
+        finally
+        {
+            _inFlightByUser.AddOrUpdate(turn.UserId, 0, (_, n) => n - 1);
+            Interlocked.Decrement(ref _inFlight);
+        }
+
+        await context.Response.WriteAsJsonAsync(
+            new TurnAnswer([new TurnReply(TurnReply.TextType, turn.Message.Summary)]), ResponderJsonContext.Default.TurnAnswer, cancellationToken: context.RequestAborted);
+    }
+
+    private static void Max(ref int most, int value)
+    {
+        for (var seen = Volatile.Read(ref most); value > seen; seen = Volatile.Read(ref most))
+        {
+            if (Interlocked.CompareExchange(ref most, value, seen) == seen)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
