@@ -488,6 +488,12 @@ namespace Ava.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("phone_number_id");
 
+                    b.Property<Guid>("Reference")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("reference")
+                        .HasDefaultValueSql("gen_random_uuid()");
+
                     b.Property<DateTimeOffset?>("SentAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("sent_at");

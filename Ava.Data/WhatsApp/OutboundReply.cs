@@ -66,4 +66,10 @@ public sealed class OutboundReply
     public string? TraceParent { get; set; }
 
     public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>
+    /// The reply's own random key, sent with it as callback data: a status proves this reply was accepted only when it
+    /// carries this key (the id alone may name another reply after a restore, or in another deployment).
+    /// </summary>
+    public Guid Reference { get; set; }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -126,15 +127,9 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
         var wamid = "wamid.ACCEPTED" + Guid.NewGuid().ToString("N");
 
         // Sent by an instance that died before recording it; its claim runs out in three seconds.
-        var replyId = await _database.ScalarAsync<long>(
-            """
-            INSERT INTO outbound_replies (inbound_wamid, phone_number_id, to_phone, body, claim_token, locked_until)
-            VALUES ($1, $2, $3, 'accepted before the crash', gen_random_uuid(), now() + interval '3 seconds')
-            RETURNING id
-            """,
-            WhatsAppDriver.NewWamid(), WhatsAppDriver.PhoneNumberId, phone);
+        var (replyId, key) = await HeldReplyAsync(phone, "accepted before the crash", claimFor: "3 seconds");
         using var status = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Statuses(
-            WhatsAppDriver.Status(wamid, "sent", phone, callbackData: $"ava-reply:{replyId}"))));
+            WhatsAppDriver.Status(wamid, "sent", phone, callbackData: new ReplyReference(replyId, key).Format()))));
         Assert.Equal(HttpStatusCode.OK, status.StatusCode);
 
         Assert.Equal(
@@ -147,6 +142,42 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
                 row => row.Status == "sent"));
         await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
         Assert.Empty(await _whatsApp.SendsToAsync(phone));
+    }
+
+    [Fact]
+    public async Task A_status_naming_a_replys_id_without_its_key_or_for_another_recipient_does_not_mark_it_sent_and_it_goes()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        var (replyId, key) = await HeldReplyAsync(phone, "still to be sent", claimFor: "3 seconds");
+
+        // As after a restore, or from another deployment on the same test number: the same id, another reply.
+        using var otherKey = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Statuses(
+            WhatsAppDriver.Status("wamid.OTHER" + Guid.NewGuid().ToString("N"), "sent", phone, callbackData: new ReplyReference(replyId, Guid.NewGuid()).Format()))));
+        using var otherRecipient = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Statuses(
+            WhatsAppDriver.Status("wamid.ELSEWHERE" + Guid.NewGuid().ToString("N"), "sent", WhatsAppDriver.NewPhone(), callbackData: new ReplyReference(replyId, key).Format()))));
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (otherKey.StatusCode, otherRecipient.StatusCode));
+
+        var send = Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1));
+        Assert.Equal("still to be sent", send.Body);
+        Assert.Equal(
+            [send.Wamid!],
+            await WhatsAppDriver.EventuallyAsync(
+                () => _database.QueryAsync<string>("SELECT wamid FROM outbound_replies WHERE id = $1 AND status = 'sent'", replyId),
+                wamids => wamids.Count == 1));
+    }
+
+    /// <summary>A reply to the phone held by an instance that is gone; its claim runs out after <paramref name="claimFor"/>.</summary>
+    private async Task<(long Id, Guid Key)> HeldReplyAsync(string phone, string body, string claimFor)
+    {
+        var reply = await _database.QueryAsync(
+            $"""
+            INSERT INTO outbound_replies (inbound_wamid, phone_number_id, to_phone, body, claim_token, locked_until)
+            VALUES ($1, $2, $3, $4, gen_random_uuid(), now() + interval '{claimFor}')
+            RETURNING id, reference
+            """,
+            row => (row.GetInt64(0), row.GetGuid(1)),
+            WhatsAppDriver.NewWamid(), WhatsAppDriver.PhoneNumberId, phone, body);
+        return reply.Single();
     }
 
     [Fact]

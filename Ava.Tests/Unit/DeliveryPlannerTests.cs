@@ -16,6 +16,8 @@ public sealed class DeliveryPlannerTests
     private const string StrangerUserId = "BR.1502576394655843";
 
     private static readonly Guid s_token = Guid.CreateVersion7();
+    private static readonly ReplyReference s_reply4 = new(4, Guid.CreateVersion7());
+    private static readonly ReplyReference s_reply9 = new(9, Guid.CreateVersion7());
     private static readonly Guid s_linkedUser = Guid.Parse("0196a8a0-0000-7000-8000-000000000001");
     private static readonly Guid s_userLinkedById = Guid.Parse("0196a8a0-0000-7000-8000-000000000002");
     private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
@@ -179,15 +181,17 @@ public sealed class DeliveryPlannerTests
     {
         var statuses = new[]
         {
-            new IncomingStatus("wamid.9", DeliveryStatus.Delivered, null, null, null, null, ReplyId: 9, PhoneNumberId: Ava),
-            new IncomingStatus("wamid.4", DeliveryStatus.Failed, null, null, 131026, "Message undeliverable", ReplyId: 4, PhoneNumberId: Ava),
-            new IncomingStatus("wamid.9", DeliveryStatus.Read, null, null, null, null, ReplyId: 9, PhoneNumberId: Ava),
-            new IncomingStatus("wamid.other-app", DeliveryStatus.Sent, null, null, null, null, ReplyId: null, PhoneNumberId: Ava),
+            new IncomingStatus("wamid.9", DeliveryStatus.Delivered, null, LinkedPhone, null, null, Reply: s_reply9, PhoneNumberId: Ava),
+            new IncomingStatus("wamid.4", DeliveryStatus.Failed, null, null, 131026, "Message undeliverable", Reply: s_reply4, PhoneNumberId: Ava, RecipientUserId: LinkedUserId),
+            new IncomingStatus("wamid.9", DeliveryStatus.Read, null, LinkedPhone, null, null, Reply: s_reply9, PhoneNumberId: Ava),
+            new IncomingStatus("wamid.other-app", DeliveryStatus.Sent, null, null, null, null, Reply: null, PhoneNumberId: Ava),
         };
 
         var plan = Plan([new DecodedDelivery(1, s_token, new NotificationContents([], statuses, 0), null)]);
 
-        Assert.Equal([new AcceptedSend(4, "wamid.4", Ava), new AcceptedSend(9, "wamid.9", Ava)], plan.AcceptedSends);
+        Assert.Equal(
+            [new AcceptedSend(s_reply4, "wamid.4", Ava, null, LinkedUserId), new AcceptedSend(s_reply9, "wamid.9", Ava, LinkedPhone)],
+            plan.AcceptedSends);
     }
 
     [Fact]

@@ -101,18 +101,23 @@ public sealed class ReplyRetryPolicyTests
     }
 
     [Theory]
-    [InlineData("ava-reply:42", 42L)]
-    [InlineData("ava-reply:0", null)]
-    [InlineData("ava-reply:-3", null)]
-    [InlineData("ava-reply:4x", null)]
+    [InlineData("ava-reply:42:0196a8a05d7e7c3a9b1e4f5e6d7c8b9a", 42L)]
+    [InlineData("ava-reply:42", null)]
+    [InlineData("ava-reply:0:0196a8a05d7e7c3a9b1e4f5e6d7c8b9a", null)]
+    [InlineData("ava-reply:-3:0196a8a05d7e7c3a9b1e4f5e6d7c8b9a", null)]
+    [InlineData("ava-reply:4x:0196a8a05d7e7c3a9b1e4f5e6d7c8b9a", null)]
+    [InlineData("ava-reply:42:not-a-key", null)]
     [InlineData("campaign-7", null)]
     [InlineData(null, null)]
-    public void Only_callback_data_ava_wrote_names_a_reply(string? callbackData, long? replyId)
+    public void Only_callback_data_ava_wrote_with_the_replys_key_names_a_reply(string? callbackData, long? replyId)
     {
-        Assert.Equal(replyId, ReplyReference.Parse(callbackData));
-        if (replyId is { } id)
+        var reference = ReplyReference.Parse(callbackData);
+
+        Assert.Equal(replyId, reference?.ReplyId);
+        if (reference is { } named)
         {
-            Assert.Equal(callbackData, ReplyReference.Format(id));
+            Assert.Equal(Guid.Parse("0196a8a0-5d7e-7c3a-9b1e-4f5e6d7c8b9a"), named.Key);
+            Assert.Equal(callbackData, named.Format());
         }
     }
 

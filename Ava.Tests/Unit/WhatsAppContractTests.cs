@@ -13,6 +13,8 @@ namespace Ava.Tests.Unit;
 
 public sealed class WhatsAppContractTests
 {
+    private static readonly Guid s_replyKey = Guid.CreateVersion7();
+
     [Fact]
     public void The_signature_is_meta_s_hmac_sha256_of_the_raw_bytes()
     {
@@ -159,13 +161,13 @@ public sealed class WhatsAppContractTests
         var body = Encoding.UTF8.GetBytes("""
             {"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[
               {"id":"wamid.S","status":"delivered","timestamp":"1749416383","recipient_user_id":"US.13491208655302741918","biz_opaque_callback_data":"REPLY"}]}}]}]}
-            """.Replace("REPLY", ReplyReference.Format(7), StringComparison.Ordinal));
+            """.Replace("REPLY", new ReplyReference(7, s_replyKey).Format(), StringComparison.Ordinal));
 
         var status = Assert.Single(NotificationReader.Read(body)!.Statuses);
 
         Assert.Equal(
-            (DeliveryStatus.Delivered, (string?)null, (string?)"US.13491208655302741918", (long?)7),
-            (status.Status, status.RecipientId, status.RecipientUserId, status.ReplyId));
+            (DeliveryStatus.Delivered, (string?)null, (string?)"US.13491208655302741918", (ReplyReference?)new ReplyReference(7, s_replyKey)),
+            (status.Status, status.RecipientId, status.RecipientUserId, status.Reply));
     }
 
     [Fact]

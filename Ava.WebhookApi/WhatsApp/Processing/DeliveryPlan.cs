@@ -74,7 +74,12 @@ internal sealed record TurnRow(
 internal sealed record UserIdAdoption(Guid UserId, string Phone, string WhatsAppUserId, string? Username);
 
 /// <summary>A reply Meta accepted, known from a status that names it (it may not have been recorded yet).</summary>
-internal sealed record AcceptedSend(long ReplyId, string Wamid, string PhoneNumberId);
+/// <param name="RecipientId">The phone the status names; with <paramref name="RecipientUserId"/>, who the reply must have been addressed to.</param>
+internal sealed record AcceptedSend(
+    ReplyReference Reply, string Wamid, string PhoneNumberId, string? RecipientId = null, string? RecipientUserId = null)
+{
+    public long ReplyId => Reply.ReplyId;
+}
 
 /// <summary>What a batch of deliveries comes to, once the messages seen before are set apart.</summary>
 /// <param name="Links">LINK attempts of new messages: the ones that succeeded are applied, the wrong ones counted.</param>

@@ -158,9 +158,9 @@ internal static class DeliveryPlanner
                 statuses.TryAdd((status.Wamid, status.Status), status);
 
                 // Any status of a send, even "failed", means Meta accepted it under this wamid.
-                if (status is { ReplyId: { } replyId, PhoneNumberId: { } number })
+                if (status is { Reply: { } reply, PhoneNumberId: { } number })
                 {
-                    acceptedSends.TryAdd(replyId, new AcceptedSend(replyId, status.Wamid, number));
+                    acceptedSends.TryAdd(reply.ReplyId, new AcceptedSend(reply, status.Wamid, number, status.RecipientId, status.RecipientUserId));
                 }
             }
 

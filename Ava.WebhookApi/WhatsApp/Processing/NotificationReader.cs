@@ -29,7 +29,7 @@ internal sealed record IncomingMessage(
 }
 
 /// <summary>One status of a message Ava sent.</summary>
-/// <param name="ReplyId">The reply the send carried in its callback data, when Ava sent it (see <see cref="ReplyReference"/>).</param>
+/// <param name="Reply">The reply the send carried in its callback data, when Ava sent it (see <see cref="ReplyReference"/>).</param>
 /// <param name="PhoneNumberId">The business number the status is about.</param>
 internal sealed record IncomingStatus(
     string Wamid,
@@ -38,7 +38,7 @@ internal sealed record IncomingStatus(
     string? RecipientId,
     int? ErrorCode,
     string? ErrorTitle,
-    long? ReplyId = null,
+    ReplyReference? Reply = null,
     string? PhoneNumberId = null,
     string? RecipientUserId = null);
 

@@ -20,13 +20,13 @@ internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvide
 
     /// <param name="toPhone">The recipient's phone, where the message goes when there is one.</param>
     /// <param name="toUserId">The recipient's business-scoped user id, where it goes otherwise (Meta's <c>recipient</c>).</param>
-    /// <param name="replyId">The reply's outbox id, sent as the callback data that Meta repeats in its statuses.</param>
+    /// <param name="reply">The reply's outbox id and key, sent as the callback data that Meta repeats in its statuses.</param>
     public async Task<GraphSendResult> SendTextAsync(
-        string phoneNumberId, string? toPhone, string? toUserId, string body, long replyId, CancellationToken cancellationToken)
+        string phoneNumberId, string? toPhone, string? toUserId, string body, ReplyReference reply, CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Post, $"{Uri.EscapeDataString(phoneNumberId)}/messages");
         request.Content = JsonContent.Create(
-            SendTextMessageRequest.CreateTo(toPhone, toUserId, body, ReplyReference.Format(replyId)), WhatsAppJsonContext.Default.SendTextMessageRequest);
+            SendTextMessageRequest.CreateTo(toPhone, toUserId, body, reply.Format()), WhatsAppJsonContext.Default.SendTextMessageRequest);
         return await CallAsync(request, async response =>
         {
             var sent = await ReadAsync(response, WhatsAppJsonContext.Default.SendMessageResponse, cancellationToken);

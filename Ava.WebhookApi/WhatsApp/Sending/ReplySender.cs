@@ -236,7 +236,7 @@ internal sealed partial class ReplySender(
             activity?.SetTag("ava.reply.attempt", reply.Attempts + 1);
 
             // Never cancelled: a send abandoned half-way may still have reached Meta.
-            var result = await graph.SendTextAsync(reply.PhoneNumberId, reply.ToPhone, reply.ToUserId, reply.Body, reply.Id, CancellationToken.None);
+            var result = await graph.SendTextAsync(reply.PhoneNumberId, reply.ToPhone, reply.ToUserId, reply.Body, new ReplyReference(reply.Id, reply.Reference), CancellationToken.None);
             activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
 
             var outcome = ReplyRetryPolicy.Decide(reply, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);

@@ -12,9 +12,10 @@ namespace Ava.WebhookApi.WhatsApp.Storage;
 /// <param name="InboundWamid">The message it answers, which is marked read just before the reply goes.</param>
 /// <param name="ToUserId">The recipient's business-scoped user id, where the reply goes without a phone.</param>
 /// <param name="TurnId">The turn whose answer it belongs to: its next reply may go once this one has.</param>
+/// <param name="Reference">The reply's own key, which its send carries for Meta to repeat in its statuses.</param>
 internal sealed record ClaimedReply(
     long Id, Guid Token, string PhoneNumberId, string? ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt,
-    string? InboundWamid = null, string? ToUserId = null, long? TurnId = null) : IClaimedRow;
+    string? InboundWamid = null, string? ToUserId = null, long? TurnId = null, Guid Reference = default) : IClaimedRow;
 
 /// <summary>What the sender learned about a claimed reply.</summary>
 internal enum ReplyState
@@ -99,13 +100,13 @@ internal static class OutboxTable
             claimed.Add(new ClaimedReply(
                 reader.GetInt64(0), token, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetInt64(9)));
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetInt64(9), reader.GetGuid(10)));
         }
 
         return claimed;
     }
 
-    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at, inbound_wamid, to_user_id, turn_id";
+    private const string ClaimedColumns = "id, phone_number_id, to_phone, body, attempts, trace_parent, expires_at, inbound_wamid, to_user_id, turn_id, reference";
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due replies, longest-waiting first, skipping numbers that already have
@@ -181,7 +182,8 @@ internal static class OutboxTable
     /// <summary>
     /// Records replies that statuses show Meta accepted, where no send was recorded yet — because the answer to the
     /// send was lost, or its sender died between Meta's accept and its record. Marked sent, they are never claimed
-    /// again; a claim that still holds is left to its holder, whose record then keeps this.
+    /// again; a claim that still holds is left to its holder, whose record then keeps this. A status proves a reply
+    /// only with the reply's own key, from its number, to its recipient.
     /// </summary>
     public static NpgsqlBatchCommand RecordAccepted(IReadOnlyList<AcceptedSend> accepted) => Command(
         """
@@ -193,12 +195,16 @@ internal static class OutboxTable
             error_title = NULL,
             claim_token = CASE WHEN r.locked_until < now() THEN NULL ELSE r.claim_token END,
             locked_until = CASE WHEN r.locked_until < now() THEN NULL ELSE r.locked_until END
-        FROM unnest($1::bigint[], $2::text[], $3::text[]) AS a(id, wamid, phone_number_id)
-        WHERE r.id = a.id AND r.wamid IS NULL AND r.phone_number_id = a.phone_number_id
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[]) AS a(id, wamid, phone_number_id, reference, recipient_id, recipient_user_id)
+        WHERE r.id = a.id AND r.wamid IS NULL AND r.phone_number_id = a.phone_number_id AND r.reference = a.reference
+          AND (r.to_phone = a.recipient_id OR r.to_user_id = a.recipient_user_id)
         """,
         Ids(accepted.Select(a => a.ReplyId)),
         Texts(accepted.Select(a => a.Wamid)),
-        Texts(accepted.Select(a => a.PhoneNumberId)));
+        Texts(accepted.Select(a => a.PhoneNumberId)),
+        Uuids(accepted.Select(a => (Guid?)a.Reply.Key)),
+        Texts(accepted.Select(a => a.RecipientId)),
+        Texts(accepted.Select(a => a.RecipientUserId)));
 
     /// <summary>
     /// Makes the replies of a business number that wait for a retry after a transient failure due now (up to
