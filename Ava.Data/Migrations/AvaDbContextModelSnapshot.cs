@@ -465,6 +465,12 @@ namespace Ava.Data.Migrations
                         .HasColumnName("expires_at")
                         .HasDefaultValueSql("now() + interval '24 hours'");
 
+                    b.Property<bool>("InDoubt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("in_doubt");
+
                     b.Property<string>("InboundWamid")
                         .HasColumnType("text")
                         .HasColumnName("inbound_wamid");

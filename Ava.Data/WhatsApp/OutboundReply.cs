@@ -72,4 +72,10 @@ public sealed class OutboundReply
     /// carries this key (the id alone may name another reply after a restore, or in another deployment).
     /// </summary>
     public Guid Reference { get; set; }
+
+    /// <summary>
+    /// Its last attempt may have reached Meta (a timeout, a lost answer, a holder that died): it waits for its status
+    /// before it is tried again, and is not sent early when its number recovers.
+    /// </summary>
+    public bool InDoubt { get; set; }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Ava.Data.WhatsApp;
 using Ava.WebhookApi.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Sending;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -104,20 +105,58 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     }
 
     [Fact]
-    public async Task A_reply_held_by_an_instance_that_died_a_moment_ago_is_sent_within_seconds()
+    public async Task A_reply_held_by_an_instance_that_died_a_moment_ago_is_sent_within_seconds_once_no_status_shows_it_was()
     {
         var phone = WhatsAppDriver.NewPhone();
         var started = Stopwatch.StartNew();
 
-        await _database.ExecuteAsync(
-            """
-            INSERT INTO outbound_replies (inbound_wamid, phone_number_id, to_phone, body, claim_token, locked_until)
-            VALUES ($1, $2, $3, 'held by the dead', gen_random_uuid(), now() + interval '14 seconds')
-            """,
-            WhatsAppDriver.NewWamid(), WhatsAppDriver.PhoneNumberId, phone);
+        await HeldReplyAsync(phone, "held by the dead", claimFor: "14 seconds");
 
+        // The lease, then the wait for a status in case the dead holder had sent it.
         Assert.Equal("held by the dead", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
-        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(13), TimeSpan.FromSeconds(20));
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(13) + ReplyRetryPolicy.InDoubtDelay, TimeSpan.FromSeconds(26));
+    }
+
+    [Fact]
+    public async Task A_reply_taken_over_from_a_holder_that_sent_it_just_before_dying_is_recorded_from_its_late_status_and_not_sent_again()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        var (replyId, key) = await HeldReplyAsync(phone, "sent by the dead", claimFor: "3 seconds");
+
+        // Meta's status comes a couple of seconds after the claim ran out: later than a takeover, within the wait.
+        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        using var status = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Statuses(
+            WhatsAppDriver.Status("wamid.LATE" + Guid.NewGuid().ToString("N"), "sent", phone, callbackData: new ReplyReference(replyId, key).Format()))));
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+
+        await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
+        Assert.Empty(await _whatsApp.SendsToAsync(phone));
+        Assert.Equal(["sent"], await _database.QueryAsync<string>("SELECT status::text FROM outbound_replies WHERE id = $1", replyId));
+    }
+
+    [Fact]
+    public async Task A_send_in_doubt_is_not_sent_again_when_its_number_recovers_but_waits_for_its_status()
+    {
+        var (slowPhone, _) = await _database.LinkedUserAsync();
+        var (otherPhone, _) = await _database.LinkedUserAsync();
+        await _whatsApp.AnswerNextSendLateAsync(slowPhone, seconds: 30);
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(slowPhone, "slow graph"))));
+        var send = Assert.Single(await _whatsApp.AcceptedSendsToAsync(slowPhone, 1));
+
+        // Its send times out (10 s) as in doubt; then another reply of the number is accepted, which ends the number's
+        // failure and makes its waiting replies due at once — all but the one in doubt.
+        var attempts = await WhatsAppDriver.EventuallyAsync(
+            () => _database.QueryAsync<int>("SELECT attempts FROM outbound_replies WHERE to_phone = $1", slowPhone), a => a.SequenceEqual([1]), TimeSpan.FromSeconds(20));
+        Assert.Equal([1], attempts);
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(otherPhone, "fast graph"))));
+        await _whatsApp.AcceptedSendsToAsync(otherPhone, 1);
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Statuses(
+            WhatsAppDriver.Status(send.Wamid!, "sent", slowPhone, callbackData: send.CallbackData))));
+
+        await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
+        Assert.Single(await _whatsApp.SendsToAsync(slowPhone));
+        Assert.Equal(["sent"], await _database.QueryAsync<string>("SELECT status::text FROM outbound_replies WHERE to_phone = $1", slowPhone));
     }
 
     [Fact]

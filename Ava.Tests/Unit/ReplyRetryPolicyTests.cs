@@ -98,6 +98,20 @@ public sealed class ReplyRetryPolicyTests
 
         Assert.Equal(ReplyRetryPolicy.InDoubtDelay, timedOut.RetryIn);
         Assert.True(refused.RetryIn < ReplyRetryPolicy.InDoubtDelay);
+
+        // In doubt, it is also kept out of its number's recovery, which sends waiting replies at once.
+        Assert.Equal((true, false), (timedOut.InDoubt, refused.InDoubt));
+    }
+
+    [Fact]
+    public void A_reply_taken_over_from_a_holder_that_died_waits_for_a_status_unattempted_and_a_fresh_one_goes()
+    {
+        var takenOver = ReplyRetryPolicy.TakenOver(Reply() with { TakenOver = true });
+
+        Assert.Equal(
+            (ReplyState.Retry, false, true, (TimeSpan?)ReplyRetryPolicy.InDoubtDelay),
+            (takenOver!.State, takenOver.Attempted, takenOver.InDoubt, takenOver.RetryIn));
+        Assert.Null(ReplyRetryPolicy.TakenOver(Reply()));
     }
 
     [Theory]

@@ -62,9 +62,23 @@ internal static class ReplyRetryPolicy
 
                 return now + delay >= reply.ExpiresAt
                     ? WindowClosed(reply, token, attempted: true, $" (last error: {result.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} {result.ErrorTitle})")
-                    : new ReplyOutcome(reply.Id, token, ReplyState.Retry, Attempted: true, ErrorCode: result.ErrorCode, ErrorTitle: result.ErrorTitle, RetryIn: delay);
+                    : new ReplyOutcome(
+                        reply.Id, token, ReplyState.Retry, Attempted: true, ErrorCode: result.ErrorCode, ErrorTitle: result.ErrorTitle, RetryIn: delay,
+                        InDoubt: result.MayHaveReachedMeta);
         }
     }
+
+    /// <summary>
+    /// A reply taken over from a holder whose lease ran out is in doubt: that holder may have sent it just before it
+    /// died. It waits <see cref="InDoubtDelay"/> for a status that would record it, and is sent only if none came.
+    /// </summary>
+    /// <returns>The reply's deferral; null for a reply nobody held before.</returns>
+    public static ReplyOutcome? TakenOver(ClaimedReply reply) => reply.TakenOver
+        ? new ReplyOutcome(reply.Id, reply.Token, ReplyState.Retry, Attempted: false, ErrorTitle: TakenOverTitle, RetryIn: InDoubtDelay, InDoubt: true)
+        : null;
+
+    /// <summary>What a taken-over reply's record says while it waits.</summary>
+    public const string TakenOverTitle = "taken over from an instance whose claim ran out; waiting for a status in case it was sent";
 
     /// <returns>The reply's failure when its window has closed before it could be sent; null while it is open.</returns>
     public static ReplyOutcome? Expired(ClaimedReply reply, DateTimeOffset now) =>

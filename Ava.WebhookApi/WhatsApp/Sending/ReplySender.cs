@@ -179,6 +179,7 @@ internal sealed partial class ReplySender(
         try
         {
             outcome = ReplyRetryPolicy.Expired(reply, clock.GetUtcNow())
+                ?? ReplyRetryPolicy.TakenOver(reply)
                 ?? await PaceAndSendAsync(reply, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -14,6 +14,7 @@ internal static class LeasedTable
     /// Claims up to <c>$3</c> rows under the token <c>$1</c> with the lease <c>$2</c>: rows nobody holds and, when
     /// <c>$4</c>, rows whose holder's lease ran out — among those <paramref name="due"/> admits, in
     /// <paramref name="order"/>, skipping rows another statement has locked. Further parameters start at <c>$5</c>.
+    /// <paramref name="returning"/> may name <c>c.taken_over</c>: whether the row was taken over from such a holder.
     /// </summary>
     /// <param name="table">A table name constant of a store, never input; <paramref name="due"/>, <paramref name="order"/> and <paramref name="returning"/> too.</param>
     /// <param name="due">The store's own condition on <c>c</c>, the candidate row.</param>
@@ -24,14 +25,15 @@ internal static class LeasedTable
             $"""
             UPDATE {table} t
             SET claim_token = $1, locked_until = now() + $2
-            WHERE t.id IN (
-                SELECT c.id FROM {table} c
+            FROM (
+                SELECT c.id, c.claim_token IS NOT NULL AS taken_over FROM {table} c
                 WHERE ({due})
                   AND (c.locked_until IS NULL OR c.locked_until < now())
                   AND (c.claim_token IS NULL OR $4)
                 ORDER BY {order}
                 LIMIT $3
-                FOR UPDATE SKIP LOCKED)
+                FOR UPDATE SKIP LOCKED) AS c
+            WHERE t.id = c.id
             RETURNING {returning}
             """);
         claim.Parameters.Add(Value(token));

@@ -13,9 +13,10 @@ namespace Ava.WebhookApi.WhatsApp.Storage;
 /// <param name="ToUserId">The recipient's business-scoped user id, where the reply goes without a phone.</param>
 /// <param name="TurnId">The turn whose answer it belongs to: its next reply may go once this one has.</param>
 /// <param name="Reference">The reply's own key, which its send carries for Meta to repeat in its statuses.</param>
+/// <param name="TakenOver">Claimed from a holder whose lease ran out: that holder may have sent it.</param>
 internal sealed record ClaimedReply(
     long Id, Guid Token, string PhoneNumberId, string? ToPhone, string Body, int Attempts, string? TraceParent, DateTimeOffset ExpiresAt,
-    string? InboundWamid = null, string? ToUserId = null, long? TurnId = null, Guid Reference = default) : IClaimedRow;
+    string? InboundWamid = null, string? ToUserId = null, long? TurnId = null, Guid Reference = default, bool TakenOver = false) : IClaimedRow;
 
 /// <summary>What the sender learned about a claimed reply.</summary>
 internal enum ReplyState
@@ -41,6 +42,7 @@ internal sealed record FailedReply(
 
 /// <param name="Attempted">Whether a send was made (counted in <c>attempts</c>).</param>
 /// <param name="TurnId">The turn the reply belongs to (see <see cref="ClaimedReply.TurnId"/>).</param>
+/// <param name="InDoubt">This attempt may have reached Meta: the reply waits for its status (see <see cref="Ava.Data.WhatsApp.OutboundReply.InDoubt"/>).</param>
 internal sealed record ReplyOutcome(
     long Id,
     Guid Token,
@@ -50,7 +52,8 @@ internal sealed record ReplyOutcome(
     int? ErrorCode = null,
     string? ErrorTitle = null,
     TimeSpan? RetryIn = null,
-    long? TurnId = null) : IClaimedRow;
+    long? TurnId = null,
+    bool InDoubt = false) : IClaimedRow;
 
 /// <summary>
 /// The SQL of <c>outbound_replies</c>: the outbox. Replies are written with the messages they answer; the sender
@@ -100,7 +103,8 @@ internal static class OutboxTable
             claimed.Add(new ClaimedReply(
                 reader.GetInt64(0), token, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetInt64(9), reader.GetGuid(10)));
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetInt64(9), reader.GetGuid(10),
+                TakenOver: reader.FieldCount > 11 && reader.GetBoolean(11)));
         }
 
         return claimed;
@@ -132,7 +136,7 @@ internal static class OutboxTable
                     WHERE p.turn_id = c.turn_id AND p.turn_reply_index < c.turn_reply_index AND p.status = 'pending'))
                 """,
             order: "c.next_attempt_at, c.id",
-            returning: string.Join(", ", ClaimedColumns.Split(", ").Select(column => "t." + column)),
+            returning: string.Join(", ", ClaimedColumns.Split(", ").Select(column => "t." + column)) + ", c.taken_over",
             token,
             lease,
             limit,
@@ -158,10 +162,11 @@ internal static class OutboxTable
             next_attempt_at = CASE WHEN o.retry_in IS NULL OR r.wamid IS NOT NULL THEN r.next_attempt_at ELSE now() + o.retry_in END,
             error_code = CASE WHEN o.state = 'released' OR r.wamid IS NOT NULL THEN r.error_code ELSE o.error_code END,
             error_title = CASE WHEN o.state = 'released' OR r.wamid IS NOT NULL THEN r.error_title ELSE o.error_title END,
+            in_doubt = CASE WHEN o.state = 'released' THEN r.in_doubt ELSE o.in_doubt END,
             locked_until = NULL,
             claim_token = NULL
-        FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::delivery_status[], $5::boolean[], $6::text[], $7::integer[], $8::text[], $9::interval[])
-            AS o(id, token, state, status, attempted, wamid, error_code, error_title, retry_in)
+        FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::delivery_status[], $5::boolean[], $6::text[], $7::integer[], $8::text[], $9::interval[], $10::boolean[])
+            AS o(id, token, state, status, attempted, wamid, error_code, error_title, retry_in, in_doubt)
         WHERE r.id = o.id AND r.claim_token = o.token
         """,
         Ids(outcomes.Select(o => o.Id)),
@@ -177,7 +182,8 @@ internal static class OutboxTable
         Texts(outcomes.Select(o => o.Wamid)),
         Integers(outcomes.Select(o => o.ErrorCode)),
         Texts(outcomes.Select(o => o.ErrorTitle)),
-        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = outcomes.Select(o => o.RetryIn).ToArray() });
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = outcomes.Select(o => o.RetryIn).ToArray() },
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, Value = outcomes.Select(o => o.InDoubt).ToArray() });
 
     /// <summary>
     /// Records replies that statuses show Meta accepted, where no send was recorded yet — because the answer to the
@@ -209,7 +215,8 @@ internal static class OutboxTable
     /// <summary>
     /// Makes the replies of a business number that wait for a retry after a transient failure due now (up to
     /// <paramref name="limit"/>, longest-waiting first): the Graph API answers that number again. Replies whose last
-    /// error was <paramref name="keepWaitingCode"/> (a limit of one recipient, not of the number) keep their time.
+    /// error was <paramref name="keepWaitingCode"/> (a limit of one recipient, not of the number) keep their time, and
+    /// so do replies in doubt: Meta may have accepted them, and their status is what they wait for.
     /// </summary>
     /// <returns>How many were made due.</returns>
     public static async Task<int> ResumeAsync(
@@ -221,7 +228,7 @@ internal static class OutboxTable
             WHERE r.id IN (
                 SELECT id FROM outbound_replies
                 WHERE status = 'pending' AND phone_number_id = $1 AND next_attempt_at > now() AND attempts > 0
-                  AND claim_token IS NULL AND error_code IS DISTINCT FROM $3
+                  AND claim_token IS NULL AND error_code IS DISTINCT FROM $3 AND NOT in_doubt
                 ORDER BY next_attempt_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
