@@ -120,6 +120,45 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     }
 
     [Fact]
+    public async Task A_delivery_whose_cut_off_holder_keeps_its_transaction_open_is_answered_within_seconds()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        var message = WhatsAppDriver.Text(phone, "taken over from a cut-off holder");
+        var started = Stopwatch.StartNew();
+
+        // As an instance leaves it when its network is cut mid-batch: the claim's lease is never renewed, and its
+        // session, connected as the webhook connects, keeps a transaction open on the delivery's row and on the
+        // message it was inserting, idle, since the instance is no longer there to end it.
+        var deliveryId = await _database.ScalarAsync<long>(
+            "INSERT INTO inbound_deliveries (body, claim_token, locked_until) VALUES ($1, gen_random_uuid(), now() + interval '14 seconds') RETURNING id",
+            WhatsAppDriver.Notification(WhatsAppDriver.Messages(message)));
+        var holderSettings = new NpgsqlDataSourceBuilder(await WebhookConnectionStringAsync());
+        WebhookDataSource.Configure(holderSettings);
+        await using var holder = holderSettings.Build();
+        await using var connection = await holder.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        foreach (var (sql, parameters) in new (string, object[])[]
+        {
+            ("SELECT id FROM inbound_deliveries WHERE id = $1 FOR UPDATE", [deliveryId]),
+            ("INSERT INTO inbound_messages (wamid, delivery_id, type, content) VALUES ($1, $2, 'text', 'cut off')", [message.Id!, deliveryId]),
+        })
+        {
+            await using var hold = new NpgsqlCommand(sql, connection, transaction);
+            foreach (var parameter in parameters)
+            {
+                hold.Parameters.Add(new NpgsqlParameter { Value = parameter });
+            }
+
+            await hold.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        // Taken over once the lease has run out, as from an instance that died, not once the operating system gives
+        // up on the connection (hours).
+        Assert.Equal("[Echo] taken over from a cut-off holder", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(13), TimeSpan.FromSeconds(22));
+    }
+
+    [Fact]
     public async Task A_reply_whose_holder_died_after_meta_accepted_it_is_recorded_from_its_status_and_not_sent_again()
     {
         var phone = WhatsAppDriver.NewPhone();
@@ -176,12 +215,7 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     [Fact]
     public async Task The_webhook_logs_in_as_its_own_role_which_cannot_change_the_schema_or_act_as_superuser()
     {
-        var webhook = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .OfType<ProjectResource>().Single(r => r.Name == "webhookapi");
-        var configuration = await ExecutionConfigurationBuilder.Create(webhook)
-            .WithEnvironmentVariablesConfig()
-            .BuildAsync(stack.App.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
-        await using var connection = new NpgsqlConnection(configuration.EnvironmentVariables.Single(v => v.Key == "ConnectionStrings__ava").Value);
+        await using var connection = new NpgsqlConnection(await WebhookConnectionStringAsync());
         await connection.OpenAsync(TestContext.Current.CancellationToken);
 
         await using (var who = new NpgsqlCommand("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", connection))
@@ -233,5 +267,16 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
         Assert.Equal(
             [$"wamid.RECENT{tag}"],
             await _database.QueryAsync<string>("SELECT wamid FROM inbound_messages WHERE wamid LIKE $1", $"%{tag}"));
+    }
+
+    /// <summary>The connection string the AppHost gives the webhook: its own login.</summary>
+    private async Task<string> WebhookConnectionStringAsync()
+    {
+        var webhook = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<ProjectResource>().Single(r => r.Name == "webhookapi");
+        var configuration = await ExecutionConfigurationBuilder.Create(webhook)
+            .WithEnvironmentVariablesConfig()
+            .BuildAsync(stack.App.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
+        return configuration.EnvironmentVariables.Single(v => v.Key == "ConnectionStrings__ava").Value;
     }
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Ava.WebhookApi.WhatsApp.Storage;
+
 namespace Ava.WebhookApi.WhatsApp;
 
 /// <summary>How the webhook stores, processes and sends: Ava's own tuning, under <c>WhatsApp:</c>.</summary>
@@ -115,6 +118,7 @@ public sealed class WhatsAppProcessingOptions
     /// <returns>What is wrong with these settings, or null when they hold together.</returns>
     public string? Problem() =>
         ClaimLease <= LeaseRenewalInterval * 2 ? "WhatsApp:ClaimLease must be more than twice WhatsApp:LeaseRenewalInterval."
+        : ClaimLease <= WebhookDataSource.IdleInTransactionTimeout ? string.Create(CultureInfo.InvariantCulture, $"WhatsApp:ClaimLease must be longer than the webhook's idle-in-transaction timeout ({WebhookDataSource.IdleInTransactionTimeout.TotalSeconds} s), so that a cut-off holder's locks are gone by the time its claim is taken over.")
         : GraphSendTimeout + RecordMargin >= ClaimLease - LeaseRenewalInterval ? "WhatsApp:GraphSendTimeout must be more than a second shorter than WhatsApp:ClaimLease minus WhatsApp:LeaseRenewalInterval, so that sends start while their lease holds and end inside it."
         : ProcessingBatchSize < 1 || ProcessingConcurrency < 1 || MaxConcurrentSends < 1 || SendBatchSize < 1 ? "WhatsApp batch sizes and concurrency must be at least 1."
         : MessagesPerSecondPerNumber < 1 ? "WhatsApp:MessagesPerSecondPerNumber must be at least 1."

@@ -12,7 +12,11 @@ internal static class Outages
 {
     public static bool IsOutage(Exception exception) => exception switch
     {
-        // Connection loss, timeouts, serialization failures and deadlocks: Npgsql knows they may pass.
+        // The session's statement_timeout ended a statement that ran too long: Postgres overloaded or a lock held
+        // by a stuck session, not the work at fault.
+        PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } => true,
+
+        // Connection loss, timeouts, lock timeouts, serialization failures and deadlocks: Npgsql knows they may pass.
         NpgsqlException npgsql => npgsql.IsTransient || npgsql is not PostgresException,
         RedisException or RedisTimeoutException or TimeoutException or SocketException => true,
         OperationCanceledException => true,
