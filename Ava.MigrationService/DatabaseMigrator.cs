@@ -47,6 +47,8 @@ internal sealed partial class DatabaseMigrator(
                 await db.Database.MigrateAsync(stoppingToken);
             });
 
+            await strategy.ExecuteAsync(() => GrantWebhookRetentionAsync(db, stoppingToken));
+
             foreach (var (login, passwordKey) in new[]
             {
                 (UserDataAccess.LoginRole, MessagesApiPasswordKey),
@@ -86,6 +88,16 @@ internal sealed partial class DatabaseMigrator(
 
         await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The webhook's retention deletes old replies (phones and texts) and delivery statuses, as it does old
+    /// deliveries. The schema's owner grants it on every run: a grant repeated is no change, and it needs no role
+    /// privilege beyond owning the tables, so it holds on a managed Postgres too.
+    /// </summary>
+    private static Task GrantWebhookRetentionAsync(AvaDbContext db, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlRawAsync(GrantWebhookRetention, cancellationToken);
+
+    private const string GrantWebhookRetention = $"GRANT DELETE ON outbound_replies, delivery_status_events TO {WebhookDataAccess.LoginRole};";
 
     /// <summary>ALTER ROLE takes no parameters: login and password travel in transaction-local settings instead.</summary>
     private static async Task SetPasswordAsync(AvaDbContext db, string login, string password, CancellationToken cancellationToken)

@@ -234,9 +234,9 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     }
 
     [Fact]
-    public async Task Retention_purges_old_processed_deliveries_and_dedup_records_and_keeps_everything_else()
+    public async Task Retention_purges_what_was_handled_after_30_days_and_what_failed_after_90_and_never_what_is_pending()
     {
-        // The pending delivery waits for a retry an hour away, so that the running webhook leaves it pending.
+        // Pending work waits for a retry an hour away, so that the running webhook leaves it pending.
         var tag = Guid.NewGuid().ToString("N");
         byte[] Body(string what) => Encoding.UTF8.GetBytes($"{{\"retention\":\"{tag}-{what}\"}}");
         await _database.ExecuteAsync(
@@ -244,9 +244,11 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
             INSERT INTO inbound_deliveries (body, received_at, processed_at, outcome, locked_until) VALUES
                 ($1, now() - interval '40 days', now() - interval '40 days', 'processed', NULL),
                 ($2, now() - interval '40 days', NULL, NULL, now() + interval '1 hour'),
-                ($3, now() - interval '2 days', now() - interval '2 days', 'processed', NULL)
+                ($3, now() - interval '2 days', now() - interval '2 days', 'processed', NULL),
+                ($4, now() - interval '40 days', now() - interval '40 days', 'failed', NULL),
+                ($5, now() - interval '100 days', now() - interval '100 days', 'failed', NULL)
             """,
-            Body("old"), Body("pending"), Body("recent"));
+            Body("old"), Body("pending"), Body("recent"), Body("failed"), Body("failedlongago"));
         await _database.ExecuteAsync(
             """
             INSERT INTO inbound_messages (wamid, delivery_id, type, content, processed_at) VALUES
@@ -254,19 +256,44 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
                 ($2, 0, 'text', 'recent', now() - interval '2 days')
             """,
             $"wamid.OLD{tag}", $"wamid.RECENT{tag}");
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO outbound_replies (inbound_wamid, phone_number_id, to_phone, body, status, created_at, next_attempt_at) VALUES
+                ($1 || 'old', $2, '15550000001', 'old', 'read', now() - interval '40 days', now() - interval '40 days'),
+                ($1 || 'pending', $2, '15550000001', 'pending', 'pending', now() - interval '40 days', now() + interval '1 hour'),
+                ($1 || 'recent', $2, '15550000001', 'recent', 'sent', now() - interval '2 days', now() - interval '2 days'),
+                ($1 || 'failed', $2, '15550000001', 'failed', 'failed', now() - interval '40 days', now() - interval '40 days'),
+                ($1 || 'failedlongago', $2, '15550000001', 'failedlongago', 'failed', now() - interval '100 days', now() - interval '100 days')
+            """,
+            $"wamid.{tag}.", "retention-" + tag);
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO delivery_status_events (wamid, status, recipient_id, received_at) VALUES
+                ($1 || 'old', 'delivered', '15550000001', now() - interval '40 days'),
+                ($1 || 'recent', 'delivered', '15550000001', now() - interval '2 days')
+            """,
+            $"wamid.STATUS{tag}.");
 
-        await using var dataSource = NpgsqlDataSource.Create(await stack.GetConnectionStringAsync("ava"));
-        var purged = await RetentionPurge.RunAsync(dataSource, TimeSpan.FromDays(30), TimeSpan.Zero, TimeProvider.System, TestContext.Current.CancellationToken);
+        // As the webhook runs it: its own login, which may delete only what retention deletes.
+        await using var dataSource = NpgsqlDataSource.Create(await WebhookConnectionStringAsync());
+        var purged = await RetentionPurge.RunAsync(
+            dataSource, new RetentionPeriods(TimeSpan.FromDays(30), TimeSpan.FromDays(90)), TimeSpan.Zero, TimeProvider.System, TestContext.Current.CancellationToken);
 
-        Assert.True(purged.Deliveries >= 1 && purged.DedupRecords >= 1, $"purged {purged}");
+        Assert.True(purged is { Deliveries: >= 2, DedupRecords: >= 1, Replies: >= 2, StatusEvents: >= 1 }, $"purged {purged}");
         Assert.Equal(
-            ["pending", "recent"],
+            ["failed", "pending", "recent"],
             (await _database.QueryAsync<byte[]>("SELECT body FROM inbound_deliveries WHERE convert_from(body, 'UTF8') LIKE $1", $"%{tag}%"))
                 .Select(b => Encoding.UTF8.GetString(b).Split('-')[^1].TrimEnd('"', '}'))
                 .Order());
         Assert.Equal(
             [$"wamid.RECENT{tag}"],
             await _database.QueryAsync<string>("SELECT wamid FROM inbound_messages WHERE wamid LIKE $1", $"%{tag}"));
+        Assert.Equal(
+            ["failed", "pending", "recent"],
+            await _database.QueryAsync<string>("SELECT body FROM outbound_replies WHERE phone_number_id = $1 ORDER BY body", "retention-" + tag));
+        Assert.Equal(
+            [$"wamid.STATUS{tag}.recent"],
+            await _database.QueryAsync<string>("SELECT wamid FROM delivery_status_events WHERE wamid LIKE $1", $"wamid.STATUS{tag}.%"));
     }
 
     /// <summary>The connection string the AppHost gives the webhook: its own login.</summary>
