@@ -19,8 +19,12 @@ var postgres = builder.AddPostgresServer("postgres", dataVolumeName: "ava-postgr
 var database = postgres.AddDatabase("ava");
 var cache = builder.AddRedisServer("cache", dataVolumeName: "ava-redis-data");
 
-// Users' tokens and service-role (admin) tokens are Supabase-style HS256 with this secret (or OIDC for users, see README).
+// Users' tokens are Supabase-style HS256 with this secret (or OIDC, see README); only the messages API holds it.
 var jwtSecret = builder.AddParameter("jwt-secret", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+
+// The admin key: signs the tokens the webhook's /admin endpoints take. Its own, so that the internet-facing webhook
+// holds no key that mints users' tokens, and the users' key (Supabase's) opens no admin endpoint.
+var adminJwtSecret = builder.AddParameter("admin-jwt-secret", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
 // Each API logs in as its own least-privileged role; the migrations create the logins and give them these passwords.
 var webhookDbPassword = builder.AddParameter("webhook-db-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
@@ -50,11 +54,12 @@ var webhook = builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WithStateVolume("webhook-spool", "WhatsApp__SpoolDirectory")
     .WithWhatsAppCloudApi(whatsApp)
     .WithResponder(responder)
-    // Ava:Tunnel (run mode): cloudflared, ngrok or devtunnel in front of it, so that Meta reaches this machine.
+    // Ava:Tunnel (run mode): cloudflared, ngrok or devtunnel in front of it, so that Meta reaches this machine
+    // (in Development the webhook answers /admin only to requests that did not come through a tunnel).
     .WithTunnel()
-    // Failed deliveries and replies are listed and replayed through /admin, with service-role tokens.
-    .WithEnvironment("Auth__Secret", jwtSecret)
-    .WithReplayCommand(jwtSecret)
+    // Failed deliveries, replies and turns are listed and replayed through /admin, with tokens signed with the admin key.
+    .WithEnvironment("Admin__Secret", adminJwtSecret)
+    .WithReplayCommand(adminJwtSecret)
     .WithApiReference();
 
 if (whatsApp.IsSimulated)

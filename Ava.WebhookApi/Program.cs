@@ -20,6 +20,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebhookProtection();
+app.UseAdminOffTunnels();
 
 // Only endpoints that ask for it (the admin group) authenticate; after the status-code pages, so that 401 and 403
 // are problem documents.

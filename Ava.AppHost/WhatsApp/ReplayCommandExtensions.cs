@@ -7,8 +7,8 @@ namespace Ava.AppHost.WhatsApp;
 
 /// <summary>
 /// "Replay failed" on the webhook in the dashboard: re-queues every failed delivery and every failed reply whose
-/// 24-hour window is still open, through the webhook's own admin endpoint, with a service-role token minted for the
-/// call from the JWT secret.
+/// 24-hour window is still open, through the webhook's own admin endpoint, with an admin token minted for the call
+/// from the admin key.
 /// </summary>
 public static class ReplayCommandExtensions
 {
@@ -17,7 +17,7 @@ public static class ReplayCommandExtensions
     private static readonly TimeSpan s_tokenLifetime = TimeSpan.FromMinutes(1);
 
     public static IResourceBuilder<ProjectResource> WithReplayCommand(
-        this IResourceBuilder<ProjectResource> webhook, IResourceBuilder<ParameterResource> jwtSecret) =>
+        this IResourceBuilder<ProjectResource> webhook, IResourceBuilder<ParameterResource> adminSecret) =>
         // The HTTP flavour of WithCommand: it resolves the webhook's endpoint and enables the command once the webhook is healthy.
         webhook.WithHttpCommand(
             "/admin/replay",
@@ -30,8 +30,8 @@ public static class ReplayCommandExtensions
                 IconName = "ArrowRepeatAll",
                 PrepareRequest = async context =>
                 {
-                    var secret = await jwtSecret.Resource.GetValueAsync(context.CancellationToken)
-                        ?? throw new InvalidOperationException($"The {jwtSecret.Resource.Name} parameter has no value.");
+                    var secret = await adminSecret.Resource.GetValueAsync(context.CancellationToken)
+                        ?? throw new InvalidOperationException($"The {adminSecret.Resource.Name} parameter has no value.");
                     context.Request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ServiceRoleToken.Create(secret, s_tokenLifetime));
                     context.Request.Content = new StringContent("""{"all":true}""", Encoding.UTF8, "application/json");
                 },

@@ -71,7 +71,7 @@ public sealed class PublishedManifestTests : IDisposable
     {
         var manifest = await PublishAsync();
 
-        foreach (var name in new[] { "postgres-password", "cache-password", "jwt-secret", "webhook-db-password", "messages-db-password" })
+        foreach (var name in new[] { "postgres-password", "cache-password", "jwt-secret", "admin-jwt-secret", "webhook-db-password", "messages-db-password" })
         {
             Assert.Equal("parameter.v0", Type(manifest, name));
             Assert.True(manifest["resources"]![name]!["inputs"]!["value"]!["secret"]!.GetValue<bool>(), name);
@@ -94,6 +94,18 @@ public sealed class PublishedManifestTests : IDisposable
         {
             Assert.DoesNotMatch(@"(?i)password=(?!\{)", connectionString);
         }
+    }
+
+    [Fact]
+    public async Task The_webhook_holds_the_admin_key_and_never_the_key_that_signs_users_tokens()
+    {
+        var manifest = await PublishAsync();
+
+        var webhook = Environment(manifest, "webhookapi");
+        Assert.Equal("{admin-jwt-secret.value}", webhook["Admin__Secret"]);
+        Assert.DoesNotContain(webhook.Values, value => value.Contains("{jwt-secret.", StringComparison.Ordinal));
+        Assert.Equal("{jwt-secret.value}", Environment(manifest, "messagesapi")["Auth__Secret"]);
+        Assert.DoesNotContain(Environment(manifest, "messagesapi").Values, value => value.Contains("{admin-jwt-secret.", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -34,8 +34,8 @@ public sealed class AvaTokens(AvaStackFixture stack)
         });
     }
 
-    /// <summary>An admin's token, as Supabase's service-role key is (<c>role</c> = <c>service_role</c>), signed with the stack's secret.</summary>
-    public async Task<string> ServiceRoleAsync() => ServiceRoleToken.Create(await stack.GetParameterAsync("jwt-secret"), TimeSpan.FromMinutes(5));
+    /// <summary>An admin's token (<c>role</c> = <c>service_role</c>), signed with the stack's admin key.</summary>
+    public async Task<string> ServiceRoleAsync() => ServiceRoleToken.Create(await stack.GetParameterAsync("admin-jwt-secret"), TimeSpan.FromMinutes(5));
 
     /// <summary>A token that claims <c>alg: none</c> and carries no signature.</summary>
     public static string Unsigned(Guid userId)

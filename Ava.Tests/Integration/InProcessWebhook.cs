@@ -17,7 +17,7 @@ internal sealed class InProcessWebhook : IAsyncDisposable
     public const string AppSecret = "in-process-app-secret";
 
     /// <summary>The JWT secret of its admin endpoints' service-role tokens.</summary>
-    public const string JwtSecret = "in-process-jwt-secret-of-at-least-32-characters";
+    public const string AdminSecret = "in-process-admin-secret-of-at-least-32-characters";
 
     private readonly WebApplicationFactory<WebhookSignatureVerifier> _factory;
     private readonly string _spoolDirectory;
@@ -45,7 +45,7 @@ internal sealed class InProcessWebhook : IAsyncDisposable
                 .UseSetting("WHATSAPP_PHONE_NUMBER_ID", WhatsAppDriver.PhoneNumberId)
                 .UseSetting("WHATSAPP_VERIFY_TOKEN", "in-process-verify-token")
                 .UseSetting("WHATSAPP_APP_SECRET", AppSecret)
-                .UseSetting("Auth:Secret", JwtSecret)
+                .UseSetting("Admin:Secret", AdminSecret)
                 .UseSetting("WhatsApp:SpoolDirectory", spoolDirectory);
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {

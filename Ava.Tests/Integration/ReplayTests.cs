@@ -9,6 +9,8 @@ using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Replay;
 using Ava.WhatsApp.Contracts;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Ava.Tests.Integration;
 
@@ -143,20 +145,42 @@ public sealed class ReplayTests(AvaStackFixture stack)
     }
 
     [Fact]
-    public async Task Only_a_service_role_token_opens_the_admin_endpoints_and_the_webhook_never_looks_at_tokens()
+    public async Task Only_a_short_lived_admin_token_signed_with_the_admin_key_opens_the_admin_endpoints_and_the_webhook_never_looks_at_tokens()
     {
-        var otherSecret = ServiceRoleToken.Create("a secret that is not the stack's jwt secret at all", TimeSpan.FromMinutes(5));
+        var adminKey = await stack.GetParameterAsync("admin-jwt-secret");
+        var otherSecret = ServiceRoleToken.Create("a secret that is not the stack's admin key at all", TimeSpan.FromMinutes(5));
+
+        // The users' key signs every user's token (Supabase's JWT secret): whoever holds it is no admin for that.
+        var signedWithUsersKey = ServiceRoleToken.Create(await stack.GetParameterAsync("jwt-secret"), TimeSpan.FromMinutes(5));
+        var longLived = ServiceRoleToken.Create(adminKey, TimeSpan.FromDays(1));
+        var otherAudience = AdminKeyToken(adminKey, issuer: "ava-admin", audience: "authenticated");
+        var otherIssuer = AdminKeyToken(adminKey, issuer: "https://ava-test.supabase.co/auth/v1", audience: "ava-webhook-admin");
+
         using var anonymous = await SendAsync(HttpMethod.Get, "/admin/failed", token: null);
         using var user = await SendAsync(HttpMethod.Get, "/admin/failed", await _tokens.ForAsync(Guid.NewGuid()));
         using var forged = await SendAsync(HttpMethod.Get, "/admin/failed", otherSecret);
         using var unsigned = await SendAsync(HttpMethod.Get, "/admin/failed", AvaTokens.Unsigned(Guid.NewGuid()));
         using var replayAnonymously = await SendAsync(HttpMethod.Post, "/admin/replay", token: null, """{"all":true}""");
+        using var usersKey = await SendAsync(HttpMethod.Get, "/admin/failed", signedWithUsersKey);
+        using var forADay = await SendAsync(HttpMethod.Get, "/admin/failed", longLived);
+        using var notForAdmin = await SendAsync(HttpMethod.Get, "/admin/failed", otherAudience);
+        using var notOurs = await SendAsync(HttpMethod.Get, "/admin/failed", otherIssuer);
         using var admin = await SendAsync(HttpMethod.Get, "/admin/failed", await _tokens.ServiceRoleAsync());
 
         Assert.Equal(
-            [HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.OK],
-            [anonymous.StatusCode, user.StatusCode, forged.StatusCode, unsigned.StatusCode, replayAnonymously.StatusCode, admin.StatusCode]);
+            [
+                HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized,
+                HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.OK,
+            ],
+            [
+                anonymous.StatusCode, user.StatusCode, forged.StatusCode, unsigned.StatusCode, replayAnonymously.StatusCode,
+                usersKey.StatusCode, forADay.StatusCode, notForAdmin.StatusCode, notOurs.StatusCode, admin.StatusCode,
+            ]);
         Assert.Equal("application/problem+json", user.Content.Headers.ContentType?.MediaType);
+
+        // An admin token without the service role is no admin's.
+        using var roleless = await SendAsync(HttpMethod.Get, "/admin/failed", AdminKeyToken(adminKey, "ava-admin", "ava-webhook-admin", role: "authenticated"));
+        Assert.Equal(HttpStatusCode.Forbidden, roleless.StatusCode);
 
         // Meta's deliveries are checked by their signature alone; a bearer token on one changes nothing.
         var body = WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(WhatsAppDriver.NewPhone(), "hi")));
@@ -166,6 +190,33 @@ public sealed class ReplayTests(AvaStackFixture stack)
         delivery.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token");
         using var acknowledged = await _whatsApp.Webhook.SendAsync(delivery, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, acknowledged.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Cf-Connecting-Ip", "203.0.113.7")]
+    [InlineData("X-Forwarded-For", "203.0.113.7")]
+    [InlineData("X-Forwarded-Host", "ava-stand-in.ngrok.app")]
+    [InlineData("Forwarded", "for=203.0.113.7;proto=https")]
+    public async Task In_development_the_admin_endpoints_are_not_found_through_a_tunnel_and_the_webhook_is(string header, string value)
+    {
+        // As a tunnel passes a request on to the webhook on this machine, with what it adds to every request.
+        using var listing = new HttpRequestMessage(HttpMethod.Get, "/admin/failed");
+        listing.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await _tokens.ServiceRoleAsync());
+        listing.Headers.Add(header, value);
+        using var replay = new HttpRequestMessage(HttpMethod.Post, "/admin/replay") { Content = new StringContent("""{"all":true}""", Encoding.UTF8, "application/json") };
+        replay.Headers.Add(header, value);
+        using var verification = new HttpRequestMessage(
+            HttpMethod.Get,
+            $"/webhook?hub.mode=subscribe&hub.verify_token={Uri.EscapeDataString(await stack.GetParameterAsync(WhatsAppCloudApiExtensions.VerifyTokenParameter))}&hub.challenge=42");
+        verification.Headers.Add(header, value);
+
+        using var listed = await _whatsApp.Webhook.SendAsync(listing, TestContext.Current.CancellationToken);
+        using var replayed = await _whatsApp.Webhook.SendAsync(replay, TestContext.Current.CancellationToken);
+        using var verified = await _whatsApp.Webhook.SendAsync(verification, TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            [HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.OK],
+            [listed.StatusCode, replayed.StatusCode, verified.StatusCode]);
     }
 
     [Theory]
@@ -183,6 +234,22 @@ public sealed class ReplayTests(AvaStackFixture stack)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>A five-minute token signed with the admin key, with the claims given.</summary>
+    private static string AdminKeyToken(string adminKey, string issuer, string audience, string role = ServiceRoleToken.Role)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object> { ["role"] = role },
+            Issuer = issuer,
+            Audience = audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(5),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(adminKey)), SecurityAlgorithms.HmacSha256),
+        });
     }
 
     /// <summary>A reply Meta refused for good (131026), as the sender recorded it.</summary>

@@ -160,6 +160,45 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     }
 
     [Fact]
+    public async Task A_delivery_whose_cut_off_holder_keeps_its_transaction_open_is_answered_within_seconds()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        var message = WhatsAppDriver.Text(phone, "taken over from a cut-off holder");
+        var started = Stopwatch.StartNew();
+
+        // As an instance leaves it when its network is cut mid-batch: the claim's lease is never renewed, and its
+        // session, connected as the webhook connects, keeps a transaction open on the delivery's row and on the
+        // message it was inserting, idle, since the instance is no longer there to end it.
+        var deliveryId = await _database.ScalarAsync<long>(
+            "INSERT INTO inbound_deliveries (body, claim_token, locked_until) VALUES ($1, gen_random_uuid(), now() + interval '14 seconds') RETURNING id",
+            WhatsAppDriver.Notification(WhatsAppDriver.Messages(message)));
+        var holderSettings = new NpgsqlDataSourceBuilder(await WebhookConnectionStringAsync());
+        WebhookDataSource.Configure(holderSettings);
+        await using var holder = holderSettings.Build();
+        await using var connection = await holder.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        foreach (var (sql, parameters) in new (string, object[])[]
+        {
+            ("SELECT id FROM inbound_deliveries WHERE id = $1 FOR UPDATE", [deliveryId]),
+            ("INSERT INTO inbound_messages (wamid, delivery_id, type, content) VALUES ($1, $2, 'text', 'cut off')", [message.Id!, deliveryId]),
+        })
+        {
+            await using var hold = new NpgsqlCommand(sql, connection, transaction);
+            foreach (var parameter in parameters)
+            {
+                hold.Parameters.Add(new NpgsqlParameter { Value = parameter });
+            }
+
+            await hold.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        // Taken over once the lease has run out, as from an instance that died, not once the operating system gives
+        // up on the connection (hours).
+        Assert.Equal("[Echo] taken over from a cut-off holder", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(13), TimeSpan.FromSeconds(22));
+    }
+
+    [Fact]
     public async Task A_reply_whose_holder_died_after_meta_accepted_it_is_recorded_from_its_status_and_not_sent_again()
     {
         var phone = WhatsAppDriver.NewPhone();
@@ -246,12 +285,7 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     [Fact]
     public async Task The_webhook_logs_in_as_its_own_role_which_cannot_change_the_schema_or_act_as_superuser()
     {
-        var webhook = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .OfType<ProjectResource>().Single(r => r.Name == "webhookapi");
-        var configuration = await ExecutionConfigurationBuilder.Create(webhook)
-            .WithEnvironmentVariablesConfig()
-            .BuildAsync(stack.App.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
-        await using var connection = new NpgsqlConnection(configuration.EnvironmentVariables.Single(v => v.Key == "ConnectionStrings__ava").Value);
+        await using var connection = new NpgsqlConnection(await WebhookConnectionStringAsync());
         await connection.OpenAsync(TestContext.Current.CancellationToken);
 
         await using (var who = new NpgsqlCommand("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", connection))
@@ -270,9 +304,9 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
     }
 
     [Fact]
-    public async Task Retention_purges_old_processed_deliveries_and_dedup_records_and_keeps_everything_else()
+    public async Task Retention_purges_what_was_handled_after_30_days_and_what_failed_after_90_and_never_what_is_pending()
     {
-        // The pending delivery waits for a retry an hour away, so that the running webhook leaves it pending.
+        // Pending work waits for a retry an hour away, so that the running webhook leaves it pending.
         var tag = Guid.NewGuid().ToString("N");
         byte[] Body(string what) => Encoding.UTF8.GetBytes($"{{\"retention\":\"{tag}-{what}\"}}");
         await _database.ExecuteAsync(
@@ -280,9 +314,11 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
             INSERT INTO inbound_deliveries (body, received_at, processed_at, outcome, locked_until) VALUES
                 ($1, now() - interval '40 days', now() - interval '40 days', 'processed', NULL),
                 ($2, now() - interval '40 days', NULL, NULL, now() + interval '1 hour'),
-                ($3, now() - interval '2 days', now() - interval '2 days', 'processed', NULL)
+                ($3, now() - interval '2 days', now() - interval '2 days', 'processed', NULL),
+                ($4, now() - interval '40 days', now() - interval '40 days', 'failed', NULL),
+                ($5, now() - interval '100 days', now() - interval '100 days', 'failed', NULL)
             """,
-            Body("old"), Body("pending"), Body("recent"));
+            Body("old"), Body("pending"), Body("recent"), Body("failed"), Body("failedlongago"));
         await _database.ExecuteAsync(
             """
             INSERT INTO inbound_messages (wamid, delivery_id, type, content, processed_at) VALUES
@@ -290,18 +326,65 @@ public sealed class WebhookHardeningTests(AvaStackFixture stack)
                 ($2, 0, 'text', 'recent', now() - interval '2 days')
             """,
             $"wamid.OLD{tag}", $"wamid.RECENT{tag}");
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO outbound_replies (inbound_wamid, phone_number_id, to_phone, body, status, created_at, next_attempt_at) VALUES
+                ($1 || 'old', $2, '15550000001', 'old', 'read', now() - interval '40 days', now() - interval '40 days'),
+                ($1 || 'pending', $2, '15550000001', 'pending', 'pending', now() - interval '40 days', now() + interval '1 hour'),
+                ($1 || 'recent', $2, '15550000001', 'recent', 'sent', now() - interval '2 days', now() - interval '2 days'),
+                ($1 || 'failed', $2, '15550000001', 'failed', 'failed', now() - interval '40 days', now() - interval '40 days'),
+                ($1 || 'failedlongago', $2, '15550000001', 'failedlongago', 'failed', now() - interval '100 days', now() - interval '100 days')
+            """,
+            $"wamid.{tag}.", "retention-" + tag);
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO delivery_status_events (wamid, status, recipient_id, received_at) VALUES
+                ($1 || 'old', 'delivered', '15550000001', now() - interval '40 days'),
+                ($1 || 'recent', 'delivered', '15550000001', now() - interval '2 days')
+            """,
+            $"wamid.STATUS{tag}.");
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO conversation_turns (inbound_wamid, user_id, message_id, phone_number_id, to_phone, message_type, content, written_at, expires_at, status, created_at, next_attempt_at)
+            SELECT $1 || t.what, gen_random_uuid(), gen_random_uuid(), $2, '15550000001', 'text', t.what, now(), now(), t.status::turn_status, now() - t.age, now() + interval '1 hour'
+            FROM (VALUES ('old', 'answered', interval '40 days'), ('pending', 'pending', interval '40 days'), ('recent', 'answered', interval '2 days'),
+                         ('failed', 'failed', interval '40 days'), ('failedlongago', 'failed', interval '100 days')) AS t(what, status, age)
+            """,
+            $"wamid.TURN{tag}.", "retention-" + tag);
 
-        await using var dataSource = NpgsqlDataSource.Create(await stack.GetConnectionStringAsync("ava"));
-        var purged = await RetentionPurge.RunAsync(dataSource, TimeSpan.FromDays(30), TimeSpan.Zero, TimeProvider.System, TestContext.Current.CancellationToken);
+        // As the webhook runs it: its own login, which may delete only what retention deletes.
+        await using var dataSource = NpgsqlDataSource.Create(await WebhookConnectionStringAsync());
+        var purged = await RetentionPurge.RunAsync(
+            dataSource, new RetentionPeriods(TimeSpan.FromDays(30), TimeSpan.FromDays(90)), TimeSpan.Zero, TimeProvider.System, TestContext.Current.CancellationToken);
 
-        Assert.True(purged.Deliveries >= 1 && purged.DedupRecords >= 1, $"purged {purged}");
+        Assert.True(purged is { Deliveries: >= 2, DedupRecords: >= 1, Replies: >= 2, StatusEvents: >= 1, Turns: >= 2 }, $"purged {purged}");
         Assert.Equal(
-            ["pending", "recent"],
+            ["failed", "pending", "recent"],
             (await _database.QueryAsync<byte[]>("SELECT body FROM inbound_deliveries WHERE convert_from(body, 'UTF8') LIKE $1", $"%{tag}%"))
                 .Select(b => Encoding.UTF8.GetString(b).Split('-')[^1].TrimEnd('"', '}'))
                 .Order());
         Assert.Equal(
             [$"wamid.RECENT{tag}"],
             await _database.QueryAsync<string>("SELECT wamid FROM inbound_messages WHERE wamid LIKE $1", $"%{tag}"));
+        Assert.Equal(
+            ["failed", "pending", "recent"],
+            await _database.QueryAsync<string>("SELECT body FROM outbound_replies WHERE phone_number_id = $1 ORDER BY body", "retention-" + tag));
+        Assert.Equal(
+            [$"wamid.STATUS{tag}.recent"],
+            await _database.QueryAsync<string>("SELECT wamid FROM delivery_status_events WHERE wamid LIKE $1", $"wamid.STATUS{tag}.%"));
+        Assert.Equal(
+            ["failed", "pending", "recent"],
+            await _database.QueryAsync<string>("SELECT content FROM conversation_turns WHERE phone_number_id = $1 ORDER BY content", "retention-" + tag));
+    }
+
+    /// <summary>The connection string the AppHost gives the webhook: its own login.</summary>
+    private async Task<string> WebhookConnectionStringAsync()
+    {
+        var webhook = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<ProjectResource>().Single(r => r.Name == "webhookapi");
+        var configuration = await ExecutionConfigurationBuilder.Create(webhook)
+            .WithEnvironmentVariablesConfig()
+            .BuildAsync(stack.App.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
+        return configuration.EnvironmentVariables.Single(v => v.Key == "ConnectionStrings__ava").Value;
     }
 }

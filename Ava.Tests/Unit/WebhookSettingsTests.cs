@@ -147,5 +147,5 @@ public sealed class WebhookSettingsTests
         new WhatsAppCloudApiOptionsValidator(new HostingEnvironment { EnvironmentName = environment }).Validate(null, options);
 
     private static WebhookSignatureVerifier Verifier(WhatsAppCloudApiOptions options) =>
-        new(Options.Create(options), NullLogger<WebhookSignatureVerifier>.Instance);
+        new(Options.Create(options), TimeProvider.System, NullLogger<WebhookSignatureVerifier>.Instance);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Ava.WebhookApi.Admin;
@@ -15,12 +16,17 @@ internal static class AdminAccessExtensions
     /// <summary>Requires a valid service-role token (see <see cref="AdminAccessOptions"/>).</summary>
     public const string ServiceRolePolicy = "service-role";
 
-    /// <summary>Supabase's claim and value for its admin keys.</summary>
-    public const string RoleClaim = "role";
-
-    public const string ServiceRole = "service_role";
-
     private const string Scheme = "ServiceRoleBearer";
+
+    private static readonly TimeSpan s_clockSkew = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What the tunnels add to every request they pass on: cloudflared <c>Cf-Connecting-Ip</c> and
+    /// <c>X-Forwarded-For</c>, ngrok and devtunnel <c>X-Forwarded-For</c>, <c>-Host</c> and <c>-Proto</c>; other
+    /// proxies the standard <c>Forwarded</c>.
+    /// </summary>
+    private static readonly string[] s_forwardingHeaders =
+        ["Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Cf-Connecting-Ip"];
 
     public static IHostApplicationBuilder AddAdminAccess(this IHostApplicationBuilder builder)
     {
@@ -36,16 +42,16 @@ internal static class AdminAccessExtensions
             bearer.MapInboundClaims = false;
             bearer.TokenValidationParameters = new TokenValidationParameters
             {
-                // Supabase's service-role key has no audience and its own issuer; its signature and role are what count.
-                ValidateAudience = false,
-                ValidateIssuer = false,
+                ValidIssuer = AdminTokens.Issuer,
+                ValidAudience = AdminTokens.Audience,
                 ValidateLifetime = true,
                 RequireExpirationTime = true,
+                LifetimeValidator = IsShortLivedAndCurrent,
                 RequireSignedTokens = true,
-                ClockSkew = TimeSpan.FromSeconds(30),
+                ClockSkew = s_clockSkew,
                 IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(admin.Value.Secret!)),
                 ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-                RoleClaimType = RoleClaim,
+                RoleClaimType = AdminTokens.RoleClaim,
             };
         });
 
@@ -57,8 +63,48 @@ internal static class AdminAccessExtensions
             .AddPolicy(ServiceRolePolicy, policy => policy
                 .AddAuthenticationSchemes(Scheme)
                 .RequireAuthenticatedUser()
-                .RequireClaim(RoleClaim, ServiceRole));
+                .RequireClaim(AdminTokens.RoleClaim, AdminTokens.ServiceRole));
 
         return builder;
+    }
+
+    /// <summary>
+    /// In Development, <c>/admin</c> answers only this machine: a request that came through a tunnel (Ava:Tunnel,
+    /// or one opened by hand) is answered 404, as if there were no such endpoint. Tunnels reach the webhook from this
+    /// machine too, so the address says nothing; what each adds says where the request came from, and a caller
+    /// cannot take those headers off. Deployments route <c>/admin</c> themselves (docs/deploy.md).
+    /// </summary>
+    public static IApplicationBuilder UseAdminOffTunnels(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            return app;
+        }
+
+        return app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(AdminEndpoints.Prefix, StringComparison.OrdinalIgnoreCase)
+                && s_forwardingHeaders.Any(context.Request.Headers.ContainsKey))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
+    }
+
+    /// <summary>
+    /// Current, as the default check has it, and issued for no longer than <see cref="AdminTokens.MaxLifetime"/>:
+    /// a token made to last (or without its issue time) is refused even when the admin key signed it.
+    /// </summary>
+    private static bool IsShortLivedAndCurrent(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        // The default check, without this validator, which it would otherwise call again.
+        var current = parameters.Clone();
+        current.LifetimeValidator = null;
+        Validators.ValidateLifetime(notBefore, expires, token, current);
+        var issuedAt = (token as JsonWebToken)?.IssuedAt ?? DateTime.MinValue;
+        return issuedAt != DateTime.MinValue && expires - issuedAt <= AdminTokens.MaxLifetime + parameters.ClockSkew;
     }
 }

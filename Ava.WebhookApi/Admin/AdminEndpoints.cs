@@ -13,9 +13,11 @@ internal static class AdminEndpoints
 {
     public const int DefaultLimit = 50;
 
+    public const string Prefix = "/admin";
+
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/admin")
+        var admin = endpoints.MapGroup(Prefix)
             .WithTags("Admin")
             .RequireAuthorization(AdminAccessExtensions.ServiceRolePolicy);
 

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Ava.WebhookApi.WhatsApp.Storage;
+
 namespace Ava.WebhookApi.WhatsApp;
 
 /// <summary>How the webhook stores, processes and sends: Ava's own tuning, under <c>WhatsApp:</c>.</summary>
@@ -99,8 +102,17 @@ public sealed class WhatsAppProcessingOptions
     /// </summary>
     public TimeSpan RegistrationReplyInterval { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>Processed deliveries (raw bodies) and dedup records are kept this long, then purged.</summary>
+    /// <summary>
+    /// Processed deliveries (raw bodies), dedup records, replies no longer pending and delivery statuses are kept
+    /// this long, then purged.
+    /// </summary>
     public TimeSpan DeliveryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Deliveries set aside and replies that failed for good are kept this long (unless replayed, which makes them
+    /// new work): long enough for a person to notice, fix the cause and replay them.
+    /// </summary>
+    public TimeSpan FailedRetention { get; set; } = TimeSpan.FromDays(90);
 
     /// <summary>
     /// A send starts only while its lease surely holds for its timeout and this much more, the time to record it:
@@ -115,10 +127,12 @@ public sealed class WhatsAppProcessingOptions
     /// <returns>What is wrong with these settings, or null when they hold together.</returns>
     public string? Problem() =>
         ClaimLease <= LeaseRenewalInterval * 2 ? "WhatsApp:ClaimLease must be more than twice WhatsApp:LeaseRenewalInterval."
+        : ClaimLease <= WebhookDataSource.IdleInTransactionTimeout ? string.Create(CultureInfo.InvariantCulture, $"WhatsApp:ClaimLease must be longer than the webhook's idle-in-transaction timeout ({WebhookDataSource.IdleInTransactionTimeout.TotalSeconds} s), so that a cut-off holder's locks are gone by the time its claim is taken over.")
         : GraphSendTimeout + RecordMargin >= ClaimLease - LeaseRenewalInterval ? "WhatsApp:GraphSendTimeout must be more than a second shorter than WhatsApp:ClaimLease minus WhatsApp:LeaseRenewalInterval, so that sends start while their lease holds and end inside it."
         : ProcessingBatchSize < 1 || ProcessingConcurrency < 1 || MaxConcurrentSends < 1 || SendBatchSize < 1 ? "WhatsApp batch sizes and concurrency must be at least 1."
         : MessagesPerSecondPerNumber < 1 ? "WhatsApp:MessagesPerSecondPerNumber must be at least 1."
         : DeliveryRetention < TimeSpan.FromDays(8) ? "WhatsApp:DeliveryRetention must be at least 8 days: Meta retries deliveries for up to 7 days, and the dedup records must outlive that."
+        : FailedRetention < DeliveryRetention ? "WhatsApp:FailedRetention must be at least WhatsApp:DeliveryRetention: what failed is kept for a person to replay."
         : new[] { TokenCheckInterval, PausedTokenCheckInterval }.Any(i => i < TimeSpan.FromSeconds(1) || i > TimeSpan.FromDays(1)) ? "WhatsApp:TokenCheckInterval and WhatsApp:PausedTokenCheckInterval must be between a second and a day."
         : RegistrationReplyInterval < TimeSpan.Zero ? "WhatsApp:RegistrationReplyInterval must not be negative (zero answers every message)."
         : null;

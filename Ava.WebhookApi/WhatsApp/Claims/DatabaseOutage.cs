@@ -14,7 +14,10 @@ internal sealed class DatabaseOutage(TimeProvider clock, IOptions<WhatsAppProces
 
     public void Failed() => Interlocked.Exchange(ref _lastFailure, clock.GetTimestamp());
 
-    /// <summary>Counts a failure as an outage when Postgres could not be reached (not, say, a deadlock or a bug).</summary>
+    /// <summary>
+    /// Counts a failure as an outage when Postgres could not be reached (not, say, a deadlock, a bug, or Redis
+    /// being away: holders record in Postgres whatever Redis does).
+    /// </summary>
     public void Observe(Exception exception)
     {
         if (Outages.IsUnreachable(exception))

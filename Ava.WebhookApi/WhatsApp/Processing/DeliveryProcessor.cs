@@ -136,7 +136,15 @@ internal sealed partial class DeliveryProcessor(
         catch (Exception exception) when (Outages.IsOutage(exception))
         {
             outage.Observe(exception);
-            LogOutage(logger, claimed.Count, exception);
+            if (Outages.IsRedis(exception))
+            {
+                LogWaitsForRedis(logger, claimed.Count, exception);
+            }
+            else
+            {
+                LogWaitsForPostgres(logger, claimed.Count, exception);
+            }
+
             await ReleaseAsync(claimed, Settings.RetryBaseDelay, exception.Message, countFailure: false);
         }
         catch (Exception exception) when (claimed.Count > 1)
@@ -190,8 +198,11 @@ internal sealed partial class DeliveryProcessor(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} deliveries waits for Postgres or Redis to be back; it does not count as a failure")]
-    private static partial void LogOutage(ILogger logger, int count, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} deliveries waits for Postgres to be back; it does not count as a failure")]
+    private static partial void LogWaitsForPostgres(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} deliveries waits for Redis to be back; it does not count as a failure, and other instances' work is still taken over")]
+    private static partial void LogWaitsForRedis(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} deliveries failed; processing them one by one to find the one at fault")]
     private static partial void LogIsolating(ILogger logger, int count, Exception exception);

@@ -5,9 +5,10 @@ using Npgsql;
 namespace Ava.WebhookApi.WhatsApp.Retention;
 
 /// <summary>
-/// Purges processed deliveries and dedup records past <see cref="WhatsAppProcessingOptions.DeliveryRetention"/>
-/// (default 30 days) once an hour, off the hot path. Every instance runs it; batches skip rows another instance is
-/// deleting, so they share the work instead of colliding.
+/// Purges what was handled — deliveries, dedup records, replies, statuses, turns — past
+/// <see cref="WhatsAppProcessingOptions.DeliveryRetention"/> (default 30 days), and what failed for good past
+/// <see cref="WhatsAppProcessingOptions.FailedRetention"/> (default 90 days), once an hour, off the hot path. Every
+/// instance runs it; batches skip rows another instance is deleting, so they share the work instead of colliding.
 /// </summary>
 internal sealed partial class DeliveryRetentionService(
     NpgsqlDataSource dataSource,
@@ -26,10 +27,11 @@ internal sealed partial class DeliveryRetentionService(
         {
             try
             {
-                var purged = await RetentionPurge.RunAsync(dataSource, options.Value.DeliveryRetention, s_pauseBetweenBatches, clock, stoppingToken);
-                if (purged.Deliveries + purged.DedupRecords > 0)
+                var retention = new RetentionPeriods(options.Value.DeliveryRetention, options.Value.FailedRetention);
+                var purged = await RetentionPurge.RunAsync(dataSource, retention, s_pauseBetweenBatches, clock, stoppingToken);
+                if (purged.Total > 0)
                 {
-                    LogPurged(logger, purged.Deliveries, purged.DedupRecords, options.Value.DeliveryRetention);
+                    LogPurged(logger, purged.Deliveries, purged.DedupRecords, purged.Replies, purged.StatusEvents, purged.Turns, retention.Handled, retention.Failed);
                 }
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
@@ -41,8 +43,10 @@ internal sealed partial class DeliveryRetentionService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: deleted {Deliveries} deliveries and {DedupRecords} dedup records older than {Retention}")]
-    private static partial void LogPurged(ILogger logger, long deliveries, long dedupRecords, TimeSpan retention);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Retention: deleted {Deliveries} deliveries, {DedupRecords} dedup records, {Replies} replies, {StatusEvents} delivery statuses and {Turns} turns older than {Retention} ({FailedRetention} for what failed)")]
+    private static partial void LogPurged(
+        ILogger logger, long deliveries, long dedupRecords, long replies, long statusEvents, long turns, TimeSpan retention, TimeSpan failedRetention);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention purge failed; it runs again within the hour")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);

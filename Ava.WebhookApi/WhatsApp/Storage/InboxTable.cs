@@ -225,7 +225,7 @@ internal static class InboxTable
             """
             DELETE FROM inbound_deliveries WHERE id IN (
                 SELECT id FROM inbound_deliveries
-                WHERE received_at < now() - $1 AND processed_at IS NOT NULL
+                WHERE received_at < now() - $1 AND processed_at IS NOT NULL AND outcome IS DISTINCT FROM 'failed'
                 ORDER BY received_at
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
