@@ -21,11 +21,11 @@ public sealed class DeliveryPlannerTests
     private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
     private static readonly PlanningRules s_rules = new(WhatsAppCloudApiOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
 
-    private static readonly Dictionary<string, Guid?> s_users = new()
+    private static readonly Dictionary<string, LinkedAccount?> s_users = new()
     {
-        [LinkedPhone] = s_linkedUser,
+        [LinkedPhone] = new(s_linkedUser, null),
         [UnlinkedPhone] = null,
-        [LinkedUserId] = s_userLinkedById,
+        [LinkedUserId] = new(s_userLinkedById, LinkedUserId),
         [StrangerUserId] = null,
     };
 

@@ -109,7 +109,7 @@ internal sealed partial class DeliveryBatchProcessor(
     /// </returns>
     private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, WhatsAppLinkChange? Change)> Links, List<string> ChangedSenders)> WriteAsync(
         IReadOnlyList<DecodedDelivery> decoded,
-        IReadOnlyDictionary<string, Guid?> users,
+        IReadOnlyDictionary<string, LinkedAccount?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
         CancellationToken cancellationToken)
     {

@@ -48,16 +48,16 @@ internal static class DeliveryPlanner
     }
 
     /// <summary>The user a message's sender is linked to: by user id, else by phone.</summary>
-    public static Guid? OwnerOf(IncomingMessage message, IReadOnlyDictionary<string, Guid?> owners) =>
-        (message.FromUserId is { } userId ? owners.GetValueOrDefault(userId) : null)
-        ?? (message.FromPhone is { } phone ? owners.GetValueOrDefault(phone) : null);
+    public static Guid? OwnerOf(IncomingMessage message, IReadOnlyDictionary<string, LinkedAccount?> owners) =>
+        (message.FromUserId is { } userId ? owners.GetValueOrDefault(userId)?.UserId : null)
+        ?? (message.FromPhone is { } phone ? owners.GetValueOrDefault(phone)?.UserId : null);
 
     /// <summary>
     /// The dedup rows of every message in the batch, one per wamid (the first occurrence), in wamid order: two
     /// instances inserting overlapping batches then take the unique index's locks in the same order and cannot
     /// deadlock.
     /// </summary>
-    public static List<InboundMessageRow> InboundRows(IReadOnlyList<DecodedDelivery> deliveries, IReadOnlyDictionary<string, Guid?> users)
+    public static List<InboundMessageRow> InboundRows(IReadOnlyList<DecodedDelivery> deliveries, IReadOnlyDictionary<string, LinkedAccount?> users)
     {
         var rows = new Dictionary<string, InboundMessageRow>(StringComparer.Ordinal);
         foreach (var delivery in deliveries)
@@ -104,7 +104,7 @@ internal static class DeliveryPlanner
     /// </param>
     public static DeliveryPlan Plan(
         IReadOnlyList<DecodedDelivery> deliveries,
-        IReadOnlyDictionary<string, Guid?> users,
+        IReadOnlyDictionary<string, LinkedAccount?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
         IReadOnlySet<string> newWamids,
         PlanningRules rules,
@@ -125,7 +125,7 @@ internal static class DeliveryPlanner
         var duplicates = 0;
 
         // A LINK or a new user id earlier in the batch changes who later messages from that sender belong to.
-        var owners = new Dictionary<string, Guid?>(users, StringComparer.Ordinal);
+        var owners = new Dictionary<string, LinkedAccount?>(users, StringComparer.Ordinal);
 
         foreach (var delivery in deliveries.OrderBy(d => d.DeliveryId))
         {
@@ -147,7 +147,7 @@ internal static class DeliveryPlanner
 
                 if (owners.GetValueOrDefault(change.Previous) is { } owner && owners.GetValueOrDefault(change.Current) is null)
                 {
-                    owners[change.Current] = owner;
+                    owners[change.Current] = owner with { WhatsAppUserId = change.Current };
                     owners[change.Previous] = null;
                 }
             }
@@ -183,7 +183,7 @@ internal static class DeliveryPlanner
                     {
                         foreach (var identity in new[] { link.Phone, link.WhatsAppUserId }.OfType<string>())
                         {
-                            owners[identity] = linkingUser;
+                            owners[identity] = new LinkedAccount(linkingUser, link.WhatsAppUserId);
                         }
 
                         userId = linkingUser;
@@ -192,10 +192,10 @@ internal static class DeliveryPlanner
                 else if (userId is { } owner
                     && message is { FromPhone: { } phone, FromUserId: { } pairedUserId }
                     && owners.TryGetValue(pairedUserId, out var pairedOwner) && pairedOwner is null
-                    && owners.GetValueOrDefault(phone) == owner)
+                    && owners.GetValueOrDefault(phone)?.UserId == owner)
                 {
                     adoptions.Add(new UserIdAdoption(owner, phone, pairedUserId, message.FromUsername));
-                    owners[pairedUserId] = owner;
+                    owners[pairedUserId] = new LinkedAccount(owner, pairedUserId);
                 }
 
                 var reply = ReplyPolicy.ReplyTo(message, userId is not null, rules.RegistrationMessage, link);

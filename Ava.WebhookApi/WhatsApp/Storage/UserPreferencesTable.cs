@@ -11,8 +11,8 @@ namespace Ava.WebhookApi.WhatsApp.Storage;
 internal static class UserPreferencesTable
 {
     /// <param name="senders">Normalised phones and business-scoped user ids.</param>
-    /// <returns>The linked user of each sender that is linked; senders linked to nobody are absent.</returns>
-    public static async Task<Dictionary<string, Guid>> FindLinkedAsync(
+    /// <returns>The linked account of each sender that is linked; senders linked to nobody are absent.</returns>
+    public static async Task<Dictionary<string, LinkedAccount>> FindLinkedAsync(
         NpgsqlDataSource dataSource, IReadOnlyCollection<string> senders, CancellationToken cancellationToken)
     {
         await using var query = dataSource.CreateCommand(
@@ -20,15 +20,15 @@ internal static class UserPreferencesTable
         query.Parameters.Add(Texts(senders));
         await using var reader = await query.ExecuteReaderAsync(cancellationToken);
         var asked = senders as IReadOnlySet<string> ?? senders.ToHashSet(StringComparer.Ordinal);
-        var linked = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        var linked = new Dictionary<string, LinkedAccount>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var userId = reader.GetGuid(2);
+            var account = new LinkedAccount(reader.GetGuid(2), reader.IsDBNull(1) ? null : reader.GetString(1));
             foreach (var column in new[] { 0, 1 })
             {
                 if (!reader.IsDBNull(column) && reader.GetString(column) is var sender && asked.Contains(sender))
                 {
-                    linked[sender] = userId;
+                    linked[sender] = account;
                 }
             }
         }
