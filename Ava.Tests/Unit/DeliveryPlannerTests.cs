@@ -14,10 +14,13 @@ public sealed class DeliveryPlannerTests
     private const string UnlinkedPhone = "15551110002";
     private const string LinkedUserId = "US.13491208655302741918";
     private const string StrangerUserId = "BR.1502576394655843";
+    private const string RecycledPhone = "15551110003";
+    private const string PreviousHolderUserId = "US.20000000000000000001";
 
     private static readonly Guid s_token = Guid.CreateVersion7();
     private static readonly Guid s_linkedUser = Guid.Parse("0196a8a0-0000-7000-8000-000000000001");
     private static readonly Guid s_userLinkedById = Guid.Parse("0196a8a0-0000-7000-8000-000000000002");
+    private static readonly Guid s_previousHolder = Guid.Parse("0196a8a0-0000-7000-8000-000000000003");
     private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
     private static readonly PlanningRules s_rules = new(WhatsAppCloudApiOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
 
@@ -27,6 +30,8 @@ public sealed class DeliveryPlannerTests
         [UnlinkedPhone] = null,
         [LinkedUserId] = new(s_userLinkedById, LinkedUserId),
         [StrangerUserId] = null,
+        [RecycledPhone] = new(s_previousHolder, PreviousHolderUserId),
+        [PreviousHolderUserId] = new(s_previousHolder, PreviousHolderUserId),
     };
 
     [Fact]
@@ -290,6 +295,52 @@ public sealed class DeliveryPlannerTests
 
         Assert.Equal([new UserIdAdoption(s_linkedUser, LinkedPhone, StrangerUserId, "sheena")], plan.Adoptions);
         Assert.All(plan.History, h => Assert.Equal(s_linkedUser, h.UserId));
+    }
+
+    [Fact]
+    public void A_phones_next_holder_writing_with_another_user_id_is_a_stranger_to_the_account_the_phone_was_linked_for()
+    {
+        var newcomer = Text("wamid.NEW", RecycledPhone, "hi, new number") with { FromUserId = StrangerUserId };
+        var previousHolder = Text("wamid.OLD", RecycledPhone, "still me") with { FromUserId = PreviousHolderUserId };
+
+        var plan = Plan([Delivery(1, newcomer, previousHolder)]);
+
+        Assert.Equal(["[Echo] still me"], plan.History.Where(h => h.Role == MessageRole.Assistant).Select(h => h.Content));
+        Assert.DoesNotContain(plan.History, h => h.Content == "hi, new number");
+        Assert.Equal(
+            [(WhatsAppCloudApiOptions.DefaultRegistrationMessage, (Guid?)null), ("[Echo] still me", s_previousHolder)],
+            plan.Replies.Select(r => (r.Body, r.UserId)));
+        Assert.Empty(plan.Adoptions);
+        Assert.Equal(
+            [(Guid?)null, s_previousHolder],
+            DeliveryPlanner.InboundRows([Delivery(1, newcomer, previousHolder)], s_users).Select(r => r.UserId));
+    }
+
+    [Fact]
+    public void A_user_who_changed_number_writes_as_themselves_from_the_new_one_and_the_old_ones_next_holder_is_a_stranger()
+    {
+        const string NewPhone = "15551110009";
+        var change = new PhoneNumberChange(LinkedPhone, NewPhone, UserId: null);
+        var moved = new DecodedDelivery(1, s_token, new NotificationContents([], [], 0, PhoneChanges: [change]), null);
+
+        var plan = Plan([moved, Delivery(2, Text("wamid.NEW", NewPhone, "new number")), Delivery(3, Text("wamid.OLD", LinkedPhone, "who?"))]);
+
+        Assert.Equal([change], plan.PhoneChanges);
+        Assert.Equal(
+            [("[Echo] new number", (Guid?)s_linkedUser), (WhatsAppCloudApiOptions.DefaultRegistrationMessage, null)],
+            plan.Replies.Select(r => (r.Body, r.UserId)));
+    }
+
+    [Fact]
+    public void A_number_change_by_a_phones_next_holder_does_not_move_the_link_made_for_its_previous_one()
+    {
+        const string NewPhone = "15551110009";
+        var change = new PhoneNumberChange(RecycledPhone, NewPhone, StrangerUserId);
+        var moved = new DecodedDelivery(1, s_token, new NotificationContents([], [], 0, PhoneChanges: [change]), null);
+
+        var plan = Plan([moved, Delivery(2, Text("wamid.NEW", NewPhone, "new number") with { FromUserId = StrangerUserId })]);
+
+        Assert.Equal([WhatsAppCloudApiOptions.DefaultRegistrationMessage], plan.Replies.Select(r => r.Body));
     }
 
     [Fact]

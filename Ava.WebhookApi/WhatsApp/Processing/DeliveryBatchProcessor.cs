@@ -152,6 +152,11 @@ internal sealed partial class DeliveryBatchProcessor(
             changedSenders.AddRange(moved);
         }
 
+        if (plan.PhoneChanges.Count > 0)
+        {
+            changedSenders.AddRange(await UserPreferencesTable.MovePhonesAsync(connection, transaction, plan.PhoneChanges, plan.UserIdChanges, cancellationToken));
+        }
+
         // The accounts phones were taken from are told in their history, in the same commit as the links.
         List<HistoryRow> history = [.. plan.History, .. DeliveryPlanner.MovedAwayNotices(appliedLinks, now)];
 

@@ -42,15 +42,30 @@ internal static class DeliveryPlanner
                 senders.Add(change.Previous);
                 senders.Add(change.Current);
             }
+
+            foreach (var change in contents.PhoneChanges ?? [])
+            {
+                senders.Add(change.Previous);
+                senders.Add(change.Current);
+            }
         }
 
         return senders;
     }
 
-    /// <summary>The user a message's sender is linked to: by user id, else by phone.</summary>
+    /// <summary>
+    /// The user a message's sender is linked to: by user id, else by phone — unless the phone's link records another
+    /// user id than the sender's: the number has changed hands, and its next holder is a stranger.
+    /// </summary>
     public static Guid? OwnerOf(IncomingMessage message, IReadOnlyDictionary<string, LinkedAccount?> owners) =>
         (message.FromUserId is { } userId ? owners.GetValueOrDefault(userId)?.UserId : null)
-        ?? (message.FromPhone is { } phone ? owners.GetValueOrDefault(phone)?.UserId : null);
+        ?? (message.FromPhone is { } phone && owners.GetValueOrDefault(phone) is { } account && IsHolder(account, message.FromUserId)
+            ? account.UserId
+            : null);
+
+    /// <summary>Whether the person the account's link was made for may be the one writing with this user id.</summary>
+    private static bool IsHolder(LinkedAccount account, string? senderUserId) =>
+        senderUserId is null || account.WhatsAppUserId is null || account.WhatsAppUserId == senderUserId;
 
     /// <summary>
     /// The dedup rows of every message in the batch, one per wamid (the first occurrence), in wamid order: two
@@ -122,6 +137,7 @@ internal static class DeliveryPlanner
         var registrationCandidates = new Dictionary<string, string>(StringComparer.Ordinal);
         var adoptions = new List<UserIdAdoption>();
         var userIdChanges = new List<UserIdChange>();
+        var phoneChanges = new List<PhoneNumberChange>();
         var duplicates = 0;
 
         // A LINK or a new user id earlier in the batch changes who later messages from that sender belong to.
@@ -147,7 +163,28 @@ internal static class DeliveryPlanner
 
                 if (owners.GetValueOrDefault(change.Previous) is { } owner && owners.GetValueOrDefault(change.Current) is null)
                 {
+                    // The account's phone records the new id too.
+                    foreach (var key in owners.Where(o => o.Value?.WhatsAppUserId == change.Previous).Select(o => o.Key).ToList())
+                    {
+                        owners[key] = owners[key]! with { WhatsAppUserId = change.Current };
+                    }
+
                     owners[change.Current] = owner with { WhatsAppUserId = change.Current };
+                    owners[change.Previous] = null;
+                }
+            }
+
+            foreach (var change in contents.PhoneChanges ?? [])
+            {
+                if (!phoneChanges.Contains(change))
+                {
+                    phoneChanges.Add(change);
+                }
+
+                if (owners.GetValueOrDefault(change.Previous) is { } owner && IsHolder(owner, change.UserId))
+                {
+                    // Should another account hold the new number, it keeps it (see UserPreferencesTable.MovePhonesAsync).
+                    owners[change.Current] = owners.GetValueOrDefault(change.Current) ?? owner;
                     owners[change.Previous] = null;
                 }
             }
@@ -195,7 +232,7 @@ internal static class DeliveryPlanner
                     && owners.GetValueOrDefault(phone)?.UserId == owner)
                 {
                     adoptions.Add(new UserIdAdoption(owner, phone, pairedUserId, message.FromUsername));
-                    owners[pairedUserId] = new LinkedAccount(owner, pairedUserId);
+                    owners[pairedUserId] = owners[phone] = new LinkedAccount(owner, pairedUserId);
                 }
 
                 var reply = ReplyPolicy.ReplyTo(message, userId is not null, rules.RegistrationMessage, link);
@@ -247,6 +284,7 @@ internal static class DeliveryPlanner
             duplicates,
             registrationCandidates,
             adoptions,
-            userIdChanges);
+            userIdChanges,
+            phoneChanges);
     }
 }
