@@ -99,6 +99,25 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
+    public void A_link_redis_could_not_check_holds_back_its_delivery_alone_and_its_neighbours_are_answered()
+    {
+        var deliveries = new[]
+        {
+            Delivery(1, Text("wamid.LINK", UnlinkedPhone, "LINK 123456"), Text("wamid.SAME", LinkedPhone, "same delivery")),
+            Delivery(2, Text("wamid.NEXT", LinkedPhone, "next delivery")),
+        };
+        var links = new Dictionary<string, LinkAttempt> { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", null, Deferred: true) };
+
+        var plan = Plan(deliveries, links: links);
+
+        Assert.Equal(["[Echo] same delivery", "[Echo] next delivery"], plan.Replies.Select(r => r.Body));
+        Assert.Empty(plan.Links);
+        Assert.Equal([1L], plan.Deferred);
+        Assert.Equal([2L], plan.Outcomes.Select(o => o.Id));
+        Assert.Equal(["wamid.NEXT", "wamid.SAME"], DeliveryPlanner.InboundRows(deliveries, s_users, links).Select(r => r.Wamid));
+    }
+
+    [Fact]
     public void A_wrong_code_is_answered_and_counted_but_links_nothing()
     {
         var plan = Plan(

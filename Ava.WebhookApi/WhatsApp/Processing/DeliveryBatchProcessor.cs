@@ -72,6 +72,13 @@ internal sealed partial class DeliveryBatchProcessor(
 
             var (plan, appliedLinks, changedSenders) = await WriteAsync(decoded, users, links, cancellationToken);
 
+            if (plan.Deferred.Count > 0)
+            {
+                // Their LINK waits for Redis; their other messages were handled and will be duplicates then.
+                await InboxTable.ReleaseAsync(
+                    dataSource, [.. claim.Where(d => plan.Deferred.Contains(d.Id))], processing.Value.RetryBaseDelay, PhoneLinking.DeferredReason, countFailure: false, cancellationToken);
+            }
+
             await linkedUsers.ForgetAfterCommitAsync(changedSenders);
             if (appliedLinks.Count > 0)
             {
@@ -116,7 +123,7 @@ internal sealed partial class DeliveryBatchProcessor(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users), cancellationToken);
+        var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users, links), cancellationToken);
         var now = clock.GetUtcNow();
         var rules = new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow, whatsApp.Value.PhoneNumberId);
         var plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now);

@@ -70,15 +70,21 @@ internal static class DeliveryPlanner
     /// <summary>
     /// The dedup rows of every message in the batch, one per wamid (the first occurrence), in wamid order: two
     /// instances inserting overlapping batches then take the unique index's locks in the same order and cannot
-    /// deadlock.
+    /// deadlock. A LINK whose check was deferred gets none: it is new again when its delivery is processed again.
     /// </summary>
-    public static List<InboundMessageRow> InboundRows(IReadOnlyList<DecodedDelivery> deliveries, IReadOnlyDictionary<string, LinkedAccount?> users)
+    public static List<InboundMessageRow> InboundRows(
+        IReadOnlyList<DecodedDelivery> deliveries, IReadOnlyDictionary<string, LinkedAccount?> users, IReadOnlyDictionary<string, LinkAttempt>? links = null)
     {
         var rows = new Dictionary<string, InboundMessageRow>(StringComparer.Ordinal);
         foreach (var delivery in deliveries)
         {
             foreach (var message in delivery.Contents?.Messages ?? [])
             {
+                if (links?.GetValueOrDefault(message.Wamid) is { Deferred: true })
+                {
+                    continue;
+                }
+
                 rows.TryAdd(message.Wamid, new InboundMessageRow(
                     message.Wamid,
                     delivery.DeliveryId,
@@ -138,6 +144,7 @@ internal static class DeliveryPlanner
         var adoptions = new List<UserIdAdoption>();
         var userIdChanges = new List<UserIdChange>();
         var phoneChanges = new List<PhoneNumberChange>();
+        var deferred = new List<long>();
         var duplicates = 0;
 
         // A LINK or a new user id earlier in the batch changes who later messages from that sender belong to.
@@ -151,7 +158,15 @@ internal static class DeliveryPlanner
                 continue;
             }
 
-            outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, delivery.Token, InboundOutcome.Processed, null));
+            // A LINK that could not be checked keeps its delivery for another round; its other messages are handled now.
+            if (contents.Messages.Any(m => links.GetValueOrDefault(m.Wamid) is { Deferred: true }))
+            {
+                deferred.Add(delivery.DeliveryId);
+            }
+            else
+            {
+                outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, delivery.Token, InboundOutcome.Processed, null));
+            }
 
             foreach (var change in contents.UserIdChanges ?? [])
             {
@@ -204,6 +219,11 @@ internal static class DeliveryPlanner
             {
                 // Meta names the business number each message arrived on; should it not, the reply goes from Ava's own.
                 var message = arrived.PhoneNumberId is null && rules.DefaultPhoneNumberId is { } ava ? arrived with { PhoneNumberId = ava } : arrived;
+                if (links.GetValueOrDefault(message.Wamid) is { Deferred: true })
+                {
+                    continue;
+                }
+
                 if (!newWamids.Contains(message.Wamid) || !handled.Add(message.Wamid))
                 {
                     duplicates++;
@@ -285,6 +305,7 @@ internal static class DeliveryPlanner
             registrationCandidates,
             adoptions,
             userIdChanges,
-            phoneChanges);
+            phoneChanges,
+            deferred);
     }
 }

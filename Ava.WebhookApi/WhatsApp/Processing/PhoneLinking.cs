@@ -17,6 +17,10 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 /// For a sender without a phone, the phone the code's user claimed: not proven by this link, it stays linked only if
 /// it already was, to the same user.
 /// </param>
+/// <param name="Deferred">
+/// Redis could not be asked about the code: the message waits to be processed again on its own, and neither its
+/// batch nor its delivery's other messages wait with it.
+/// </param>
 internal sealed record LinkAttempt(
     string? Phone,
     string Code,
@@ -25,7 +29,8 @@ internal sealed record LinkAttempt(
     bool Refused = false,
     string? WhatsAppUserId = null,
     string? Username = null,
-    string? ClaimedPhone = null)
+    string? ClaimedPhone = null,
+    bool Deferred = false)
 {
     public bool Succeeded => UserId is not null;
 
@@ -43,10 +48,15 @@ internal sealed record LinkAttempt(
 /// </summary>
 internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger<PhoneLinking> logger)
 {
+    /// <summary>Why a delivery with a LINK was handed back unfinished.</summary>
+    public const string DeferredReason = "Redis is unavailable: the LINK message waits to be checked";
+
     public const string WrongCodeReply = "That link code is wrong or has expired. Ask the Ava app for a new one.";
 
     public static readonly string RefusedReply =
         $"Too many wrong link codes came from this number. Wait {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes, then ask the Ava app for a new code.";
+
+    private static readonly TimeSpan s_redisTimeout = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Drops a consumed code if it is still the user's (it may have expired and gone to someone else since), and the
@@ -120,7 +130,10 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
         return attempt with { UserId = link.UserId, AccountLabel = link.AccountLabel, ClaimedPhone = phone is null ? link.Phone : null };
     }
 
-    /// <summary>Checks the codes of the LINK messages among these (one MGET); a Redis failure throws (the delivery is retried).</summary>
+    /// <summary>
+    /// Checks the codes of the LINK messages among these (one MGET). When Redis does not answer, each is
+    /// <see cref="LinkAttempt.Deferred"/>: a link cannot be decided without it, but nothing else waits for it.
+    /// </summary>
     /// <returns>The attempts, by wamid.</returns>
     public async Task<IReadOnlyDictionary<string, LinkAttempt>> ResolveAsync(IEnumerable<IncomingMessage> messages)
     {
@@ -135,10 +148,26 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
             return attempts;
         }
 
-        var stored = await redis.GetDatabase().StringGetAsync(
-        [
-            .. commands.SelectMany(c => new RedisKey[] { PhoneLinkCodes.CodeKeyFor(c.Code), PhoneLinkCodes.AttemptsKeyFor(c.Message.Sender!) }),
-        ]);
+        RedisValue[] stored;
+        try
+        {
+            stored = await redis.GetDatabase().StringGetAsync(
+            [
+                .. commands.SelectMany(c => new RedisKey[] { PhoneLinkCodes.CodeKeyFor(c.Code), PhoneLinkCodes.AttemptsKeyFor(c.Message.Sender!) }),
+            ]).WaitAsync(s_redisTimeout);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogLinksDeferred(logger, commands.Count, exception);
+            foreach (var (message, code) in commands)
+            {
+                attempts[message.Wamid] = new LinkAttempt(
+                    message.FromPhone, code, null, WhatsAppUserId: message.FromUserId, Username: message.FromUsername, Deferred: true);
+            }
+
+            return attempts;
+        }
+
         for (var i = 0; i < commands.Count; i++)
         {
             var (message, code) = commands[i];
@@ -187,6 +216,9 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
     // Any run of digits, its length checked against PhoneLinkCodes.CodeLength: a generated pattern cannot take it.
     [GeneratedRegex(@"^\s*link\s+(\d+)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex LinkCommand();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unavailable; {Count} LINK message(s) wait to be checked, the rest of their batch goes on")]
+    private static partial void LogLinksDeferred(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not consume used link codes or count wrong ones in Redis")]
     private static partial void LogHousekeepingFailed(ILogger logger, Exception exception);
