@@ -72,17 +72,17 @@ internal sealed partial class DeliveryBatchProcessor(
 
             var (plan, appliedLinks, changedSenders) = await WriteAsync(decoded, users, links, cancellationToken);
 
+            await linkedUsers.ForgetAfterCommitAsync(changedSenders);
+            if (appliedLinks.Count > 0)
+            {
+                await phoneLinking.AfterCommitAsync(appliedLinks);
+            }
+
             if (plan.Deferred.Count > 0)
             {
                 // Their LINK waits for Redis; their other messages were handled and will be duplicates then.
                 await InboxTable.ReleaseAsync(
                     dataSource, [.. claim.Where(d => plan.Deferred.Contains(d.Id))], processing.Value.RetryBaseDelay, PhoneLinking.DeferredReason, countFailure: false, cancellationToken);
-            }
-
-            await linkedUsers.ForgetAfterCommitAsync(changedSenders);
-            if (appliedLinks.Count > 0)
-            {
-                await phoneLinking.AfterCommitAsync(appliedLinks);
             }
 
             foreach (var (type, count) in plan.Received)
