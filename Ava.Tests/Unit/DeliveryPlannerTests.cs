@@ -91,9 +91,9 @@ public sealed class DeliveryPlannerTests
 
         var plan = Plan(
             [Delivery(1, link), Delivery(2, after)],
-            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com") });
+            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner) });
 
-        Assert.Equal(["Your WhatsApp number is now linked to the Ava account new@example.com.", "[Echo] and now?"], plan.Replies.Select(r => r.Body));
+        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] and now?"], plan.Replies.Select(r => r.Body));
         Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
         Assert.Equal([UnlinkedPhone], plan.Links.Select(l => l.Phone));
     }
@@ -137,8 +137,8 @@ public sealed class DeliveryPlannerTests
 
         var notices = DeliveryPlanner.MovedAwayNotices(
             [
-                (new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"), new WhatsAppLinkChange([previousOwner], [UnlinkedPhone])),
-                (new LinkAttempt(LinkedPhone, "654321", newOwner, "new@example.com"), new WhatsAppLinkChange([], [LinkedPhone, "15550000000"])),
+                (new LinkAttempt(UnlinkedPhone, "123456", newOwner), new WhatsAppLinkChange([previousOwner], [UnlinkedPhone])),
+                (new LinkAttempt(LinkedPhone, "654321", newOwner), new WhatsAppLinkChange([], [LinkedPhone, "15550000000"])),
                 (new LinkAttempt(LinkedPhone, "000000", null), null),
             ],
             s_now).ToList();
@@ -296,10 +296,10 @@ public sealed class DeliveryPlannerTests
             [Delivery(1, link), Delivery(2, after)],
             links: new()
             {
-                ["wamid.LINK"] = new LinkAttempt(null, "123456", newOwner, "new@example.com", WhatsAppUserId: StrangerUserId, ClaimedPhone: UnlinkedPhone),
+                ["wamid.LINK"] = new LinkAttempt(null, "123456", newOwner, WhatsAppUserId: StrangerUserId, ClaimedPhone: UnlinkedPhone),
             });
 
-        Assert.Equal([PhoneLinking.LinkedReply("new@example.com"), "[Echo] linked?"], plan.Replies.Select(r => r.Body));
+        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] linked?"], plan.Replies.Select(r => r.Body));
         Assert.All(plan.Replies, r => Assert.Equal(StrangerUserId, r.ToUserId));
         Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
     }
@@ -404,7 +404,7 @@ public sealed class DeliveryPlannerTests
     public void The_account_a_username_only_link_was_taken_from_is_told_by_the_username()
     {
         var previousOwner = Guid.CreateVersion7();
-        var link = new LinkAttempt(null, "123456", Guid.CreateVersion7(), "new@example.com", WhatsAppUserId: StrangerUserId, Username: "sheena");
+        var link = new LinkAttempt(null, "123456", Guid.CreateVersion7(), WhatsAppUserId: StrangerUserId, Username: "sheena");
 
         var notice = Assert.Single(DeliveryPlanner.MovedAwayNotices([(link, new WhatsAppLinkChange([previousOwner], [StrangerUserId]))], s_now));
 
@@ -441,14 +441,14 @@ public sealed class DeliveryPlannerTests
             [Delivery(1, Text("wamid.LINK", UnlinkedPhone, "LINK 123456"), Text("wamid.AFTER", UnlinkedPhone, "linked now?"), Text("wamid.WRONG", "15551110003", "LINK 000000"))],
             links: new()
             {
-                ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"),
+                ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner),
                 ["wamid.WRONG"] = new LinkAttempt("15551110003", "000000", null),
             },
             registrationReplies: new HashSet<string>());
 
         Assert.Empty(plan.RegistrationCandidates);
         Assert.Equal(
-            [PhoneLinking.LinkedReply("new@example.com"), "[Echo] linked now?", PhoneLinking.WrongCodeReply],
+            [PhoneLinking.LinkedReply, "[Echo] linked now?", PhoneLinking.WrongCodeReply],
             plan.Replies.Select(r => r.Body));
     }
 
