@@ -60,34 +60,43 @@ public static class LinkedUserCache
     public static long VersionOf(string? stored) =>
         long.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0;
 
-    /// <summary>The entry a lookup writes: the version it read before asking Postgres, and Postgres' answer.</summary>
-    public static string Entry(long version, Guid? userId) =>
-        string.Create(CultureInfo.InvariantCulture, $"{version}:{(userId is { } id ? id.ToString("D") : NotLinked)}");
+    /// <summary>
+    /// The entry a lookup writes: the version it read before asking Postgres, and Postgres' answer — the linked user
+    /// and the business-scoped user id that user's link records (empty when it records none), which tells a phone's
+    /// next holder from its linked user.
+    /// </summary>
+    public static string Entry(long version, Guid? userId, string? whatsAppUserId = null) =>
+        string.Create(CultureInfo.InvariantCulture, $"{version}:{(userId is { } id ? $"{id:D}:{whatsAppUserId}" : NotLinked)}");
 
     /// <param name="currentVersion">The sender's version, read together with the entry.</param>
     /// <param name="userId">The cached user; null when the sender is cached as linked to nobody.</param>
+    /// <param name="whatsAppUserId">The user id the cached user's link records; null when it records none.</param>
     /// <returns>False for a miss: no entry, an unreadable one, or one of another version than the current one.</returns>
-    public static bool TryRead(string? entry, long currentVersion, out Guid? userId)
+    public static bool TryRead(string? entry, long currentVersion, out Guid? userId, out string? whatsAppUserId)
     {
         userId = null;
-        if (entry?.Split(':', 2) is not [var version, var user]
+        whatsAppUserId = null;
+        var parts = entry?.Split(':', 3);
+        if (parts is not [var version, ..]
             || !long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var entryVersion)
             || entryVersion != currentVersion)
         {
             return false;
         }
 
-        if (user == NotLinked)
+        if (parts is [_, NotLinked])
         {
             return true;
         }
 
-        if (!Guid.TryParseExact(user, "D", out var id))
+        // An entry without the recorded user id was written before entries carried it: it cannot tell a phone's next holder.
+        if (parts is not [_, var user, var recorded] || !Guid.TryParseExact(user, "D", out var id))
         {
             return false;
         }
 
         userId = id;
+        whatsAppUserId = recorded.Length > 0 ? recorded : null;
         return true;
     }
 

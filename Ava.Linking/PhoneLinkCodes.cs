@@ -4,17 +4,21 @@ using System.Globalization;
 namespace Ava.Linking;
 
 /// <summary>
-/// The proof that a user can send from a WhatsApp account. The messages API issues a user a one-time code for the
-/// phone they claim; the user sends <c>LINK &lt;code&gt;</c> from it; the webhook links the sender when the code is
-/// pending and names the sender's phone — or, for a sender whose phone Meta withholds (a user who adopted a
-/// username), links their business-scoped user id on the code alone, the claimed phone unproven. The Redis keys both
-/// services use:
+/// The proof that a user can send from a WhatsApp account. The messages API issues a user a pair of one-time codes
+/// for the phone they claim: a short one (<see cref="CodeLength"/>) that links only when sent from that phone, and a
+/// long one (<see cref="CodeWithoutPhoneLength"/>) for a sender whose phone Meta withholds (a user who adopted a
+/// username), whose business-scoped user id it links on the code alone, the claimed phone unproven. The code alone
+/// is then all the proof there is, so it is long enough, and guesses few enough, that it cannot be guessed in
+/// practice. The Redis keys both services use:
 /// <list type="bullet">
 /// <item><see cref="CodeKeyFor"/>: a pending code → its <see cref="PendingPhoneLink"/>, written only if absent
 /// (a code is never handed to two users, nor overwritten), with its expiry in the same step.</item>
-/// <item><see cref="PendingCodeKeyFor"/>: the user's one pending code (its code key): issuing another drops it.</item>
-/// <item><see cref="AttemptsKeyFor"/>: wrong codes sent by a phone (or user id); at <see cref="MaxAttempts"/> the
-/// sender is refused linking until the counter expires.</item>
+/// <item><see cref="PendingCodeKeyFor"/>, <see cref="PendingCodeWithoutPhoneKeyFor"/>: the user's one pending pair
+/// of codes (their code keys): issuing another pair drops it.</item>
+/// <item><see cref="AttemptsKeyFor"/>: codes sent by a phone (or user id), counted before they are checked; past
+/// <see cref="MaxAttempts"/> the sender is refused linking until the counter expires; a link clears it.</item>
+/// <item><see cref="GuessesWithoutPhoneKey"/>: codes sent by all senders without a phone together, counted the same
+/// way; past <see cref="GuessesWithoutPhonePerWindow"/> every one of them is refused until it expires.</item>
 /// <item><see cref="IssuedToUserKeyFor"/>, <see cref="IssuedForPhoneKeyFor"/>: codes issued in the current
 /// <see cref="IssuanceWindow"/>, per user and per claimed phone.</item>
 /// </list>
@@ -23,8 +27,23 @@ public static class PhoneLinkCodes
 {
     public const int CodeLength = 6;
 
-    /// <summary>Wrong codes sent by one phone (or user id) before it is refused linking for <see cref="TimeToLive"/>.</summary>
+    /// <summary>
+    /// Digits of the code a sender without a phone links with: 10^16 codes, against at most
+    /// <see cref="GuessesWithoutPhonePerWindow"/> guesses per <see cref="TimeToLive"/> (README: the odds).
+    /// </summary>
+    public const int CodeWithoutPhoneLength = 16;
+
+    /// <summary>Codes sent by one phone (or user id) without a link before it is refused linking for <see cref="TimeToLive"/>.</summary>
     public const int MaxAttempts = 5;
+
+    /// <summary>
+    /// Codes all senders without a phone may send together per <see cref="TimeToLive"/> without a link: any number of
+    /// user ids can be had, so a limit per sender does not bound guesses. Past it, linking without a phone waits for
+    /// the window to close, for everybody.
+    /// </summary>
+    public const int GuessesWithoutPhonePerWindow = 100;
+
+    public const string GuessesWithoutPhoneKey = "ava:whatsapp-link-guesses-without-phone";
 
     /// <summary>
     /// Codes one user may be issued per <see cref="IssuanceWindow"/>: a person needs one, two or three if they
@@ -47,6 +66,8 @@ public static class PhoneLinkCodes
 
     public static string PendingCodeKeyFor(Guid userId) => $"ava:whatsapp-link-pending:{userId:D}";
 
+    public static string PendingCodeWithoutPhoneKeyFor(Guid userId) => $"ava:whatsapp-link-pending-without-phone:{userId:D}";
+
     /// <param name="sender">A normalised phone, or a business-scoped user id for a sender without one.</param>
     public static string AttemptsKeyFor(string sender) => $"ava:whatsapp-link-attempts:{sender}";
 
@@ -57,7 +78,7 @@ public static class PhoneLinkCodes
 
 /// <summary>What a pending code stands for: the user it was issued to and the phone that user claims.</summary>
 /// <param name="Phone">Normalised (<see cref="PhoneNumbers.Normalize"/>).</param>
-/// <param name="AccountLabel">How the account is named to the person linking (see <see cref="LabelFor"/>).</param>
+/// <param name="AccountLabel">How the account is named (see <see cref="LabelFor"/>); never shown in a WhatsApp message.</param>
 public sealed record PendingPhoneLink(Guid UserId, string Phone, string AccountLabel)
 {
     private const char Separator = '|';
@@ -88,15 +109,17 @@ public sealed record PendingPhoneLink(Guid UserId, string Phone, string AccountL
 
     /// <summary>
     /// Whether the code may link this sender: a sender with a phone must send from the phone its user claimed; a
-    /// sender without one (known by their business-scoped user id) is admitted on the code alone, which only its user
-    /// was given.
+    /// sender without one (known by their business-scoped user id) is admitted on the long code alone, which only its
+    /// user was given — never on the short one, which a few guesses could find.
     /// </summary>
     /// <param name="senderPhone">The sender's phone; null when Meta withholds it.</param>
-    public bool Admits(string? senderPhone) => senderPhone is null || string.Equals(Phone, senderPhone, StringComparison.Ordinal);
+    /// <param name="code">The code as sent.</param>
+    public bool Admits(string? senderPhone, string code) =>
+        senderPhone is null ? code.Length == PhoneLinkCodes.CodeWithoutPhoneLength : string.Equals(Phone, senderPhone, StringComparison.Ordinal);
 
     /// <summary>
-    /// The account as its owner knows it: the token's email, else its phone, else the start of its id. The person
-    /// linking sees it in the confirmation, so that a code they were talked into sending shows whose it is.
+    /// The account as its owner knows it: the token's email, else its phone, else the start of its id. It stays out
+    /// of WhatsApp messages: whoever sends a code — a guesser too — must not learn whose account it is.
     /// </summary>
     public static string LabelFor(Guid userId, string? email, string? phone)
     {

@@ -45,27 +45,37 @@ public static class PhoneLinkCodeIssuer
         """;
 
     /// <summary>
-    /// KEYS: the user's pending-code key, then candidate code keys; ARGV: the pending link, its lifetime in ms, and
-    /// what the user's own pending links start with. Sets the first free candidate (SET NX PX: never over another
-    /// user's code), drops the user's previous code if it is still theirs, and returns the candidate's position
-    /// (1-based), or 0 when every candidate was taken. The previous code's key is read from the pending-code key,
-    /// so the script assumes one Redis server, as Ava runs it (a cluster would need the keys declared).
+    /// KEYS: the user's two pending-code pointers (short code, code without a phone), the code without a phone, then
+    /// candidate short codes; ARGV: the pending link, its lifetime in ms, and what the user's own pending links start
+    /// with. Sets the code without a phone and the first free candidate (SET NX PX: never over another user's code),
+    /// drops the user's previous pair where it is still theirs, and returns the candidate's position (1-based), or 0
+    /// when the code without a phone or every candidate was taken (then nothing is set). The previous codes' keys are
+    /// read from the pointers, so the script assumes one Redis server, as Ava runs it (a cluster would need the keys
+    /// declared).
     /// </summary>
     private const string IssueScript =
         """
-        local previous = redis.call('GET', KEYS[1])
-        for i = 2, #KEYS do
+        if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
+          return 0
+        end
+        local previous = { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) }
+        for i = 4, #KEYS do
           if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then
-            if previous and previous ~= KEYS[i] then
-              local held = redis.call('GET', previous)
-              if held and string.sub(held, 1, string.len(ARGV[3])) == ARGV[3] then
-                redis.call('DEL', previous)
+            for p = 1, 2 do
+              local key = previous[p]
+              if key and key ~= KEYS[i] and key ~= KEYS[3] then
+                local held = redis.call('GET', key)
+                if held and string.sub(held, 1, string.len(ARGV[3])) == ARGV[3] then
+                  redis.call('DEL', key)
+                end
               end
             end
             redis.call('SET', KEYS[1], KEYS[i], 'PX', ARGV[2])
-            return i - 1
+            redis.call('SET', KEYS[2], KEYS[3], 'PX', ARGV[2])
+            return i - 3
           end
         end
+        redis.call('DEL', KEYS[3])
         return 0
         """;
 
@@ -80,15 +90,23 @@ public static class PhoneLinkCodeIssuer
         return wait > 0 ? TimeSpan.FromMilliseconds(wait) : null;
     }
 
-    /// <summary>Makes one of <paramref name="candidates"/> the user's one pending code for the link.</summary>
-    /// <returns>The code, or null when every candidate is pending for someone else.</returns>
-    public static async Task<string?> IssueAsync(IDatabase redis, PendingPhoneLink link, IReadOnlyList<string> candidates)
+    /// <summary>
+    /// Makes one of <paramref name="candidates"/> and <paramref name="codeWithoutPhone"/> the user's one pending pair
+    /// of codes for the link.
+    /// </summary>
+    /// <returns>The pair, or null when the code without a phone or every candidate is pending for someone else.</returns>
+    public static async Task<IssuedLinkCodes?> IssueAsync(IDatabase redis, PendingPhoneLink link, IReadOnlyList<string> candidates, string codeWithoutPhone)
     {
         var chosen = (int)await redis.ScriptEvaluateAsync(
             IssueScript,
-            [PhoneLinkCodes.PendingCodeKeyFor(link.UserId), .. candidates.Select(code => (RedisKey)PhoneLinkCodes.CodeKeyFor(code))],
+            [
+                PhoneLinkCodes.PendingCodeKeyFor(link.UserId),
+                PhoneLinkCodes.PendingCodeWithoutPhoneKeyFor(link.UserId),
+                PhoneLinkCodes.CodeKeyFor(codeWithoutPhone),
+                .. candidates.Select(code => (RedisKey)PhoneLinkCodes.CodeKeyFor(code)),
+            ],
             [link.Format(), (long)PhoneLinkCodes.TimeToLive.TotalMilliseconds, PendingPhoneLink.OwnerPrefix(link.UserId)]);
-        return chosen > 0 ? candidates[chosen - 1] : null;
+        return chosen > 0 ? new IssuedLinkCodes(candidates[chosen - 1], codeWithoutPhone) : null;
     }
 
     /// <summary>Random codes of <see cref="PhoneLinkCodes.CodeLength"/> digits, from a cryptographic source.</summary>
@@ -98,4 +116,12 @@ public static class PhoneLinkCodeIssuer
             .GetInt32(0, (int)Math.Pow(10, PhoneLinkCodes.CodeLength))
             .ToString(new string('0', PhoneLinkCodes.CodeLength), CultureInfo.InvariantCulture)),
     ];
+
+    /// <summary>A random code of <see cref="PhoneLinkCodes.CodeWithoutPhoneLength"/> digits, from a cryptographic source.</summary>
+    public static string NewCodeWithoutPhone() => RandomNumberGenerator.GetString("0123456789", PhoneLinkCodes.CodeWithoutPhoneLength);
 }
+
+/// <summary>A user's pending pair of link codes.</summary>
+/// <param name="Code">Sent from the phone the user claimed.</param>
+/// <param name="CodeWithoutPhone">Sent by the user writing from a WhatsApp username, without a phone.</param>
+public sealed record IssuedLinkCodes(string Code, string CodeWithoutPhone);

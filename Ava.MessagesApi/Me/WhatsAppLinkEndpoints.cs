@@ -13,11 +13,16 @@ namespace Ava.MessagesApi.Me;
 public sealed record LinkWhatsAppRequest([property: JsonPropertyName("phone")] string? Phone);
 
 /// <summary>The code to send from the phone, and how.</summary>
+/// <param name="CodeWithoutPhone">
+/// The code to send instead when writing from a WhatsApp username, without the phone: longer, since it is all the
+/// proof there is.
+/// </param>
 public sealed record WhatsAppLinkChallenge(
     [property: JsonPropertyName("phone")] string Phone,
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt,
-    [property: JsonPropertyName("instructions")] string Instructions);
+    [property: JsonPropertyName("instructions")] string Instructions,
+    [property: JsonPropertyName("code_without_phone")] string CodeWithoutPhone);
 
 /// <summary>The caller's WhatsApp link.</summary>
 /// <param name="Phone">The linked phone; null when the account was linked from WhatsApp without one (a username).</param>
@@ -103,9 +108,9 @@ internal static partial class WhatsAppLinkEndpoints
                     + $"every {PhoneLinkCodes.IssuanceWindow.TotalMinutes:0} minutes. Try again in {seconds} seconds.");
         }
 
-        var code = await PhoneLinkCodeIssuer.IssueAsync(
-            redisDb, new PendingPhoneLink(user.Id, phone, user.AccountLabel), PhoneLinkCodeIssuer.NewCandidates());
-        if (code is null)
+        var codes = await PhoneLinkCodeIssuer.IssueAsync(
+            redisDb, new PendingPhoneLink(user.Id, phone, user.AccountLabel), PhoneLinkCodeIssuer.NewCandidates(), PhoneLinkCodeIssuer.NewCodeWithoutPhone());
+        if (codes is null)
         {
             httpContext.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
@@ -118,9 +123,11 @@ internal static partial class WhatsAppLinkEndpoints
             "/me/whatsapp",
             new WhatsAppLinkChallenge(
                 PhoneNumbers.ToE164(phone),
-                code,
+                codes.Code,
                 clock.GetUtcNow() + PhoneLinkCodes.TimeToLive,
-                $"From {PhoneNumbers.ToE164(phone)}, send \"LINK {code}\" to Ava on WhatsApp within {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes."));
+                $"From {PhoneNumbers.ToE164(phone)}, send \"LINK {codes.Code}\" to Ava on WhatsApp within {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes. "
+                    + $"Writing from a WhatsApp username that hides your number? Send \"LINK {codes.CodeWithoutPhone}\" instead.",
+                codes.CodeWithoutPhone));
     }
 
     /// <summary>Answers once the database has the change: the cached lookup is invalidated after it, never failing the request.</summary>

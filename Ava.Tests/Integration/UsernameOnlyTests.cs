@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Ava.Linking;
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WhatsApp.Testing;
 using Ava.WhatsAppSimulator;
 
 namespace Ava.Tests.Integration;
@@ -31,7 +33,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
         // The code names a phone the user claims; without a phone the code alone links the user id.
         var code = await RequestCodeAsync(me, "+" + WhatsAppDriver.NewPhone());
         await WriteAsync(userId, $"LINK {code}");
-        Assert.Equal(PhoneLinking.LinkedReply("sheena@example.com"), (await _whatsApp.AcceptedSendsToAsync(userId, 2))[^1].Body);
+        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(userId, 2))[^1].Body);
 
         await WriteAsync(userId, "no phone, still me");
         var sends = await _whatsApp.AcceptedSendsToAsync(userId, 3);
@@ -58,7 +60,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
             [
                 ("assistant", "[Echo] no phone, still me", "read"),
                 ("user", "no phone, still me", null),
-                ("assistant", PhoneLinking.LinkedReply("sheena@example.com"), "read"),
+                ("assistant", PhoneLinking.LinkedReply, "read"),
                 ("user", $"LINK {code}", null),
             ],
             history);
@@ -66,6 +68,42 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
             [userId],
             await _database.QueryAsync<string>(
                 "SELECT DISTINCT e.recipient_user_id FROM delivery_status_events e JOIN outbound_replies r ON r.wamid = e.wamid WHERE r.to_user_id = $1", userId));
+    }
+
+    [Fact]
+    public async Task Without_a_phone_only_the_long_code_links_and_guesses_from_any_number_of_senders_share_one_allowance()
+    {
+        using var me = await _tokens.ClientForAsync(Guid.NewGuid());
+        var challenge = await RequestChallengeAsync(me, "+" + WhatsAppDriver.NewPhone());
+        var sender = WhatsAppDriver.NewUserId();
+
+        // The six-digit code is for the phone it names: sent without a phone it links nothing.
+        await WriteAsync(sender, $"LINK {challenge.GetProperty("code").GetString()}");
+        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(sender, 1))[^1].Body);
+
+        using var cache = await AvaCache.ConnectAsync(stack);
+        try
+        {
+            // Each guesser stays under their own limit; together they use up the guesses allowed without a phone.
+            var guessers = Enumerable.Range(1, PhoneLinkCodes.GuessesWithoutPhonePerWindow - 1).Select(_ => WhatsAppDriver.NewUserId()).ToList();
+            using (var guesses = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(
+                [.. guessers.Select(guesser => WebhookNotifications.Text(
+                    null, $"LINK {new string('7', PhoneLinkCodes.CodeWithoutPhoneLength)}", WhatsAppDriver.NewWamid(), DateTimeOffset.UtcNow, guesser))]))))
+            {
+                Assert.Equal(HttpStatusCode.OK, guesses.StatusCode);
+            }
+
+            Assert.Equal(PhoneLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(guessers[^1], 1)).Body);
+
+            await WriteAsync(sender, $"LINK {challenge.GetProperty("code_without_phone").GetString()}");
+            Assert.Equal(PhoneLinking.RefusedReply, (await _whatsApp.AcceptedSendsToAsync(sender, 2))[^1].Body);
+            Assert.False((await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
+        }
+        finally
+        {
+            // The allowance is the whole stack's: the other tests link without a phone too.
+            await cache.GetDatabase().KeyDeleteAsync(PhoneLinkCodes.GuessesWithoutPhoneKey);
+        }
     }
 
     [Fact]
@@ -137,11 +175,15 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
     private async Task WriteAsync(string userId, string text) =>
         Assert.Equal((int)HttpStatusCode.OK, (await _whatsApp.WriteThroughSimulatorAsync(new TextMessageToDeliver(null, text, UserId: userId, Username: "sheena.n"))).Status);
 
-    private static async Task<string> RequestCodeAsync(HttpClient me, string phone)
+    /// <returns>The code a user who writes without a phone sends.</returns>
+    private static async Task<string> RequestCodeAsync(HttpClient me, string phone) =>
+        (await RequestChallengeAsync(me, phone)).GetProperty("code_without_phone").GetString()!;
+
+    private static async Task<JsonElement> RequestChallengeAsync(HttpClient me, string phone)
     {
         using var response = await me.PostAsJsonAsync("/me/whatsapp", new { phone }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("code").GetString()!;
+        return await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
     }
 
     private static async Task<string?> LinkedUserIdAsync(HttpClient me) =>

@@ -14,21 +14,26 @@ public sealed class DeliveryPlannerTests
     private const string UnlinkedPhone = "15551110002";
     private const string LinkedUserId = "US.13491208655302741918";
     private const string StrangerUserId = "BR.1502576394655843";
+    private const string RecycledPhone = "15551110003";
+    private const string PreviousHolderUserId = "US.20000000000000000001";
 
     private static readonly Guid s_token = Guid.CreateVersion7();
     private static readonly ReplyReference s_reply4 = new(4, Guid.CreateVersion7());
     private static readonly ReplyReference s_reply9 = new(9, Guid.CreateVersion7());
     private static readonly Guid s_linkedUser = Guid.Parse("0196a8a0-0000-7000-8000-000000000001");
     private static readonly Guid s_userLinkedById = Guid.Parse("0196a8a0-0000-7000-8000-000000000002");
+    private static readonly Guid s_previousHolder = Guid.Parse("0196a8a0-0000-7000-8000-000000000003");
     private static readonly DateTimeOffset s_now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
     private static readonly PlanningRules s_rules = new(WhatsAppCloudApiOptions.DefaultRegistrationMessage, TimeSpan.FromHours(24));
 
-    private static readonly Dictionary<string, Guid?> s_users = new()
+    private static readonly Dictionary<string, LinkedAccount?> s_users = new()
     {
-        [LinkedPhone] = s_linkedUser,
+        [LinkedPhone] = new(s_linkedUser, null),
         [UnlinkedPhone] = null,
-        [LinkedUserId] = s_userLinkedById,
+        [LinkedUserId] = new(s_userLinkedById, LinkedUserId),
         [StrangerUserId] = null,
+        [RecycledPhone] = new(s_previousHolder, PreviousHolderUserId),
+        [PreviousHolderUserId] = new(s_previousHolder, PreviousHolderUserId),
     };
 
     [Fact]
@@ -88,11 +93,30 @@ public sealed class DeliveryPlannerTests
 
         var plan = Plan(
             [Delivery(1, link), Delivery(2, after)],
-            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com") });
+            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner) });
 
-        Assert.Equal(["Your WhatsApp number is now linked to the Ava account new@example.com.", "[Echo] and now?"], plan.Replies.Select(r => r.Body));
+        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] and now?"], plan.Replies.Select(r => r.Body));
         Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
         Assert.Equal([UnlinkedPhone], plan.Links.Select(l => l.Phone));
+    }
+
+    [Fact]
+    public void A_link_redis_could_not_check_holds_back_its_delivery_alone_and_its_neighbours_are_answered()
+    {
+        var deliveries = new[]
+        {
+            Delivery(1, Text("wamid.LINK", UnlinkedPhone, "LINK 123456"), Text("wamid.SAME", LinkedPhone, "same delivery")),
+            Delivery(2, Text("wamid.NEXT", LinkedPhone, "next delivery")),
+        };
+        var links = new Dictionary<string, LinkAttempt> { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", null, Deferred: true) };
+
+        var plan = Plan(deliveries, links: links);
+
+        Assert.Equal(["[Echo] same delivery", "[Echo] next delivery"], plan.Replies.Select(r => r.Body));
+        Assert.Empty(plan.Links);
+        Assert.Equal([1L], plan.Deferred);
+        Assert.Equal([2L], plan.Outcomes.Select(o => o.Id));
+        Assert.Equal(["wamid.NEXT", "wamid.SAME"], DeliveryPlanner.InboundRows(deliveries, s_users, links).Select(r => r.Wamid));
     }
 
     [Fact]
@@ -115,8 +139,8 @@ public sealed class DeliveryPlannerTests
 
         var notices = DeliveryPlanner.MovedAwayNotices(
             [
-                (new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"), new WhatsAppLinkChange([previousOwner], [UnlinkedPhone])),
-                (new LinkAttempt(LinkedPhone, "654321", newOwner, "new@example.com"), new WhatsAppLinkChange([], [LinkedPhone, "15550000000"])),
+                (new LinkAttempt(UnlinkedPhone, "123456", newOwner), new WhatsAppLinkChange([previousOwner], [UnlinkedPhone])),
+                (new LinkAttempt(LinkedPhone, "654321", newOwner), new WhatsAppLinkChange([], [LinkedPhone, "15550000000"])),
                 (new LinkAttempt(LinkedPhone, "000000", null), null),
             ],
             s_now).ToList();
@@ -276,10 +300,10 @@ public sealed class DeliveryPlannerTests
             [Delivery(1, link), Delivery(2, after)],
             links: new()
             {
-                ["wamid.LINK"] = new LinkAttempt(null, "123456", newOwner, "new@example.com", WhatsAppUserId: StrangerUserId, ClaimedPhone: UnlinkedPhone),
+                ["wamid.LINK"] = new LinkAttempt(null, "123456", newOwner, WhatsAppUserId: StrangerUserId, ClaimedPhone: UnlinkedPhone),
             });
 
-        Assert.Equal([PhoneLinking.LinkedReply("new@example.com"), "[Echo] linked?"], plan.Replies.Select(r => r.Body));
+        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] linked?"], plan.Replies.Select(r => r.Body));
         Assert.All(plan.Replies, r => Assert.Equal(StrangerUserId, r.ToUserId));
         Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
     }
@@ -294,6 +318,52 @@ public sealed class DeliveryPlannerTests
 
         Assert.Equal([new UserIdAdoption(s_linkedUser, LinkedPhone, StrangerUserId, "sheena")], plan.Adoptions);
         Assert.All(plan.History, h => Assert.Equal(s_linkedUser, h.UserId));
+    }
+
+    [Fact]
+    public void A_phones_next_holder_writing_with_another_user_id_is_a_stranger_to_the_account_the_phone_was_linked_for()
+    {
+        var newcomer = Text("wamid.NEW", RecycledPhone, "hi, new number") with { FromUserId = StrangerUserId };
+        var previousHolder = Text("wamid.OLD", RecycledPhone, "still me") with { FromUserId = PreviousHolderUserId };
+
+        var plan = Plan([Delivery(1, newcomer, previousHolder)]);
+
+        Assert.Equal(["[Echo] still me"], plan.History.Where(h => h.Role == MessageRole.Assistant).Select(h => h.Content));
+        Assert.DoesNotContain(plan.History, h => h.Content == "hi, new number");
+        Assert.Equal(
+            [(WhatsAppCloudApiOptions.DefaultRegistrationMessage, (Guid?)null), ("[Echo] still me", s_previousHolder)],
+            plan.Replies.Select(r => (r.Body, r.UserId)));
+        Assert.Empty(plan.Adoptions);
+        Assert.Equal(
+            [(Guid?)null, s_previousHolder],
+            DeliveryPlanner.InboundRows([Delivery(1, newcomer, previousHolder)], s_users).Select(r => r.UserId));
+    }
+
+    [Fact]
+    public void A_user_who_changed_number_writes_as_themselves_from_the_new_one_and_the_old_ones_next_holder_is_a_stranger()
+    {
+        const string NewPhone = "15551110009";
+        var change = new PhoneNumberChange(LinkedPhone, NewPhone, UserId: null);
+        var moved = new DecodedDelivery(1, s_token, new NotificationContents([], [], 0, PhoneChanges: [change]), null);
+
+        var plan = Plan([moved, Delivery(2, Text("wamid.NEW", NewPhone, "new number")), Delivery(3, Text("wamid.OLD", LinkedPhone, "who?"))]);
+
+        Assert.Equal([change], plan.PhoneChanges);
+        Assert.Equal(
+            [("[Echo] new number", (Guid?)s_linkedUser), (WhatsAppCloudApiOptions.DefaultRegistrationMessage, null)],
+            plan.Replies.Select(r => (r.Body, r.UserId)));
+    }
+
+    [Fact]
+    public void A_number_change_by_a_phones_next_holder_does_not_move_the_link_made_for_its_previous_one()
+    {
+        const string NewPhone = "15551110009";
+        var change = new PhoneNumberChange(RecycledPhone, NewPhone, StrangerUserId);
+        var moved = new DecodedDelivery(1, s_token, new NotificationContents([], [], 0, PhoneChanges: [change]), null);
+
+        var plan = Plan([moved, Delivery(2, Text("wamid.NEW", NewPhone, "new number") with { FromUserId = StrangerUserId })]);
+
+        Assert.Equal([WhatsAppCloudApiOptions.DefaultRegistrationMessage], plan.Replies.Select(r => r.Body));
     }
 
     [Fact]
@@ -338,7 +408,7 @@ public sealed class DeliveryPlannerTests
     public void The_account_a_username_only_link_was_taken_from_is_told_by_the_username()
     {
         var previousOwner = Guid.CreateVersion7();
-        var link = new LinkAttempt(null, "123456", Guid.CreateVersion7(), "new@example.com", WhatsAppUserId: StrangerUserId, Username: "sheena");
+        var link = new LinkAttempt(null, "123456", Guid.CreateVersion7(), WhatsAppUserId: StrangerUserId, Username: "sheena");
 
         var notice = Assert.Single(DeliveryPlanner.MovedAwayNotices([(link, new WhatsAppLinkChange([previousOwner], [StrangerUserId]))], s_now));
 
@@ -375,14 +445,14 @@ public sealed class DeliveryPlannerTests
             [Delivery(1, Text("wamid.LINK", UnlinkedPhone, "LINK 123456"), Text("wamid.AFTER", UnlinkedPhone, "linked now?"), Text("wamid.WRONG", "15551110003", "LINK 000000"))],
             links: new()
             {
-                ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner, "new@example.com"),
+                ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner),
                 ["wamid.WRONG"] = new LinkAttempt("15551110003", "000000", null),
             },
             registrationReplies: new HashSet<string>());
 
         Assert.Empty(plan.RegistrationCandidates);
         Assert.Equal(
-            [PhoneLinking.LinkedReply("new@example.com"), "[Echo] linked now?", PhoneLinking.WrongCodeReply],
+            [PhoneLinking.LinkedReply, "[Echo] linked now?", PhoneLinking.WrongCodeReply],
             plan.Replies.Select(r => r.Body));
     }
 
@@ -427,7 +497,7 @@ public sealed class DeliveryPlannerTests
 
         var plan = Plan(
             [Delivery(1, stranger, link, system)],
-            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", Guid.CreateVersion7(), "new@example.com") },
+            links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", Guid.CreateVersion7()) },
             rules: s_rules with { ResponderAnswers = true });
 
         Assert.Empty(plan.Turns);

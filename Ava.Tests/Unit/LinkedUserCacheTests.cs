@@ -11,17 +11,20 @@ public sealed class LinkedUserCacheTests
     [Fact]
     public void An_entry_of_the_current_version_is_a_hit()
     {
-        Assert.True(LinkedUserCache.TryRead(LinkedUserCache.Entry(3, s_user), 3, out var user));
-        Assert.Equal(s_user, user);
+        Assert.True(LinkedUserCache.TryRead(LinkedUserCache.Entry(3, s_user, "US.13491208655302741918"), 3, out var user, out var recorded));
+        Assert.Equal((s_user, "US.13491208655302741918"), (user, recorded));
 
-        Assert.True(LinkedUserCache.TryRead(LinkedUserCache.Entry(3, null), 3, out var nobody));
+        Assert.True(LinkedUserCache.TryRead(LinkedUserCache.Entry(3, s_user), 3, out _, out var none));
+        Assert.Null(none);
+
+        Assert.True(LinkedUserCache.TryRead(LinkedUserCache.Entry(3, null), 3, out var nobody, out _));
         Assert.Null(nobody);
     }
 
     [Fact]
     public void An_entry_written_before_the_link_changed_is_a_miss()
     {
-        Assert.False(LinkedUserCache.TryRead(LinkedUserCache.Entry(2, s_user), 3, out _));
+        Assert.False(LinkedUserCache.TryRead(LinkedUserCache.Entry(2, s_user), 3, out _, out _));
     }
 
     [Theory]
@@ -30,8 +33,9 @@ public sealed class LinkedUserCacheTests
     [InlineData("0196a8a0-0000-7000-8000-00000000000b")]
     [InlineData("0:not-a-user")]
     [InlineData("x:-")]
+    [InlineData("0:0196a8a0-0000-7000-8000-00000000000b")]
     public void An_absent_or_unreadable_entry_is_a_miss(string? entry) =>
-        Assert.False(LinkedUserCache.TryRead(entry, 0, out _));
+        Assert.False(LinkedUserCache.TryRead(entry, 0, out _, out _));
 
     [Fact]
     public void A_phone_whose_link_never_changed_is_at_version_zero()

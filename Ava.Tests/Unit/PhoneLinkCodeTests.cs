@@ -46,6 +46,8 @@ public sealed class PhoneLinkCodeTests
     [InlineData("  link 000042 ", "000042")]
     [InlineData("LINK 12345", null)]
     [InlineData("LINK 1234567", null)]
+    [InlineData("LINK 1234567890123456", "1234567890123456")]
+    [InlineData("LINK 123456789012345", null)]
     [InlineData("LINK abcdef", null)]
     [InlineData("please LINK 123456", null)]
     public void Only_LINK_and_a_code_of_the_issued_length_is_a_link_command(string text, string? code)
@@ -55,31 +57,50 @@ public sealed class PhoneLinkCodeTests
     }
 
     [Fact]
-    public void A_pending_code_links_the_phone_it_names_and_names_the_account()
+    public void A_pending_code_links_the_phone_it_names()
     {
-        var attempt = PhoneLinking.Check(Phone, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), null);
+        var attempt = PhoneLinking.Check(Phone, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false);
 
-        Assert.Equal(new LinkAttempt(Phone, "123456", s_user, "me@example.com"), attempt);
-        Assert.Equal("Your WhatsApp number is now linked to the Ava account me@example.com.", PhoneLinking.ReplyTo(attempt));
+        Assert.Equal(new LinkAttempt(Phone, "123456", s_user), attempt);
+        Assert.Equal(PhoneLinking.LinkedReply, PhoneLinking.ReplyTo(attempt));
     }
 
     [Fact]
-    public void A_code_issued_for_another_phone_links_nothing()
+    public void The_confirmation_of_a_link_names_no_account()
     {
-        var attempt = PhoneLinking.Check("15559990000", "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), "1");
+        var attempt = PhoneLinking.Check(Phone, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false);
+
+        Assert.True(attempt.Succeeded);
+        Assert.DoesNotContain("me@example.com", PhoneLinking.ReplyTo(attempt), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_short_code_sent_without_a_phone_links_nothing_it_is_for_the_phone_it_names()
+    {
+        var attempt = PhoneLinking.Check(null, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false, "US.13491208655302741918");
 
         Assert.False(attempt.Succeeded);
         Assert.Equal(PhoneLinking.WrongCodeReply, PhoneLinking.ReplyTo(attempt));
     }
 
     [Fact]
-    public void A_sender_without_a_phone_is_linked_by_user_id_on_the_code_alone_and_the_claimed_phone_is_only_remembered()
+    public void A_code_issued_for_another_phone_links_nothing()
     {
+        var attempt = PhoneLinking.Check("15559990000", "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false);
+
+        Assert.False(attempt.Succeeded);
+        Assert.Equal(PhoneLinking.WrongCodeReply, PhoneLinking.ReplyTo(attempt));
+    }
+
+    [Fact]
+    public void A_sender_without_a_phone_is_linked_by_user_id_on_the_long_code_alone_and_the_claimed_phone_is_only_remembered()
+    {
+        const string Code = "1234567890123456";
         var attempt = PhoneLinking.Check(
-            null, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), null, "US.13491208655302741918", "sheena");
+            null, Code, new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false, "US.13491208655302741918", "sheena");
 
         Assert.Equal(
-            new LinkAttempt(null, "123456", s_user, "me@example.com", WhatsAppUserId: "US.13491208655302741918", Username: "sheena", ClaimedPhone: Phone),
+            new LinkAttempt(null, Code, s_user, WhatsAppUserId: "US.13491208655302741918", Username: "sheena", ClaimedPhone: Phone),
             attempt);
         Assert.Equal("US.13491208655302741918", attempt.Sender);
     }
@@ -89,18 +110,17 @@ public sealed class PhoneLinkCodeTests
     {
         var pending = new PendingPhoneLink(s_user, Phone, "me@example.com").Format();
 
-        Assert.False(PhoneLinking.Check("15559990000", "123456", pending, null, "US.13491208655302741918").Succeeded);
-        var linked = PhoneLinking.Check(Phone, "123456", pending, null, "US.13491208655302741918");
+        Assert.False(PhoneLinking.Check("15559990000", "123456", pending, refused: false, "US.13491208655302741918").Succeeded);
+        var linked = PhoneLinking.Check(Phone, "123456", pending, refused: false, "US.13491208655302741918");
         Assert.Equal((true, (string?)"US.13491208655302741918", (string?)null), (linked.Succeeded, linked.WhatsAppUserId, linked.ClaimedPhone));
     }
 
     [Fact]
-    public void After_too_many_wrong_codes_even_the_right_one_is_refused()
+    public void Past_a_limit_even_the_right_code_is_refused()
     {
         var pending = new PendingPhoneLink(s_user, Phone, "me@example.com").Format();
 
-        Assert.True(PhoneLinking.Check(Phone, "123456", pending, (PhoneLinkCodes.MaxAttempts - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).Succeeded);
-        var refused = PhoneLinking.Check(Phone, "123456", pending, PhoneLinkCodes.MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var refused = PhoneLinking.Check(Phone, "123456", pending, refused: true);
         Assert.Equal((false, true), (refused.Succeeded, refused.Refused));
         Assert.Equal(PhoneLinking.RefusedReply, PhoneLinking.ReplyTo(refused));
     }

@@ -80,6 +80,13 @@ internal sealed partial class DeliveryBatchProcessor(
                 await phoneLinking.AfterCommitAsync(appliedLinks);
             }
 
+            if (plan.Deferred.Count > 0)
+            {
+                // Their LINK waits for Redis; their other messages were handled and will be duplicates then.
+                await InboxTable.ReleaseAsync(
+                    dataSource, [.. claim.Where(d => plan.Deferred.Contains(d.Id))], processing.Value.RetryBaseDelay, PhoneLinking.DeferredReason, countFailure: false, cancellationToken);
+            }
+
             foreach (var (type, count) in plan.Received)
             {
                 telemetry.MessagesReceived.Add(count, new KeyValuePair<string, object?>("type", type));
@@ -111,14 +118,14 @@ internal sealed partial class DeliveryBatchProcessor(
     /// </returns>
     private async Task<(DeliveryPlan Plan, List<(LinkAttempt Attempt, WhatsAppLinkChange? Change)> Links, List<string> ChangedSenders)> WriteAsync(
         IReadOnlyList<DecodedDelivery> decoded,
-        IReadOnlyDictionary<string, Guid?> users,
+        IReadOnlyDictionary<string, LinkedAccount?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
         CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users), cancellationToken);
+        var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users, links), cancellationToken);
         var now = clock.GetUtcNow();
         var rules = new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow, whatsApp.Value.PhoneNumberId, responder.Value.Enabled);
         var plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now);
@@ -152,6 +159,11 @@ internal sealed partial class DeliveryBatchProcessor(
             var moved = await UserPreferencesTable.ReplaceUserIdsAsync(connection, transaction, plan.UserIdChanges, cancellationToken);
             LogUserIdsReplaced(logger, plan.UserIdChanges.Count, moved.Count / 2);
             changedSenders.AddRange(moved);
+        }
+
+        if (plan.PhoneChanges.Count > 0)
+        {
+            changedSenders.AddRange(await UserPreferencesTable.MovePhonesAsync(connection, transaction, plan.PhoneChanges, plan.UserIdChanges, cancellationToken));
         }
 
         // The accounts phones were taken from are told in their history, in the same commit as the links.

@@ -85,6 +85,11 @@ internal sealed record AcceptedSend(
 /// <param name="Links">LINK attempts of new messages: the ones that succeeded are applied, the wrong ones counted.</param>
 /// <param name="Adoptions">User ids to record with the linked accounts whose phones Meta paired them with.</param>
 /// <param name="UserIdChanges">Replaced user ids, in the order Meta reported them: a link moves to the new id.</param>
+/// <param name="PhoneChanges">Users' new phone numbers, in the order Meta reported them: a link moves to the new number.</param>
+/// <param name="Deferred">
+/// Deliveries with a LINK whose code could not be checked (see <see cref="LinkAttempt.Deferred"/>): not completed, but
+/// handed back to be processed again, when only that LINK is new.
+/// </param>
 /// <param name="AcceptedSends">Replies the statuses show Meta accepted, one per reply, in id order.</param>
 /// <param name="Received">New messages by type, for the metrics.</param>
 /// <param name="RegistrationCandidates">
@@ -104,7 +109,9 @@ internal sealed record DeliveryPlan(
     int Duplicates,
     IReadOnlyDictionary<string, string> RegistrationCandidates,
     IReadOnlyList<UserIdAdoption> Adoptions,
-    IReadOnlyList<UserIdChange> UserIdChanges);
+    IReadOnlyList<UserIdChange> UserIdChanges,
+    IReadOnlyList<PhoneNumberChange> PhoneChanges,
+    IReadOnlyList<long> Deferred);
 
 /// <summary>The settings that shape a plan.</summary>
 /// <param name="DefaultPhoneNumberId">The number replies go from when a message does not name the one it arrived on (<c>WHATSAPP_PHONE_NUMBER_ID</c>).</param>

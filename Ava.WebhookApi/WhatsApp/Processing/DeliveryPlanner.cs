@@ -42,28 +42,49 @@ internal static class DeliveryPlanner
                 senders.Add(change.Previous);
                 senders.Add(change.Current);
             }
+
+            foreach (var change in contents.PhoneChanges ?? [])
+            {
+                senders.Add(change.Previous);
+                senders.Add(change.Current);
+            }
         }
 
         return senders;
     }
 
-    /// <summary>The user a message's sender is linked to: by user id, else by phone.</summary>
-    public static Guid? OwnerOf(IncomingMessage message, IReadOnlyDictionary<string, Guid?> owners) =>
-        (message.FromUserId is { } userId ? owners.GetValueOrDefault(userId) : null)
-        ?? (message.FromPhone is { } phone ? owners.GetValueOrDefault(phone) : null);
+    /// <summary>
+    /// The user a message's sender is linked to: by user id, else by phone — unless the phone's link records another
+    /// user id than the sender's: the number has changed hands, and its next holder is a stranger.
+    /// </summary>
+    public static Guid? OwnerOf(IncomingMessage message, IReadOnlyDictionary<string, LinkedAccount?> owners) =>
+        (message.FromUserId is { } userId ? owners.GetValueOrDefault(userId)?.UserId : null)
+        ?? (message.FromPhone is { } phone && owners.GetValueOrDefault(phone) is { } account && IsHolder(account, message.FromUserId)
+            ? account.UserId
+            : null);
+
+    /// <summary>Whether the person the account's link was made for may be the one writing with this user id.</summary>
+    private static bool IsHolder(LinkedAccount account, string? senderUserId) =>
+        senderUserId is null || account.WhatsAppUserId is null || account.WhatsAppUserId == senderUserId;
 
     /// <summary>
     /// The dedup rows of every message in the batch, one per wamid (the first occurrence), in wamid order: two
     /// instances inserting overlapping batches then take the unique index's locks in the same order and cannot
-    /// deadlock.
+    /// deadlock. A LINK whose check was deferred gets none: it is new again when its delivery is processed again.
     /// </summary>
-    public static List<InboundMessageRow> InboundRows(IReadOnlyList<DecodedDelivery> deliveries, IReadOnlyDictionary<string, Guid?> users)
+    public static List<InboundMessageRow> InboundRows(
+        IReadOnlyList<DecodedDelivery> deliveries, IReadOnlyDictionary<string, LinkedAccount?> users, IReadOnlyDictionary<string, LinkAttempt>? links = null)
     {
         var rows = new Dictionary<string, InboundMessageRow>(StringComparer.Ordinal);
         foreach (var delivery in deliveries)
         {
             foreach (var message in delivery.Contents?.Messages ?? [])
             {
+                if (links?.GetValueOrDefault(message.Wamid) is { Deferred: true })
+                {
+                    continue;
+                }
+
                 rows.TryAdd(message.Wamid, new InboundMessageRow(
                     message.Wamid,
                     delivery.DeliveryId,
@@ -104,7 +125,7 @@ internal static class DeliveryPlanner
     /// </param>
     public static DeliveryPlan Plan(
         IReadOnlyList<DecodedDelivery> deliveries,
-        IReadOnlyDictionary<string, Guid?> users,
+        IReadOnlyDictionary<string, LinkedAccount?> users,
         IReadOnlyDictionary<string, LinkAttempt> links,
         IReadOnlySet<string> newWamids,
         PlanningRules rules,
@@ -123,10 +144,12 @@ internal static class DeliveryPlanner
         var registrationCandidates = new Dictionary<string, string>(StringComparer.Ordinal);
         var adoptions = new List<UserIdAdoption>();
         var userIdChanges = new List<UserIdChange>();
+        var phoneChanges = new List<PhoneNumberChange>();
+        var deferred = new List<long>();
         var duplicates = 0;
 
         // A LINK or a new user id earlier in the batch changes who later messages from that sender belong to.
-        var owners = new Dictionary<string, Guid?>(users, StringComparer.Ordinal);
+        var owners = new Dictionary<string, LinkedAccount?>(users, StringComparer.Ordinal);
 
         foreach (var delivery in deliveries.OrderBy(d => d.DeliveryId))
         {
@@ -136,7 +159,15 @@ internal static class DeliveryPlanner
                 continue;
             }
 
-            outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, delivery.Token, InboundOutcome.Processed, null));
+            // A LINK that could not be checked keeps its delivery for another round; its other messages are handled now.
+            if (contents.Messages.Any(m => links.GetValueOrDefault(m.Wamid) is { Deferred: true }))
+            {
+                deferred.Add(delivery.DeliveryId);
+            }
+            else
+            {
+                outcomes.Add(new DeliveryOutcome(delivery.DeliveryId, delivery.Token, InboundOutcome.Processed, null));
+            }
 
             foreach (var change in contents.UserIdChanges ?? [])
             {
@@ -148,7 +179,28 @@ internal static class DeliveryPlanner
 
                 if (owners.GetValueOrDefault(change.Previous) is { } owner && owners.GetValueOrDefault(change.Current) is null)
                 {
-                    owners[change.Current] = owner;
+                    // The account's phone records the new id too.
+                    foreach (var key in owners.Where(o => o.Value?.WhatsAppUserId == change.Previous).Select(o => o.Key).ToList())
+                    {
+                        owners[key] = owners[key]! with { WhatsAppUserId = change.Current };
+                    }
+
+                    owners[change.Current] = owner with { WhatsAppUserId = change.Current };
+                    owners[change.Previous] = null;
+                }
+            }
+
+            foreach (var change in contents.PhoneChanges ?? [])
+            {
+                if (!phoneChanges.Contains(change))
+                {
+                    phoneChanges.Add(change);
+                }
+
+                if (owners.GetValueOrDefault(change.Previous) is { } owner && IsHolder(owner, change.UserId))
+                {
+                    // Should another account hold the new number, it keeps it (see UserPreferencesTable.MovePhonesAsync).
+                    owners[change.Current] = owners.GetValueOrDefault(change.Current) ?? owner;
                     owners[change.Previous] = null;
                 }
             }
@@ -168,6 +220,11 @@ internal static class DeliveryPlanner
             {
                 // Meta names the business number each message arrived on; should it not, the reply goes from Ava's own.
                 var message = arrived.PhoneNumberId is null && rules.DefaultPhoneNumberId is { } ava ? arrived with { PhoneNumberId = ava } : arrived;
+                if (links.GetValueOrDefault(message.Wamid) is { Deferred: true })
+                {
+                    continue;
+                }
+
                 if (!newWamids.Contains(message.Wamid) || !handled.Add(message.Wamid))
                 {
                     duplicates++;
@@ -184,7 +241,7 @@ internal static class DeliveryPlanner
                     {
                         foreach (var identity in new[] { link.Phone, link.WhatsAppUserId }.OfType<string>())
                         {
-                            owners[identity] = linkingUser;
+                            owners[identity] = new LinkedAccount(linkingUser, link.WhatsAppUserId);
                         }
 
                         userId = linkingUser;
@@ -193,10 +250,10 @@ internal static class DeliveryPlanner
                 else if (userId is { } owner
                     && message is { FromPhone: { } phone, FromUserId: { } pairedUserId }
                     && owners.TryGetValue(pairedUserId, out var pairedOwner) && pairedOwner is null
-                    && owners.GetValueOrDefault(phone) == owner)
+                    && owners.GetValueOrDefault(phone)?.UserId == owner)
                 {
                     adoptions.Add(new UserIdAdoption(owner, phone, pairedUserId, message.FromUsername));
-                    owners[pairedUserId] = owner;
+                    owners[pairedUserId] = owners[phone] = new LinkedAccount(owner, pairedUserId);
                 }
 
                 var isTurn = rules.ResponderAnswers && ReplyPolicy.IsTurn(message, userId is not null, link);
@@ -258,6 +315,8 @@ internal static class DeliveryPlanner
             duplicates,
             registrationCandidates,
             adoptions,
-            userIdChanges);
+            userIdChanges,
+            phoneChanges,
+            deferred);
     }
 }

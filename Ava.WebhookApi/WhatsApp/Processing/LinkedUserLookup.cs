@@ -5,6 +5,13 @@ using StackExchange.Redis;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
+/// <summary>The Ava user a WhatsApp sender (a phone or a business-scoped user id) is linked to.</summary>
+/// <param name="WhatsAppUserId">
+/// The business-scoped user id that user's link records; null when it records none (linked by phone before Meta named
+/// one). For a phone, it tells the person the link was made for from the number's next holder.
+/// </param>
+internal sealed record LinkedAccount(Guid UserId, string? WhatsAppUserId);
+
 /// <summary>
 /// Which Ava user each sender's phone and business-scoped user id is linked to (<c>user_preferences.whatsapp_phone</c>,
 /// <c>whatsapp_user_id</c>), with Redis in front of Postgres (cache-aside, short-lived negative entries, versioned per
@@ -21,10 +28,10 @@ internal sealed partial class LinkedUserLookup(
     private static readonly TimeSpan s_redisTimeout = TimeSpan.FromMilliseconds(500);
 
     /// <param name="senders">Normalised phones and business-scoped user ids.</param>
-    /// <returns>For each sender, the linked user, or null when it is linked to nobody.</returns>
-    public async Task<IReadOnlyDictionary<string, Guid?>> FindAsync(IReadOnlyCollection<string> senders, CancellationToken cancellationToken)
+    /// <returns>For each sender, the linked account, or null when it is linked to nobody.</returns>
+    public async Task<IReadOnlyDictionary<string, LinkedAccount?>> FindAsync(IReadOnlyCollection<string> senders, CancellationToken cancellationToken)
     {
-        var found = new Dictionary<string, Guid?>(senders.Count);
+        var found = new Dictionary<string, LinkedAccount?>(senders.Count);
         if (senders.Count == 0)
         {
             return found;
@@ -40,7 +47,7 @@ internal sealed partial class LinkedUserLookup(
             var linked = await UserPreferencesTable.FindLinkedAsync(dataSource, misses.Keys, cancellationToken);
             foreach (var sender in misses.Keys)
             {
-                found[sender] = linked.TryGetValue(sender, out var userId) ? userId : null;
+                found[sender] = linked.GetValueOrDefault(sender);
             }
 
             await WriteCacheAsync(misses, found);
@@ -51,7 +58,7 @@ internal sealed partial class LinkedUserLookup(
     }
 
     /// <returns>The senders to ask Postgres about, each with its version as read (null when Redis did not answer).</returns>
-    private async Task<Dictionary<string, long?>> ReadCacheAsync(IReadOnlyCollection<string> senders, Dictionary<string, Guid?> found)
+    private async Task<Dictionary<string, long?>> ReadCacheAsync(IReadOnlyCollection<string> senders, Dictionary<string, LinkedAccount?> found)
     {
         var ordered = senders.ToArray();
         RedisValue[] cached;
@@ -77,9 +84,9 @@ internal sealed partial class LinkedUserLookup(
         for (var i = 0; i < ordered.Length; i++)
         {
             var version = LinkedUserCache.VersionOf(cached[ordered.Length + i]);
-            if (LinkedUserCache.TryRead(cached[i], version, out var userId))
+            if (LinkedUserCache.TryRead(cached[i], version, out var userId, out var whatsAppUserId))
             {
-                found[ordered[i]] = userId;
+                found[ordered[i]] = userId is { } user ? new LinkedAccount(user, whatsAppUserId) : null;
             }
             else
             {
@@ -93,7 +100,7 @@ internal sealed partial class LinkedUserLookup(
         return misses;
     }
 
-    private async Task WriteCacheAsync(Dictionary<string, long?> misses, Dictionary<string, Guid?> found)
+    private async Task WriteCacheAsync(Dictionary<string, long?> misses, Dictionary<string, LinkedAccount?> found)
     {
         // Without the version read before Postgres an entry cannot be told from a stale one: nothing is cached.
         var writable = misses.Where(m => m.Value is not null).ToList();
@@ -107,7 +114,7 @@ internal sealed partial class LinkedUserLookup(
             var batch = redis.GetDatabase().CreateBatch();
             var writes = writable.Select(miss => batch.StringSetAsync(
                     LinkedUserCache.KeyFor(miss.Key),
-                    LinkedUserCache.Entry(miss.Value!.Value, found[miss.Key]),
+                    LinkedUserCache.Entry(miss.Value!.Value, found[miss.Key]?.UserId, found[miss.Key]?.WhatsAppUserId),
                     found[miss.Key] is null ? LinkedUserCache.NotLinkedTimeToLive : LinkedUserCache.LinkedTimeToLive))
                 .ToArray();
             batch.Execute();

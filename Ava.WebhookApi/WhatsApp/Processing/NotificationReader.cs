@@ -45,9 +45,18 @@ internal sealed record IncomingStatus(
 /// <summary>A WhatsApp user's business-scoped user id was replaced by another (it changes with their phone number).</summary>
 internal sealed record UserIdChange(string Previous, string Current);
 
+/// <summary>A WhatsApp user moved their account to another phone number (Meta's <c>user_changed_number</c>).</summary>
+/// <param name="UserId">The user's business-scoped user id when they wrote it, if Meta named it: who moved.</param>
+internal sealed record PhoneNumberChange(string Previous, string Current, string? UserId);
+
 /// <param name="UserIdChanges">In the order Meta sent them.</param>
+/// <param name="PhoneChanges">In the order Meta sent them.</param>
 internal sealed record NotificationContents(
-    IReadOnlyList<IncomingMessage> Messages, IReadOnlyList<IncomingStatus> Statuses, int Skipped, IReadOnlyList<UserIdChange>? UserIdChanges = null);
+    IReadOnlyList<IncomingMessage> Messages,
+    IReadOnlyList<IncomingStatus> Statuses,
+    int Skipped,
+    IReadOnlyList<UserIdChange>? UserIdChanges = null,
+    IReadOnlyList<PhoneNumberChange>? PhoneChanges = null);
 
 /// <summary>
 /// Reads every entry, change, message and status of a delivery, and the replacements of users' business-scoped user
@@ -135,6 +144,7 @@ internal static class NotificationReader
         var messages = new List<IncomingMessage>();
         var statuses = new List<IncomingStatus>();
         var userIdChanges = new List<UserIdChange>();
+        var phoneChanges = new List<PhoneNumberChange>();
 
         foreach (var value in values)
         {
@@ -175,6 +185,15 @@ internal static class NotificationReader
                 {
                     userIdChanges.Add(new UserIdChange(fromUserId, current));
                 }
+
+                // Sent from the old number, naming the new one.
+                if (message.System is { Type: WebhookSystem.UserChangedNumber, WaId: { Length: > 0 } newPhone }
+                    && fromPhone is { Length: > 0 } oldPhone
+                    && PhoneNumbers.Normalize(newPhone) is { Length: > 0 } normalized
+                    && normalized != oldPhone)
+                {
+                    phoneChanges.Add(new PhoneNumberChange(oldPhone, normalized, fromUserId));
+                }
             }
 
             foreach (var update in value.UserIdUpdate ?? [])
@@ -207,7 +226,7 @@ internal static class NotificationReader
             }
         }
 
-        return new NotificationContents(messages, statuses, skipped, userIdChanges);
+        return new NotificationContents(messages, statuses, skipped, userIdChanges, phoneChanges);
     }
 
     /// <summary>The contact Meta sent for a message's sender: the one of its phone, else of its user id, else the only one.</summary>
