@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/prerequisites.sh
+source scripts/dev-certificate.sh
 exec dotnet run --project Ava.AppHost -- "$@"

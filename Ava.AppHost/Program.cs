@@ -47,7 +47,8 @@ var responder = builder.AddResponder();
 // inbox, outbox and spool.
 var webhook = builder.AddProject<Projects.Ava_WebhookApi>("webhookapi")
     .WithReplicas(builder.Configuration.GetValue("Ava:WebhookReplicas", builder.ExecutionContext.IsPublishMode ? 2 : 1))
-    .WithHttpHealthCheck("/health")
+    // Degraded (the access token refused) shows as such in the dashboard, not as healthy.
+    .WithHealthStatusCheck("/health")
     .WithReference(webhookLogin, "ava").WaitFor(database)
     .WithReference(cache).WaitFor(cache)
     .WaitForCompletion(migrations)

@@ -17,7 +17,8 @@ builder.AddBrowserOrigins();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<DependencyUnavailableHandler>();
-builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+builder.Services.AddOpenApi(options => options.AddOperationTransformer(
+    new BearerSecurityScheme("A Supabase access token (or one from scripts/token.sh in development).")));
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
 var app = builder.Build();

@@ -13,7 +13,8 @@ builder.AddWhatsApp();
 builder.AddWebhookProtection();
 builder.AddAdminAccess();
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(options => options.AddOperationTransformer(
+    new BearerSecurityScheme("A service-role token for /admin: Supabase's service_role key (or scripts/token.sh --service-role in development).")));
 
 var app = builder.Build();
 

@@ -59,8 +59,9 @@ public static partial class TunnelExtensions
                     context.Args.Add(argument);
                 }
             })
-            // Meta verifies the callback URL as soon as it is entered: the tunnel opens once the webhook answers.
-            .WaitFor(webhook)
+            // Meta verifies the callback URL when it is entered, well after the webhook answers; not waiting for it to
+            // be healthy, because a refused access token (degraded) must not keep the tunnel closed: the handshake needs none.
+            .WaitForStart(webhook)
             .WithParentRelationship(webhook.Resource)
             .WithIconName(IconName)
             .WithCommand(MetaSetupCommandName, "Show Meta setup", context => ShowMetaSetupAsync(tunnel, context), new CommandOptions

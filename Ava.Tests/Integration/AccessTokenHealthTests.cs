@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
 namespace Ava.Tests.Integration;
 
 /// <summary>An access token the Graph API refuses: sending waits, nothing fails, and it resumes when the token works.</summary>
@@ -8,7 +10,7 @@ public sealed class AccessTokenHealthTests(AvaStackFixture stack)
     private readonly AvaDatabase _database = new(stack);
 
     [Fact]
-    public async Task While_the_token_is_refused_the_reply_waits_unfailed_and_health_is_degraded_then_it_is_sent_once()
+    public async Task While_the_token_is_refused_the_reply_waits_unfailed_and_health_is_degraded_in_the_dashboard_too_then_it_is_sent_once()
     {
         var (phone, _) = await _database.LinkedUserAsync();
         var message = WhatsAppDriver.Text(phone, "are you there?");
@@ -31,6 +33,12 @@ public sealed class AccessTokenHealthTests(AvaStackFixture stack)
                 .ToList();
             Assert.InRange(calls.Count, 1, 4);
             Assert.All(calls, call => Assert.Equal((401, (int?)190), call));
+
+            // The dashboard shows it, though a degraded /health answers 200: the AppHost checks every 30 s while healthy.
+            using var dashboardTimeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            dashboardTimeout.CancelAfter(TimeSpan.FromSeconds(45));
+            await stack.App.ResourceNotifications.WaitForResourceAsync(
+                "webhookapi", update => update.Snapshot.HealthStatus == HealthStatus.Degraded, dashboardTimeout.Token);
         }
         finally
         {
@@ -49,6 +57,7 @@ public sealed class AccessTokenHealthTests(AvaStackFixture stack)
 
         // Every instance resumes on its own next check, and reports healthy again.
         Assert.True(await WhatsAppDriver.EventuallyAsync(EveryInstanceHealthyAsync, healthy => healthy, TimeSpan.FromSeconds(45)));
+        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("webhookapi", TestContext.Current.CancellationToken);
     }
 
     /// <summary>Whether /health answers healthy every time for a few seconds: the proxy spreads the probes over the instances.</summary>

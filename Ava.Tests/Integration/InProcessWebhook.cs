@@ -34,6 +34,13 @@ internal sealed class InProcessWebhook : IAsyncDisposable
     {
         var database = await stack.GetConnectionStringAsync("ava");
         var cache = await stack.GetConnectionStringAsync("cache");
+        return Create(database, cache, environment, settings);
+    }
+
+    /// <summary>Configures the webhook on these databases (which need not answer until it uses them).</summary>
+    public static InProcessWebhook Create(
+        string database, string cache, string environment, IReadOnlyDictionary<string, string>? settings = null)
+    {
         var spoolDirectory = Directory.CreateTempSubdirectory("ava-in-process-spool-").FullName;
 
         var factory = new WebApplicationFactory<WebhookSignatureVerifier>().WithWebHostBuilder(web =>

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
 
 namespace Ava.Tests.Integration;
 
@@ -191,6 +192,11 @@ public sealed partial class MessagesApiTests(AvaStackFixture stack)
             .Value.GetProperty("get").GetProperty("responses").GetProperty("200");
         Assert.Equal("array", ok.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("type").GetString());
         Assert.Equal("string", ok.GetProperty("headers").GetProperty("Link").GetProperty("schema").GetProperty("type").GetString());
+
+        // The reference sends the bearer token it asks for.
+        var requirement = Assert.Single(document.GetProperty("paths").EnumerateObject().Single(path => path.Name.TrimEnd('/') == "/messages")
+            .Value.GetProperty("get").GetProperty("security").EnumerateArray());
+        Assert.Equal(BearerSecurityScheme.Name, Assert.Single(requirement.EnumerateObject()).Name);
     }
 
     [Fact]
