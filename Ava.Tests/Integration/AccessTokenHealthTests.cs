@@ -75,4 +75,21 @@ public sealed class AccessTokenHealthTests(AvaStackFixture stack)
 
         return true;
     }
+
+    [Fact]
+    public async Task A_send_refused_for_its_number_is_retried_as_an_attempt_without_pausing_sending_and_goes_once_the_number_is_allowed()
+    {
+        var (phone, _) = await _database.LinkedUserAsync();
+        await _whatsApp.FailNextSendsAsync(phone, 2, 403, 10, "Application does not have permission for this action");
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "from a number not yet allowed"))));
+
+        Assert.Equal("[Echo] from a number not yet allowed", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.Equal(
+            [new ReplyAttempts("sent", 3)],
+            await WhatsAppDriver.EventuallyAsync(() => _database.RepliesToAsync(phone), replies => replies.All(r => r.Status == "sent")));
+
+        // The token itself was never in doubt: sending did not pause, and health stayed healthy throughout.
+        Assert.Equal("Healthy", await _whatsApp.HealthAsync());
+    }
 }

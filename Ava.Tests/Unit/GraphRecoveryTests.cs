@@ -43,6 +43,18 @@ public sealed class GraphRecoveryTests
     }
 
     [Fact]
+    public void A_number_the_token_may_not_use_recovers_on_its_first_accepted_send_but_a_dead_token_is_the_token_monitors_business()
+    {
+        var recovery = new GraphRecovery();
+
+        Assert.False(recovery.Observe(Busy, new GraphSendResult(GraphSendOutcome.Credential, ErrorCode: 10, ErrorTitle: "Permission denied")));
+        Assert.False(recovery.Observe(Other, new GraphSendResult(GraphSendOutcome.Credential, ErrorCode: 190, ErrorTitle: "Session has expired")));
+
+        Assert.True(recovery.Observe(Busy, s_accepted));
+        Assert.False(recovery.Observe(Other, s_accepted));
+    }
+
+    [Fact]
     public void A_timeout_counts_as_a_failure_of_the_number()
     {
         var recovery = new GraphRecovery();

@@ -36,6 +36,24 @@ public sealed class ReplyRetryPolicyTests
         Assert.Equal((ReplyState.Released, false, (int?)null, (TimeSpan?)null), (outcome.State, outcome.Attempted, outcome.ErrorCode, outcome.RetryIn));
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(200)]
+    [InlineData(299)]
+    public void A_send_refused_because_the_token_may_not_use_its_number_is_an_attempt_retried_with_backoff_and_holds_back_that_number_only(int code)
+    {
+        var refused = new GraphSendResult(GraphSendOutcome.Credential, ErrorCode: code, ErrorTitle: "Permission denied");
+
+        var outcome = Decide(Reply(attempts: 3), refused);
+
+        Assert.Equal((ReplyState.Retry, true, (int?)code), (outcome.State, outcome.Attempted, outcome.ErrorCode));
+        Assert.InRange(outcome.RetryIn!.Value, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8));
+        Assert.True(ReplyRetryPolicy.ThrottlesNumber(refused));
+        Assert.Equal(outcome.RetryIn, ReplyRetryPolicy.NumberPause(refused, outcome));
+        Assert.False(refused.RefusesToken);
+        Assert.True(new GraphSendResult(GraphSendOutcome.Credential, ErrorCode: 190).RefusesToken);
+    }
+
     [Fact]
     public void A_transient_failure_is_retried_with_a_growing_delay_never_sooner_than_retry_after()
     {
@@ -142,8 +160,8 @@ public sealed class ReplyRetryPolicyTests
         var outcome = Decide(Reply(attempts: 12), late);
 
         Assert.True(outcome.RetryIn > TimeSpan.FromMinutes(1));
-        Assert.Equal(TimeSpan.FromSeconds(5), ReplyRetryPolicy.NumberPause(late));
-        Assert.Equal(ReplyRetryPolicy.DefaultNumberPause, ReplyRetryPolicy.NumberPause(Transient(130429)));
+        Assert.Equal(TimeSpan.FromSeconds(5), ReplyRetryPolicy.NumberPause(late, outcome));
+        Assert.Equal(ReplyRetryPolicy.DefaultNumberPause, ReplyRetryPolicy.NumberPause(Transient(130429), outcome));
     }
 
     private static ReplyOutcome Decide(ClaimedReply reply, GraphSendResult result) =>

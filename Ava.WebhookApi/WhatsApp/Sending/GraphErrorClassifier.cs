@@ -44,6 +44,12 @@ internal static class GraphErrorClassifier
     /// </summary>
     public static bool IsCredentialCode(int code) => code is 0 or 3 or 10 or 190 or (>= 200 and <= 299);
 
+    /// <summary>
+    /// The permission refusals (10, 200–299): on a send they say the token may not use that business number, not that
+    /// the token is dead — other numbers keep sending, and that number backs off (see <see cref="GraphSendResult.RefusesNumber"/>).
+    /// </summary>
+    public static bool IsNumberPermissionCode(int code) => code is 10 or (>= 200 and <= 299);
+
     public static GraphSendOutcome Classify(HttpStatusCode status, int? metaCode)
     {
         if (metaCode is { } code)

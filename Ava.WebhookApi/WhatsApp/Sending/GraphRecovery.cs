@@ -18,6 +18,7 @@ internal sealed class GraphRecovery
         {
             // The pair rate limit is about one recipient, not the number: the others were never held back by it.
             case GraphSendOutcome.Transient when result.ErrorCode != ReplyRetryPolicy.PairRateLimitCode:
+            case GraphSendOutcome.Credential when result.RefusesNumber:
                 _failing.TryAdd(phoneNumberId, true);
                 return false;
             case GraphSendOutcome.Accepted:

@@ -31,4 +31,10 @@ internal sealed record GraphSendResult(
     bool MayHaveReachedMeta = false)
 {
     public static GraphSendResult Accepted(string wamid) => new(GraphSendOutcome.Accepted, wamid);
+
+    /// <summary>A send refused because the token may not use its business number: that number's business, not all sending's.</summary>
+    public bool RefusesNumber => Outcome == GraphSendOutcome.Credential && ErrorCode is { } code && GraphErrorClassifier.IsNumberPermissionCode(code);
+
+    /// <summary>A refusal of the access token as such (expired, revoked): no send of any number can succeed until it is fixed.</summary>
+    public bool RefusesToken => Outcome == GraphSendOutcome.Credential && !RefusesNumber;
 }

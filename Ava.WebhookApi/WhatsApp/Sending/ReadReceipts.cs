@@ -41,7 +41,7 @@ internal sealed partial class ReadReceipts(
         {
             case GraphSendOutcome.Accepted:
                 break;
-            case GraphSendOutcome.Credential:
+            case GraphSendOutcome.Credential when result.RefusesToken:
                 accessToken.Refused(result);
                 break;
             default:

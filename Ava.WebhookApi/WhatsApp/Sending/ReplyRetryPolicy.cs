@@ -40,7 +40,9 @@ internal static class ReplyRetryPolicy
             case GraphSendOutcome.Permanent:
                 return new ReplyOutcome(reply.Id, token, ReplyState.Failed, Attempted: true, ErrorCode: result.ErrorCode, ErrorTitle: result.ErrorTitle);
 
-            case GraphSendOutcome.Credential:
+            // The token as such refused: nobody's attempt, and sending pauses. A refusal of the number is an attempt,
+            // retried with backoff like a transient failure while the number backs off (see ThrottlesNumber).
+            case GraphSendOutcome.Credential when result.RefusesToken:
                 return new ReplyOutcome(reply.Id, token, ReplyState.Released, Attempted: false);
 
             default:
@@ -98,11 +100,18 @@ internal static class ReplyRetryPolicy
     /// How long the whole business number pauses when Meta throttles it: as long as Meta asks — not the throttled
     /// reply's own backoff, which after a long outage is minutes and would hold the number back long after it recovered.
     /// </summary>
-    public static TimeSpan NumberPause(GraphSendResult result) =>
-        result.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero ? retryAfter : DefaultNumberPause;
+    /// <param name="outcome">The refused reply's outcome: a number the token may not use pauses as long as that reply waits.</param>
+    public static TimeSpan NumberPause(GraphSendResult result, ReplyOutcome outcome) =>
+        result.RefusesNumber && outcome.RetryIn is { } backoff ? backoff
+        : result.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero ? retryAfter
+        : DefaultNumberPause;
 
-    /// <summary>Whether Meta asks the whole business number to slow down (rather than this message or recipient).</summary>
+    /// <summary>
+    /// Whether the whole business number is to hold back (rather than this message or recipient): Meta asks it to slow
+    /// down, or the token may not use it.
+    /// </summary>
     public static bool ThrottlesNumber(GraphSendResult result) =>
-        result.Outcome == GraphSendOutcome.Transient
-        && (result.ErrorCode is 4 or 17 or 341 or 80007 or 130429 || (result.ErrorCode is null && result.RetryAfter is not null));
+        result.RefusesNumber
+        || (result.Outcome == GraphSendOutcome.Transient
+            && (result.ErrorCode is 4 or 17 or 341 or 80007 or 130429 || (result.ErrorCode is null && result.RetryAfter is not null)));
 }

@@ -241,9 +241,13 @@ internal sealed partial class ReplySender(
             activity?.SetTag("ava.reply.outcome", result.Outcome.ToString());
 
             var outcome = ReplyRetryPolicy.Decide(reply, result, clock.GetUtcNow(), Settings.RetryBaseDelay, Settings.MaxRetryDelay);
-            if (result.Outcome == GraphSendOutcome.Credential)
+            if (result.RefusesToken)
             {
                 accessToken.Refused(result);
+            }
+            else if (result.RefusesNumber)
+            {
+                LogNumberRefused(logger, reply.PhoneNumberId, result.ErrorCode, result.ErrorTitle);
             }
 
             if (recovery.Observe(reply.PhoneNumberId, result))
@@ -253,7 +257,7 @@ internal sealed partial class ReplySender(
 
             if (ReplyRetryPolicy.ThrottlesNumber(result))
             {
-                pacer.Pause(reply.PhoneNumberId, ReplyRetryPolicy.NumberPause(result));
+                pacer.Pause(reply.PhoneNumberId, ReplyRetryPolicy.NumberPause(result, outcome));
             }
 
             switch (outcome.State)
@@ -424,6 +428,9 @@ internal sealed partial class ReplySender(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not resume the waiting replies of business number {PhoneNumberId}; they go at their own retry time")]
     private static partial void LogResumeFailed(ILogger logger, string phoneNumberId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The access token may not send from business number {PhoneNumberId} (Meta code {ErrorCode}: {ErrorTitle}); that number backs off, the others send on")]
+    private static partial void LogNumberRefused(ILogger logger, string phoneNumberId, int? errorCode, string? errorTitle);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The reply sender hit an unexpected error; it carries on")]
     private static partial void LogWorkerFailed(ILogger logger, Exception exception);
