@@ -103,7 +103,10 @@ public sealed class AvaStack : IAsyncDisposable
         var app = await builder.BuildAsync(timeout.Token);
         await app.StartAsync(timeout.Token);
         await Task.WhenAll(
-            app.ResourceNotifications.WaitForResourceHealthyAsync(WebhookApi, timeout.Token),
+            // A Graph API stand-in accepts the run's access token only once told it, after the stack is up: until then
+            // the webhook reports its token refused, which the dashboard shows as Degraded — up, and ready for load.
+            app.ResourceNotifications.WaitForResourceAsync(
+                WebhookApi, e => e.Snapshot.HealthStatus is HealthStatus.Healthy or HealthStatus.Degraded, timeout.Token),
             app.ResourceNotifications.WaitForResourceHealthyAsync(MessagesApi, timeout.Token),
             app.ResourceNotifications.WaitForResourceHealthyAsync(WhatsAppCloudApiExtensions.SimulatorName, timeout.Token));
         return new AvaStack(app, serviceErrors);

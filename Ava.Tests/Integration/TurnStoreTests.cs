@@ -39,8 +39,8 @@ public sealed class TurnStoreTests(ResponderStackFixture stack) : IAsyncLifetime
         var first = await EndAsync(turn, ["one", "two"]);
         var second = await EndAsync(turn, ["one", "two"]);
 
-        Assert.NotNull(first);
-        Assert.Null(second);
+        Assert.True(first);
+        Assert.False(second);
         Assert.Equal([0, 1], await _database.QueryAsync<int>("SELECT turn_reply_index FROM outbound_replies WHERE turn_id = $1 ORDER BY turn_reply_index", turn.Id));
         Assert.Equal(2, (await _database.QueryAsync<string>("SELECT content FROM messages WHERE user_id = $1 AND role = 'assistant'", turn.UserId)).Count);
     }
@@ -52,8 +52,8 @@ public sealed class TurnStoreTests(ResponderStackFixture stack) : IAsyncLifetime
         var current = stale with { Token = Guid.CreateVersion7() };
         await _database.ExecuteAsync("UPDATE conversation_turns SET claim_token = $2 WHERE id = $1", stale.Id, current.Token);
 
-        Assert.Null(await EndAsync(stale, ["from the old holder"]));
-        Assert.NotNull(await EndAsync(current, ["from the new holder"]));
+        Assert.False(await EndAsync(stale, ["from the old holder"]));
+        Assert.True(await EndAsync(current, ["from the new holder"]));
 
         Assert.Equal(
             ["from the new holder"],
@@ -61,11 +61,17 @@ public sealed class TurnStoreTests(ResponderStackFixture stack) : IAsyncLifetime
         Assert.Equal(["answered"], await _database.QueryAsync<string>("SELECT status::text FROM conversation_turns WHERE id = $1", stale.Id));
     }
 
-    private Task<List<ClaimedReply>?> EndAsync(ClaimedTurn turn, IReadOnlyList<string> texts)
+    /// <returns>Whether the turn ended.</returns>
+    private async Task<bool> EndAsync(ClaimedTurn turn, IReadOnlyList<string> texts)
     {
         var (history, replies) = TurnPolicy.Replies(turn, texts, firstIndex: 0, DateTimeOffset.UtcNow, traceParent: null);
-        return TurnsTable.EndAsync(
-            _webhookLogin!, turn, ConversationTurnStatus.Answered, error: null, history, replies, replyToken: null, TimeSpan.FromSeconds(14), TestContext.Current.CancellationToken);
+        var (ended, _) = await TurnsTable.EndAsync(
+            _webhookLogin!,
+            [new TurnEnding(turn, ConversationTurnStatus.Answered, Error: null, history, replies, HandOver: false)],
+            handedToken: null,
+            TimeSpan.FromSeconds(14),
+            TestContext.Current.CancellationToken);
+        return ended.Contains(turn.Id);
     }
 
     /// <summary>A linked user's turn, claimed under a token as a composer holds it.</summary>

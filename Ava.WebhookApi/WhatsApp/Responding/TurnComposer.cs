@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Threading.Channels;
 using Ava.Data.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Sending;
@@ -38,7 +39,18 @@ internal sealed partial class TurnComposer(
     /// <summary>How often <c>ava.whatsapp.turns.waiting</c> is counted.</summary>
     private static readonly TimeSpan s_countInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Statements the composer runs at once. Turns end in bursts (thousands wait on one slow responder, then answer
+    /// together); each opening a connection of its own would take every slot Postgres has and starve the inbox,
+    /// which acknowledges Meta. A few at a time keep up with any responder: a turn's statements take milliseconds.
+    /// </summary>
+    private const int ConcurrentStatements = 8;
+
     private readonly ConcurrentDictionary<Task, bool> _composing = new();
+    private readonly SemaphoreSlim _statements = new(ConcurrentStatements);
+
+    // Not single-reader: the recorder reads the count of waiting endings, which only this kind of channel keeps.
+    private readonly Channel<PendingEnding> _endings = Channel.CreateUnbounded<PendingEnding>();
 
     private ResponderOptions Settings => options.Value;
 
@@ -49,15 +61,19 @@ internal sealed partial class TurnComposer(
             return;
         }
 
+        var recorder = Task.Run(RecordEndingsAsync, CancellationToken.None);
         try
         {
             await TakeWorkAsync(stoppingToken);
         }
         finally
         {
-            // Stopping: calls in flight are abandoned (asking again is safe) and their turns handed back at once.
+            // Stopping: calls in flight are abandoned (asking again is safe) and their turns handed back at once;
+            // answers already in hand are written.
             turns.Close();
             await Task.WhenAll(_composing.Keys);
+            _endings.Writer.TryComplete();
+            await recorder;
         }
     }
 
@@ -142,7 +158,7 @@ internal sealed partial class TurnComposer(
             if (decision.RetryIn is { } retryIn)
             {
                 LogWillRetry(logger, turn.Id, turn.Attempts + 1, decision.Error, retryIn);
-                await TurnsTable.ReleaseAsync(dataSource, turn, retryIn, decision.Error, countFailure: true, CancellationToken.None);
+                await WithStatementSlotAsync(() => TurnsTable.ReleaseAsync(dataSource, turn, retryIn, decision.Error, countFailure: true, CancellationToken.None));
                 return;
             }
 
@@ -180,7 +196,7 @@ internal sealed partial class TurnComposer(
     /// <summary>Asks the responder, with the user seeing Ava typing meanwhile.</summary>
     private async Task<TurnDecision> AskResponderAsync(ClaimedTurn turn, ActivityContext composing, CancellationToken stoppingToken)
     {
-        var history = await TurnsTable.HistoryBeforeAsync(dataSource, turn, Settings.HistoryMessages, stoppingToken);
+        var history = await WithStatementSlotAsync(() => TurnsTable.HistoryBeforeAsync(dataSource, turn, Settings.HistoryMessages, stoppingToken));
 
         using var typing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var typingShown = KeepTypingAsync(turn, composing, typing.Token);
@@ -249,49 +265,117 @@ internal sealed partial class TurnComposer(
         }
     }
 
+    /// <summary>Ends the turn with its replies, through the recorder: many turns end in one transaction.</summary>
     private async Task EndAsync(ClaimedTurn turn, TurnDecision decision, string? traceParent)
     {
         var firstIndex = decision.Status == ConversationTurnStatus.Failed ? TurnPolicy.FallbackIndex : 0;
         var (history, replies) = TurnPolicy.Replies(turn, decision.Replies, firstIndex, clock.GetUtcNow(), traceParent);
-
-        // A single reply goes to this instance's sender already claimed; several are swept one after another, in order.
-        using var handover = replies.Count == 1 ? outbox.TryReserve(1) : null;
-        var replyToken = handover is null ? (Guid?)null : Guid.CreateVersion7();
-        var claimedAt = clock.GetTimestamp();
-        var written = await TurnsTable.EndAsync(
-            dataSource, turn, decision.Status, decision.Error, history, replies, replyToken, processing.Value.ClaimLease, CancellationToken.None);
-        if (written is null)
+        var pending = new PendingEnding(
+            new TurnEnding(turn, decision.Status, decision.Error, history, replies, HandOver: replies.Count == 1),
+            new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _endings.Writer.TryWrite(pending);
+        if (!await pending.Written.Task)
         {
             LogLostClaim(logger, turn.Id);
             return;
         }
 
         telemetry.TurnsEnded.Add(1, new KeyValuePair<string, object?>("status", decision.Status.ToString().ToLowerInvariant()));
-        if (handover is not null)
+    }
+
+    /// <summary>
+    /// Writes turn endings as they come, many per transaction (fewer, bigger commits: the cost that bounds Postgres
+    /// here), until the composer stops and all are written. A single reply goes to this instance's sender already
+    /// claimed when it has room; several are swept one after another, in order.
+    /// </summary>
+    private async Task RecordEndingsAsync()
+    {
+        var batchSize = processing.Value.SendBatchSize;
+        var batch = new List<PendingEnding>(batchSize);
+        while (await _endings.Reader.WaitToReadAsync())
         {
-            handover.Hand(replyToken!.Value, written, claimedAt);
-        }
-        else if (replies.Count > 0)
-        {
-            outbox.RequestSweep();
-        }
-        else
-        {
-            // No reply to wait for: the user's next turn may start now.
-            turns.RequestSweep();
+            if (_endings.Reader.Count < batchSize && !_endings.Reader.Completion.IsCompleted)
+            {
+                await Task.Delay(processing.Value.BatchLinger, clock);
+            }
+
+            batch.Clear();
+            while (batch.Count < batchSize && _endings.Reader.TryRead(out var ending))
+            {
+                batch.Add(ending);
+            }
+
+            var endings = batch.Select(p => p.Ending).ToList();
+            using var handover = outbox.TryReserve(endings.Where(e => e.HandOver).Sum(e => e.Replies.Count));
+            var handedToken = handover is null ? (Guid?)null : Guid.CreateVersion7();
+            var claimedAt = clock.GetTimestamp();
+            try
+            {
+                var (ended, handed) = await WithStatementSlotAsync(() => TurnsTable.EndAsync(
+                    dataSource, endings, handedToken, processing.Value.ClaimLease, CancellationToken.None));
+                handover?.Hand(handedToken!.Value, handed, claimedAt);
+
+                var written = endings.Where(e => ended.Contains(e.Turn.Id)).ToList();
+                if (written.Any(e => e.Replies.Count > 0 && (!e.HandOver || handover is null)))
+                {
+                    outbox.RequestSweep();
+                }
+
+                if (written.Any(e => e.Replies.Count == 0))
+                {
+                    // No reply to wait for: those users' next turns may start now.
+                    turns.RequestSweep();
+                }
+
+                foreach (var pending in batch)
+                {
+                    pending.Written.TrySetResult(ended.Contains(pending.Ending.Turn.Id));
+                }
+            }
+            catch (Exception exception)
+            {
+                // Each turn's composer hands its turn back: the responder is asked again, which is safe.
+                foreach (var pending in batch)
+                {
+                    pending.Written.TrySetException(exception);
+                }
+            }
         }
     }
+
+    /// <param name="Written">Whether the turn ended (false: its claim was lost and nothing of it was written).</param>
+    private sealed record PendingEnding(TurnEnding Ending, TaskCompletionSource<bool> Written);
 
     private async Task TryReleaseAsync(ClaimedTurn turn, TimeSpan delay, string? error, bool countFailure)
     {
         try
         {
-            await TurnsTable.ReleaseAsync(dataSource, turn, delay, error, countFailure, CancellationToken.None);
+            await WithStatementSlotAsync(() => TurnsTable.ReleaseAsync(dataSource, turn, delay, error, countFailure, CancellationToken.None));
         }
         catch (Exception exception) when (Outages.IsOutage(exception))
         {
             // Postgres is away: the claim runs out and the turn is claimed again then.
             WorkerLog.DatabaseUnavailable(logger, exception);
+        }
+    }
+
+    private async Task WithStatementSlotAsync(Func<Task> statement) => await WithStatementSlotAsync(async () =>
+    {
+        await statement();
+        return true;
+    });
+
+    /// <summary>Runs a store call once one of the composer's few statement slots is free (see <see cref="ConcurrentStatements"/>).</summary>
+    private async Task<T> WithStatementSlotAsync<T>(Func<Task<T>> statement)
+    {
+        await _statements.WaitAsync();
+        try
+        {
+            return await statement();
+        }
+        finally
+        {
+            _statements.Release();
         }
     }
 

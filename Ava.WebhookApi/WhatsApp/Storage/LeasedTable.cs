@@ -16,15 +16,17 @@ internal static class LeasedTable
     /// <paramref name="order"/>, skipping rows another statement has locked. Further parameters start at <c>$5</c>.
     /// <paramref name="returning"/> may name <c>c.taken_over</c>: whether the row was taken over from such a holder.
     /// </summary>
+    /// <param name="alsoSet">More of the store's own assignments made with the claim (e.g. <c>next_attempt_at = …</c>), or null.</param>
     /// <param name="table">A table name constant of a store, never input; <paramref name="due"/>, <paramref name="order"/> and <paramref name="returning"/> too.</param>
     /// <param name="due">The store's own condition on <c>c</c>, the candidate row.</param>
     public static NpgsqlCommand Claim(
-        NpgsqlDataSource dataSource, string table, string due, string order, string returning, Guid token, TimeSpan lease, int limit, bool takeOverExpired)
+        NpgsqlDataSource dataSource, string table, string due, string order, string returning, Guid token, TimeSpan lease, int limit, bool takeOverExpired,
+        string? alsoSet = null)
     {
         var claim = dataSource.CreateCommand(
             $"""
             UPDATE {table} t
-            SET claim_token = $1, locked_until = now() + $2
+            SET claim_token = $1, locked_until = now() + $2{(alsoSet is null ? "" : ", " + alsoSet)}
             FROM (
                 SELECT c.id, c.claim_token IS NOT NULL AS taken_over FROM {table} c
                 WHERE ({due})

@@ -25,6 +25,11 @@ internal sealed record ClaimedTurn(
     DateTimeOffset ExpiresAt,
     string? TraceParent) : IClaimedRow;
 
+/// <summary>How a claimed turn ends: its status, and the replies (with their history lines) it leaves for the outbox.</summary>
+/// <param name="HandOver">Its replies may go to this instance's sender already claimed (a single reply: nothing to keep in order).</param>
+internal sealed record TurnEnding(
+    ClaimedTurn Turn, ConversationTurnStatus Status, string? Error, IReadOnlyList<HistoryRow> History, IReadOnlyList<ReplyRow> Replies, bool HandOver);
+
 /// <summary>A line of history as the responder sees it.</summary>
 internal sealed record HistoryLine(MessageRole Role, string Content, DateTimeOffset CreatedAt);
 
@@ -83,7 +88,10 @@ internal static class TurnsTable
             token,
             lease,
             limit,
-            takeOverExpired);
+            takeOverExpired,
+            // A turn waits seconds for the responder while it stays pending: moved past its lease, it is out of the
+            // range every sweep scans for due turns until its holder could have died.
+            alsoSet: "next_attempt_at = now() + $2");
 
         var claimed = new List<ClaimedTurn>();
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
@@ -148,72 +156,83 @@ internal static class TurnsTable
     }
 
     /// <summary>
-    /// Ends a turn — answered or failed — with its replies and their history lines, in one transaction, only while
-    /// the claim still holds it: a turn answered twice (its responder asked again after a crash, or by a holder whose
-    /// lease was taken over) writes its replies once.
+    /// Ends turns — answered or failed — with their replies and those replies' history lines, many in one transaction,
+    /// each only while its claim still holds it: a turn answered twice (its responder asked again after a crash, or
+    /// by a holder whose lease was taken over) writes its replies once.
     /// </summary>
-    /// <returns>The replies written, already claimed for this instance's sender when <paramref name="replyToken"/> is given; null when the claim was lost and nothing was written.</returns>
-    public static async Task<List<ClaimedReply>?> EndAsync(
-        NpgsqlDataSource dataSource,
-        ClaimedTurn turn,
-        ConversationTurnStatus status,
-        string? error,
-        IReadOnlyList<HistoryRow> history,
-        IReadOnlyList<ReplyRow> replies,
-        Guid? replyToken,
-        TimeSpan lease,
-        CancellationToken cancellationToken)
+    /// <param name="handedToken">
+    /// The claim under which the replies of <paramref name="endings"/> that <see cref="TurnEnding.HandOver"/> are
+    /// stored, for this instance's sender; null: every reply is stored unclaimed.
+    /// </param>
+    /// <returns>The turns ended (the others' claims were lost: nothing of theirs was written), and the replies stored under <paramref name="handedToken"/>.</returns>
+    public static async Task<(HashSet<long> Ended, List<ClaimedReply> Handed)> EndAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<TurnEnding> endings, Guid? handedToken, TimeSpan lease, CancellationToken cancellationToken)
     {
+        // In id order: the order in which every statement that updates many turns locks them.
+        var ordered = endings.OrderBy(e => e.Turn.Id).ToList();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        var end = Command(
+
+        var ended = new HashSet<long>();
+        await using (var end = new NpgsqlCommand(
             """
-            UPDATE conversation_turns
-            SET status = $3, error = $4, answered_at = now(), claim_token = NULL, locked_until = NULL,
-                attempts = attempts + CASE WHEN $3 = 'failed'::turn_status THEN 1 ELSE 0 END
-            WHERE id = $1 AND claim_token = $2 AND status = 'pending'
+            UPDATE conversation_turns t
+            SET status = e.status, error = e.error, answered_at = now(), claim_token = NULL, locked_until = NULL,
+                attempts = t.attempts + CASE WHEN e.status = 'failed'::turn_status THEN 1 ELSE 0 END
+            FROM unnest($1::bigint[], $2::uuid[], $3::turn_status[], $4::text[]) AS e(id, token, status, error)
+            WHERE t.id = e.id AND t.claim_token = e.token AND t.status = 'pending'
+            RETURNING t.id
             """,
-            Value(turn.Id),
-            Value(turn.Token),
-            new NpgsqlParameter { DataTypeName = "turn_status", Value = status },
-            Text(error));
-        batch.BatchCommands.Add(end);
-        if (history.Count > 0)
+            connection,
+            transaction))
         {
-            batch.BatchCommands.Add(MessagesTable.Insert(history));
-        }
-
-        if (replies.Count > 0)
-        {
-            batch.BatchCommands.Add(OutboxTable.Insert(replies, replyToken, lease));
-        }
-
-        List<ClaimedReply> written = [];
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-        {
-            while (true)
+            end.Parameters.Add(Ids(ordered.Select(e => e.Turn.Id)));
+            end.Parameters.Add(Uuids(ordered.Select(e => (Guid?)e.Turn.Token)));
+            end.Parameters.Add(new NpgsqlParameter { DataTypeName = "turn_status[]", Value = ordered.Select(e => e.Status).ToArray() });
+            end.Parameters.Add(Texts(ordered.Select(e => e.Error)));
+            await using var reader = await end.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                if (replyToken is { } token && reader.FieldCount > 0 && reader.GetName(0) == "id")
-                {
-                    written = await OutboxTable.ReadClaimedAsync(reader, token, cancellationToken);
-                }
-
-                if (!await reader.NextResultAsync(cancellationToken))
-                {
-                    break;
-                }
+                ended.Add(reader.GetInt64(0));
             }
         }
 
-        if (end.RecordsAffected != 1)
+        var written = ordered.Where(e => ended.Contains(e.Turn.Id)).ToList();
+        List<HistoryRow> history = [.. written.SelectMany(e => e.History)];
+        List<ReplyRow> handed = [.. written.Where(e => e.HandOver && handedToken is not null).SelectMany(e => e.Replies)];
+        List<ReplyRow> swept = [.. written.Where(e => !e.HandOver || handedToken is null).SelectMany(e => e.Replies)];
+        List<ClaimedReply> claimed = [];
+        if (history.Count + handed.Count + swept.Count > 0)
         {
-            // Disposing the transaction rolls it back: the turn's holder (or its end) is another's.
-            return null;
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            if (handed.Count > 0)
+            {
+                batch.BatchCommands.Add(OutboxTable.Insert(handed, handedToken, lease));
+            }
+
+            if (swept.Count > 0)
+            {
+                batch.BatchCommands.Add(OutboxTable.Insert(swept));
+            }
+
+            if (history.Count > 0)
+            {
+                batch.BatchCommands.Add(MessagesTable.Insert(history));
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            if (handed.Count > 0)
+            {
+                claimed = await OutboxTable.ReadClaimedAsync(reader, handedToken!.Value, cancellationToken);
+            }
+
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return written;
+        return (ended, claimed);
     }
 
     /// <summary>Hands a turn back, to be claimed again after <paramref name="delay"/>, counting a failed call when <paramref name="countFailure"/>.</summary>
