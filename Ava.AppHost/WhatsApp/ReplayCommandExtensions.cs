@@ -25,7 +25,7 @@ public static class ReplayCommandExtensions
             commandName: ReplayCommandName,
             commandOptions: new HttpCommandOptions
             {
-                Description = "Re-queues failed deliveries and failed replies; replies whose 24-hour window has closed are refused (131047).",
+                Description = "Re-queues failed deliveries, replies and turns; those whose 24-hour window has closed are refused (131047).",
                 ConfirmationMessage = "Re-queue every failed delivery, and every failed reply whose 24-hour window is still open?",
                 IconName = "ArrowRepeatAll",
                 PrepareRequest = async context =>
@@ -58,12 +58,21 @@ public static class ReplayCommandExtensions
             CultureInfo.InvariantCulture,
             $"Replayed {Count(deliveries, "delivery", "deliveries")} and {Count(replies.GetProperty("replayed").GetInt32(), "reply", "replies")}");
 
-        var refusals = replies.GetProperty("refusals").EnumerateArray()
-            .GroupBy(r => (Code: r.GetProperty("error_code").GetInt32(), Title: r.GetProperty("error_title").GetString()))
-            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{Count(g.Count(), "reply", "replies")} ({g.Key.Code} {g.Key.Title})"))
+        // Turns a responder refused: asked again, their answers sent after the apology that went.
+        if (json.RootElement.TryGetProperty("turns", out var turns) && turns.GetProperty("replayed").GetInt32() is > 0 and var turnsReplayed)
+        {
+            summary += string.Create(CultureInfo.InvariantCulture, $"; asked the responder again about {Count(turnsReplayed, "turn", "turns")}");
+        }
+
+        var refusals = Refusals(replies, "reply", "replies")
+            .Concat(json.RootElement.TryGetProperty("turns", out turns) ? Refusals(turns, "turn", "turns") : [])
             .ToList();
         return refusals.Count == 0 ? summary + "." : $"{summary}; refused {string.Join(", ", refusals)}.";
     }
+
+    private static IEnumerable<string> Refusals(JsonElement replayed, string one, string many) => replayed.GetProperty("refusals").EnumerateArray()
+        .GroupBy(r => (Code: r.GetProperty("error_code").GetInt32(), Title: r.GetProperty("error_title").GetString()))
+        .Select(g => string.Create(CultureInfo.InvariantCulture, $"{Count(g.Count(), one, many)} ({g.Key.Code} {g.Key.Title})"));
 
     private static string Count(int count, string one, string many) =>
         string.Create(CultureInfo.InvariantCulture, $"{count} failed {(count == 1 ? one : many)}");
