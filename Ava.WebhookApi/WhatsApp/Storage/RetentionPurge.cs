@@ -53,9 +53,9 @@ internal static class RetentionPurge
         var deliveries = await InBatchesAsync(() => InboxTable.PurgeAsync(dataSource, retention.Handled, BatchSize, cancellationToken));
         deliveries += await InBatchesAsync(() => DeleteAsync(dataSource, SetAsideDeliveries, [retention.Failed], cancellationToken));
         var dedup = await InBatchesAsync(() => InboundMessagesTable.PurgeAsync(dataSource, retention.Handled, BatchSize, cancellationToken));
-        var replies = await InBatchesAsync(() => DeleteAsync(dataSource, FinishedReplies, [retention.Handled, retention.Failed], cancellationToken));
+        var replies = await InBatchesAsync(() => DeleteAsync(dataSource, Ended(OutboxTable.Name), [retention.Handled, retention.Failed], cancellationToken));
         var statuses = await InBatchesAsync(() => DeleteAsync(dataSource, StatusEvents, [retention.Handled], cancellationToken));
-        var turns = await InBatchesAsync(() => DeleteAsync(dataSource, EndedTurns, [retention.Handled, retention.Failed], cancellationToken));
+        var turns = await InBatchesAsync(() => DeleteAsync(dataSource, Ended(TurnsTable.Name), [retention.Handled, retention.Failed], cancellationToken));
         return new RetentionPurgeResult(deliveries, dedup, replies, statuses, turns);
     }
 
@@ -70,23 +70,15 @@ internal static class RetentionPurge
             FOR UPDATE SKIP LOCKED)
         """;
 
-    /// <summary>Pending replies (waiting, in flight, or replayed) are never deleted, however old.</summary>
-    private const string FinishedReplies =
-        """
-        DELETE FROM outbound_replies WHERE id IN (
-            SELECT id FROM outbound_replies
-            WHERE status <> 'pending'
-              AND created_at < now() - CASE WHEN status = 'failed' THEN $2 ELSE $1 END
-            ORDER BY id
-            LIMIT $3
-            FOR UPDATE SKIP LOCKED)
-        """;
-
-    /// <summary>Pending turns (waiting, being composed, or replayed) are never deleted, however old.</summary>
-    private const string EndedTurns =
-        """
-        DELETE FROM conversation_turns WHERE id IN (
-            SELECT id FROM conversation_turns
+    /// <summary>
+    /// Replies and turns that ended: failed ones after the longer period. Pending ones (waiting, in flight, being
+    /// composed, or replayed) are never deleted, however old.
+    /// </summary>
+    /// <param name="table">A table name constant of a store (<c>status</c> pending | … | failed, <c>created_at</c>), never input.</param>
+    private static string Ended(string table) =>
+        $"""
+        DELETE FROM {table} WHERE id IN (
+            SELECT id FROM {table}
             WHERE status <> 'pending'
               AND created_at < now() - CASE WHEN status = 'failed' THEN $2 ELSE $1 END
             ORDER BY id
