@@ -92,6 +92,7 @@ internal static class WhatsAppExtensions
                     .AddTimeout(settings.GraphSendTimeout);
             });
 #pragma warning restore EXTEXP0001
+        services.AddSingleton<ReplyOutcomeRecorder>();
         services.AddHostedService<ReplySender>();
 
         // Composing: a responder answers linked users when one is configured (WhatsApp:Responder), in its own stage

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Threading.Channels;
 using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Options;
@@ -12,9 +11,9 @@ namespace Ava.WebhookApi.WhatsApp.Sending;
 /// <summary>
 /// Works through the outbox as a pipeline: a claimer takes due replies in batches (claim token and a short lease,
 /// renewed while held); each reply waits for its number's pace and a send slot, is sent on its own (many in flight),
-/// just after the message it answers is marked read (see <see cref="ReadReceipts"/>), and its outcome joins the
-/// recorder, which writes outcomes many per statement. Nothing is sent while the access token is refused
-/// (see <see cref="AccessTokenMonitor"/>).
+/// just after the message it answers is marked read (see <see cref="ReadReceipts"/>), and its outcome goes to the
+/// <see cref="ReplyOutcomeRecorder"/>, which writes outcomes many per statement. Nothing is sent while the access
+/// token is refused (see <see cref="AccessTokenMonitor"/>).
 /// </summary>
 /// <remarks>
 /// A reply Meta accepted is never sent again by Ava's doing: a send is started only while its lease surely outlasts
@@ -28,27 +27,22 @@ internal sealed partial class ReplySender(
     NpgsqlDataSource dataSource,
     GraphApiClient graph,
     OutboxQueue outbox,
-    TurnQueue turns,
+    ReplyOutcomeRecorder recorder,
     SendPacer pacer,
     GraphRecovery recovery,
     AccessTokenMonitor accessToken,
     ReadReceipts readReceipts,
-    DatabaseOutage outage,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppProcessingOptions> options,
     ILogger<ReplySender> logger) : BackgroundService
 {
-    private static readonly TimeSpan s_maxRecordRetryDelay = TimeSpan.FromSeconds(5);
-
     /// <summary>Replies made due at a time when the Graph API answers a number again: about a minute of sending at the top tier.</summary>
     private const int ResumeBatchSize = 50_000;
 
     /// <summary>Sends that failed just before the recovery are recorded a moment after it: they are resumed by a second pass.</summary>
     private static readonly TimeSpan s_secondResumeDelay = TimeSpan.FromSeconds(2);
 
-    // Not single-reader: the recorder reads the count of waiting outcomes, which only this kind of channel keeps.
-    private readonly Channel<ReplyOutcome> _outcomes = Channel.CreateUnbounded<ReplyOutcome>();
     private readonly ConcurrentDictionary<Task, bool> _sends = new();
     private SemaphoreSlim? _sendSlots;
 
@@ -57,7 +51,7 @@ internal sealed partial class ReplySender(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _sendSlots = new SemaphoreSlim(Settings.MaxConcurrentSends);
-        var recorder = Task.Run(RecordAsync, CancellationToken.None);
+        var recording = Task.Run(recorder.RunAsync, CancellationToken.None);
         try
         {
             await TakeWorkAsync(stoppingToken);
@@ -69,8 +63,8 @@ internal sealed partial class ReplySender(
             HandBack(outbox.Take(int.MaxValue));
 
             await Task.WhenAll(_sends.Keys);
-            _outcomes.Writer.TryComplete();
-            await recorder;
+            recorder.Complete();
+            await recording;
         }
     }
 
@@ -159,7 +153,7 @@ internal sealed partial class ReplySender(
     {
         foreach (var reply in replies)
         {
-            _outcomes.Writer.TryWrite(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
+            recorder.Add(new ReplyOutcome(reply.Id, reply.Token, ReplyState.Released, Attempted: false));
         }
     }
 
@@ -198,7 +192,7 @@ internal sealed partial class ReplySender(
             LogFailed(logger, reply.Id, reply.Attempts, outcome.ErrorCode, outcome.ErrorTitle);
         }
 
-        _outcomes.Writer.TryWrite(outcome with { TurnId = reply.TurnId });
+        recorder.Add(outcome with { TurnId = reply.TurnId });
     }
 
     private async Task<ReplyOutcome> PaceAndSendAsync(ClaimedReply reply, CancellationToken stoppingToken)
@@ -287,104 +281,6 @@ internal sealed partial class ReplySender(
         }
     }
 
-    /// <summary>Writes outcomes as they come, many per statement, until the sender stops and all are written.</summary>
-    private async Task RecordAsync()
-    {
-        var batch = new List<ReplyOutcome>(Settings.SendBatchSize);
-        while (await _outcomes.Reader.WaitToReadAsync())
-        {
-            if (_outcomes.Reader.Count < Settings.SendBatchSize && !_outcomes.Reader.Completion.IsCompleted)
-            {
-                // Fewer, bigger records (see WhatsAppProcessingOptions.BatchLinger).
-                await Task.Delay(Settings.BatchLinger, clock);
-            }
-
-            batch.Clear();
-            while (batch.Count < Settings.SendBatchSize * 2 && _outcomes.Reader.TryRead(out var outcome))
-            {
-                batch.Add(outcome);
-            }
-
-            try
-            {
-                await RecordWithRetryAsync(batch);
-            }
-            catch (Exception exception)
-            {
-                // The recorder must outlive anything: the claims run out and their replies are claimed again.
-                LogWorkerFailed(logger, exception);
-            }
-
-            outbox.Finished(batch);
-
-            // Retries and replies handed back wait in the outbox; so does the next reply of a turn, now free to go.
-            if (batch.Any(o => o.State is ReplyState.Retry or ReplyState.Released || o.TurnId is not null))
-            {
-                outbox.RequestSweep();
-            }
-
-            // A turn whose replies have gone lets its user's next turn start.
-            if (batch.Any(o => o.TurnId is not null && o.State is ReplyState.Sent or ReplyState.Failed))
-            {
-                turns.RequestSweep();
-            }
-        }
-    }
-
-    /// <summary>Postgres being away never loses an outcome: the record is retried (never the send) until it is written.</summary>
-    private async Task RecordWithRetryAsync(List<ReplyOutcome> batch)
-    {
-        // In id order: the order in which every statement that updates many replies locks them.
-        batch.Sort((a, b) => a.Id.CompareTo(b.Id));
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var write = dataSource.CreateBatch();
-                var sent = batch.Where(o => o.State == ReplyState.Sent).ToList();
-                if (sent.Count > 0)
-                {
-                    write.BatchCommands.Add(MessagesTable.LockReplyStatuses(sent.Select(o => o.Wamid!)));
-                }
-
-                var record = OutboxTable.Record(batch);
-                write.BatchCommands.Add(record);
-                write.BatchCommands.Add(MessagesTable.ApplyReplyOutcomes(batch.Where(o => o.State is ReplyState.Sent or ReplyState.Failed).Select(o => o.Id)));
-                await write.ExecuteNonQueryAsync(CancellationToken.None);
-
-                if (record.RecordsAffected < batch.Count)
-                {
-                    LogOutcomesLost(logger, batch.Count - record.RecordsAffected);
-                }
-
-                return;
-            }
-            catch (Exception exception) when (Outages.IsOutage(exception))
-            {
-                outage.Observe(exception);
-                LogRecordFailed(logger, batch.Count, batch.Count(o => o.State == ReplyState.Sent), exception);
-                await Task.Delay(Backoff.Delay(attempt, TimeSpan.FromMilliseconds(200), s_maxRecordRetryDelay), clock);
-            }
-            catch (Exception) when (batch.Count > 1)
-            {
-                // Not an outage, so the same statement would fail the same way: one outcome at a time, so that only
-                // the one at fault is lost — not every accepted reply recorded beside it.
-                foreach (var outcome in batch)
-                {
-                    await RecordWithRetryAsync([outcome]);
-                }
-
-                return;
-            }
-            catch (Exception exception)
-            {
-                // The claim runs out and the reply is claimed again; if Meta accepted it, it is sent a second time.
-                LogRecordImpossible(logger, batch.Count, string.Join(", ", batch.Where(o => o.State == ReplyState.Sent).Select(o => $"{o.Id}={o.Wamid}")), exception);
-                return;
-            }
-        }
-    }
-
     /// <summary>The Graph API answers this number again: its replies waiting out a backoff go now, at its pace.</summary>
     private async Task ResumeAsync(string phoneNumberId)
     {
@@ -413,15 +309,6 @@ internal sealed partial class ReplySender(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reply {ReplyId} failed for good after {Attempt} attempt(s): Meta code {ErrorCode}: {ErrorTitle}")]
     private static partial void LogFailed(ILogger logger, long replyId, int attempt, int? errorCode, string? errorTitle);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record {Count} send outcomes ({Accepted} accepted by Meta) yet; retrying the record, not the sends")]
-    private static partial void LogRecordFailed(ILogger logger, int count, int accepted, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Recording {Count} send outcomes failed for a reason that is not an outage; replies accepted by Meta (id=wamid: {Accepted}) may be sent again")]
-    private static partial void LogRecordImpossible(ILogger logger, int count, string accepted, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} send outcomes were not recorded: their claims had been taken over by another instance")]
-    private static partial void LogOutcomesLost(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The Graph API answers business number {PhoneNumberId} again: {Count} replies waiting for a retry go now")]
     private static partial void LogResumed(ILogger logger, string phoneNumberId, int count);
