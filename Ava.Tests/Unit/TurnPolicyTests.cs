@@ -155,6 +155,6 @@ public sealed class TurnPolicyTests
     private static ResponderResult Answer(string json) => ResponderResult.FromResponse(HttpStatusCode.OK, null, Encoding.UTF8.GetBytes(json));
 
     private static ClaimedTurn Turn(int attempts = 0, DateTimeOffset? expiresAt = null) => new(
-        7, Guid.CreateVersion7(), "wamid.T", Guid.CreateVersion7(), Guid.CreateVersion7(), "100000000000001", "15551110001", null,
+        7, Guid.CreateVersion7(), "wamid.T", Guid.CreateVersion7(), "100000000000001", "15551110001", null,
         "text", "how are you?", s_now.AddSeconds(-3), attempts, expiresAt ?? s_now.AddHours(23), "00-abc");
 }

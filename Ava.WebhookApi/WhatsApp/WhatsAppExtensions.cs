@@ -106,6 +106,7 @@ internal static class WhatsAppExtensions
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; the composer owns retries and timeouts.
         services.AddHttpClient(ResponderClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
+        services.AddSingleton<TurnEndingRecorder>();
         services.AddHostedService<TurnComposer>();
 
         // What failed for good can be listed and replayed by an operator (see Admin/).

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Ava.Data.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Sending;
@@ -25,7 +24,7 @@ namespace Ava.WebhookApi.WhatsApp.Responding;
 internal sealed partial class TurnComposer(
     NpgsqlDataSource dataSource,
     TurnQueue turns,
-    OutboxQueue outbox,
+    TurnEndingRecorder endings,
     ResponderClient responder,
     ReadReceipts readReceipts,
     SendPacer pacer,
@@ -40,17 +39,16 @@ internal sealed partial class TurnComposer(
     private static readonly TimeSpan s_countInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Statements the composer runs at once. Turns end in bursts (thousands wait on one slow responder, then answer
-    /// together); each opening a connection of its own would take every slot Postgres has and starve the inbox,
-    /// which acknowledges Meta. A few at a time keep up with any responder: a turn's statements take milliseconds.
+    /// Statements the composer runs at once. Turns start and end in bursts (thousands wait on one slow responder,
+    /// then answer together); each opening a connection of its own would take every slot Postgres has and starve the
+    /// inbox, which acknowledges Meta. A few at a time keep up with any responder: a turn's statements take
+    /// milliseconds, and its ending is written by the <see cref="TurnEndingRecorder"/>, many at a time.
     /// </summary>
     private const int ConcurrentStatements = 8;
 
     private readonly ConcurrentDictionary<Task, bool> _composing = new();
     private readonly SemaphoreSlim _statements = new(ConcurrentStatements);
 
-    // Not single-reader: the recorder reads the count of waiting endings, which only this kind of channel keeps.
-    private readonly Channel<PendingEnding> _endings = Channel.CreateUnbounded<PendingEnding>();
 
     private ResponderOptions Settings => options.Value;
 
@@ -61,7 +59,7 @@ internal sealed partial class TurnComposer(
             return;
         }
 
-        var recorder = Task.Run(RecordEndingsAsync, CancellationToken.None);
+        var recording = Task.Run(endings.RunAsync, CancellationToken.None);
         try
         {
             await TakeWorkAsync(stoppingToken);
@@ -72,8 +70,8 @@ internal sealed partial class TurnComposer(
             // answers already in hand are written.
             turns.Close();
             await Task.WhenAll(_composing.Keys);
-            _endings.Writer.TryComplete();
-            await recorder;
+            endings.Complete();
+            await recording;
         }
     }
 
@@ -270,11 +268,7 @@ internal sealed partial class TurnComposer(
     {
         var firstIndex = decision.Status == ConversationTurnStatus.Failed ? TurnPolicy.FallbackIndex : 0;
         var (history, replies) = TurnPolicy.Replies(turn, decision.Replies, firstIndex, clock.GetUtcNow(), traceParent);
-        var pending = new PendingEnding(
-            new TurnEnding(turn, decision.Status, decision.Error, history, replies, HandOver: replies.Count == 1),
-            new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _endings.Writer.TryWrite(pending);
-        if (!await pending.Written.Task)
+        if (!await endings.EndAsync(new TurnEnding(turn, decision.Status, decision.Error, history, replies, HandOver: replies.Count == 1)))
         {
             LogLostClaim(logger, turn.Id);
             return;
@@ -282,69 +276,6 @@ internal sealed partial class TurnComposer(
 
         telemetry.TurnsEnded.Add(1, new KeyValuePair<string, object?>("status", decision.Status.ToString().ToLowerInvariant()));
     }
-
-    /// <summary>
-    /// Writes turn endings as they come, many per transaction (fewer, bigger commits: the cost that bounds Postgres
-    /// here), until the composer stops and all are written. A single reply goes to this instance's sender already
-    /// claimed when it has room; several are swept one after another, in order.
-    /// </summary>
-    private async Task RecordEndingsAsync()
-    {
-        var batchSize = processing.Value.SendBatchSize;
-        var batch = new List<PendingEnding>(batchSize);
-        while (await _endings.Reader.WaitToReadAsync())
-        {
-            if (_endings.Reader.Count < batchSize && !_endings.Reader.Completion.IsCompleted)
-            {
-                await Task.Delay(processing.Value.BatchLinger, clock);
-            }
-
-            batch.Clear();
-            while (batch.Count < batchSize && _endings.Reader.TryRead(out var ending))
-            {
-                batch.Add(ending);
-            }
-
-            var endings = batch.Select(p => p.Ending).ToList();
-            using var handover = outbox.TryReserve(endings.Where(e => e.HandOver).Sum(e => e.Replies.Count));
-            var handedToken = handover is null ? (Guid?)null : Guid.CreateVersion7();
-            var claimedAt = clock.GetTimestamp();
-            try
-            {
-                var (ended, handed) = await WithStatementSlotAsync(() => TurnsTable.EndAsync(
-                    dataSource, endings, handedToken, processing.Value.ClaimLease, CancellationToken.None));
-                handover?.Hand(handedToken!.Value, handed, claimedAt);
-
-                var written = endings.Where(e => ended.Contains(e.Turn.Id)).ToList();
-                if (written.Any(e => e.Replies.Count > 0 && (!e.HandOver || handover is null)))
-                {
-                    outbox.RequestSweep();
-                }
-
-                if (written.Any(e => e.Replies.Count == 0))
-                {
-                    // No reply to wait for: those users' next turns may start now.
-                    turns.RequestSweep();
-                }
-
-                foreach (var pending in batch)
-                {
-                    pending.Written.TrySetResult(ended.Contains(pending.Ending.Turn.Id));
-                }
-            }
-            catch (Exception exception)
-            {
-                // Each turn's composer hands its turn back: the responder is asked again, which is safe.
-                foreach (var pending in batch)
-                {
-                    pending.Written.TrySetException(exception);
-                }
-            }
-        }
-    }
-
-    /// <param name="Written">Whether the turn ended (false: its claim was lost and nothing of it was written).</param>
-    private sealed record PendingEnding(TurnEnding Ending, TaskCompletionSource<bool> Written);
 
     private async Task TryReleaseAsync(ClaimedTurn turn, TimeSpan delay, string? error, bool countFailure)
     {
