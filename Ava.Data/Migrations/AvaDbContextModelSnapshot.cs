@@ -500,6 +500,10 @@ namespace Ava.Data.Migrations
                         .HasColumnName("reference")
                         .HasDefaultValueSql("gen_random_uuid()");
 
+                    b.Property<DateTimeOffset?>("RetryNotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("retry_not_before");
+
                     b.Property<DateTimeOffset?>("SentAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("sent_at");

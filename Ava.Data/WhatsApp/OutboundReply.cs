@@ -78,4 +78,10 @@ public sealed class OutboundReply
     /// before it is tried again, and is not sent early when its number recovers.
     /// </summary>
     public bool InDoubt { get; set; }
+
+    /// <summary>
+    /// The earliest Meta allowed the next attempt (its Retry-After), when it said: the number's recovery resumes
+    /// waiting replies, but never before this.
+    /// </summary>
+    public DateTimeOffset? RetryNotBefore { get; set; }
 }

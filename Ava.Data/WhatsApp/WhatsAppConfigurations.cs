@@ -86,6 +86,7 @@ internal sealed class OutboundReplyConfiguration : IEntityTypeConfiguration<Outb
         reply.Property(r => r.TraceParent).HasColumnName("trace_parent");
         reply.Property(r => r.Reference).HasColumnName("reference").HasDefaultValueSql("gen_random_uuid()");
         reply.Property(r => r.InDoubt).HasColumnName("in_doubt").HasDefaultValue(false);
+        reply.Property(r => r.RetryNotBefore).HasColumnName("retry_not_before");
 
         reply.HasIndex(r => r.InboundWamid).IsUnique().HasDatabaseName("ux_outbound_replies_inbound_wamid");
 

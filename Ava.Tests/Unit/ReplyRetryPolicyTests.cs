@@ -65,6 +65,10 @@ public sealed class ReplyRetryPolicyTests
         Assert.InRange(first.RetryIn!.Value, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
         Assert.InRange(sixth.RetryIn!.Value, TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(32));
         Assert.Equal(TimeSpan.FromSeconds(30), throttled.RetryIn);
+
+        // What Meta said holds even when the number recovers sooner; a plain backoff may be cut short then.
+        Assert.Equal(TimeSpan.FromSeconds(30), throttled.NotBefore);
+        Assert.Null(sixth.NotBefore);
     }
 
     [Fact]

@@ -66,7 +66,7 @@ internal static class ReplyRetryPolicy
                     ? WindowClosed(reply, token, attempted: true, $" (last error: {result.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} {result.ErrorTitle})")
                     : new ReplyOutcome(
                         reply.Id, token, ReplyState.Retry, Attempted: true, ErrorCode: result.ErrorCode, ErrorTitle: result.ErrorTitle, RetryIn: delay,
-                        InDoubt: result.MayHaveReachedMeta);
+                        InDoubt: result.MayHaveReachedMeta, NotBefore: result.RetryAfter);
         }
     }
 

@@ -43,6 +43,7 @@ internal sealed record FailedReply(
 /// <param name="Attempted">Whether a send was made (counted in <c>attempts</c>).</param>
 /// <param name="TurnId">The turn the reply belongs to (see <see cref="ClaimedReply.TurnId"/>).</param>
 /// <param name="InDoubt">This attempt may have reached Meta: the reply waits for its status (see <see cref="Ava.Data.WhatsApp.OutboundReply.InDoubt"/>).</param>
+/// <param name="NotBefore">How long Meta asked to wait (Retry-After): not even its number's recovery sends it sooner.</param>
 internal sealed record ReplyOutcome(
     long Id,
     Guid Token,
@@ -53,7 +54,8 @@ internal sealed record ReplyOutcome(
     string? ErrorTitle = null,
     TimeSpan? RetryIn = null,
     long? TurnId = null,
-    bool InDoubt = false) : IClaimedRow;
+    bool InDoubt = false,
+    TimeSpan? NotBefore = null) : IClaimedRow;
 
 /// <summary>
 /// The SQL of <c>outbound_replies</c>: the outbox. Replies are written with the messages they answer; the sender
@@ -163,10 +165,11 @@ internal static class OutboxTable
             error_code = CASE WHEN o.state = 'released' OR r.wamid IS NOT NULL THEN r.error_code ELSE o.error_code END,
             error_title = CASE WHEN o.state = 'released' OR r.wamid IS NOT NULL THEN r.error_title ELSE o.error_title END,
             in_doubt = CASE WHEN o.state = 'released' THEN r.in_doubt ELSE o.in_doubt END,
+            retry_not_before = CASE WHEN o.state = 'released' THEN r.retry_not_before ELSE now() + o.not_before END,
             locked_until = NULL,
             claim_token = NULL
-        FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::delivery_status[], $5::boolean[], $6::text[], $7::integer[], $8::text[], $9::interval[], $10::boolean[])
-            AS o(id, token, state, status, attempted, wamid, error_code, error_title, retry_in, in_doubt)
+        FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::delivery_status[], $5::boolean[], $6::text[], $7::integer[], $8::text[], $9::interval[], $10::boolean[], $11::interval[])
+            AS o(id, token, state, status, attempted, wamid, error_code, error_title, retry_in, in_doubt, not_before)
         WHERE r.id = o.id AND r.claim_token = o.token
         """,
         Ids(outcomes.Select(o => o.Id)),
@@ -183,7 +186,8 @@ internal static class OutboxTable
         Integers(outcomes.Select(o => o.ErrorCode)),
         Texts(outcomes.Select(o => o.ErrorTitle)),
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = outcomes.Select(o => o.RetryIn).ToArray() },
-        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, Value = outcomes.Select(o => o.InDoubt).ToArray() });
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, Value = outcomes.Select(o => o.InDoubt).ToArray() },
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = outcomes.Select(o => o.NotBefore).ToArray() });
 
     /// <summary>
     /// Records replies that statuses show Meta accepted, where no send was recorded yet — because the answer to the
@@ -216,7 +220,8 @@ internal static class OutboxTable
     /// Makes the replies of a business number that wait for a retry after a transient failure due now (up to
     /// <paramref name="limit"/>, longest-waiting first): the Graph API answers that number again. Replies whose last
     /// error was <paramref name="keepWaitingCode"/> (a limit of one recipient, not of the number) keep their time, and
-    /// so do replies in doubt: Meta may have accepted them, and their status is what they wait for.
+    /// so do replies in doubt: Meta may have accepted them, and their status is what they wait for. A reply Meta asked
+    /// to wait (Retry-After) goes no sooner than Meta said: another send accepted meanwhile does not overrule that.
     /// </summary>
     /// <returns>How many were made due.</returns>
     public static async Task<int> ResumeAsync(
@@ -224,10 +229,10 @@ internal static class OutboxTable
     {
         await using var resume = dataSource.CreateCommand(
             """
-            UPDATE outbound_replies r SET next_attempt_at = now()
+            UPDATE outbound_replies r SET next_attempt_at = greatest(now(), r.retry_not_before)
             WHERE r.id IN (
                 SELECT id FROM outbound_replies
-                WHERE status = 'pending' AND phone_number_id = $1 AND next_attempt_at > now() AND attempts > 0
+                WHERE status = 'pending' AND phone_number_id = $1 AND next_attempt_at > greatest(now(), retry_not_before) AND attempts > 0
                   AND claim_token IS NULL AND error_code IS DISTINCT FROM $3 AND NOT in_doubt
                 ORDER BY next_attempt_at, id
                 LIMIT $2
