@@ -1,3 +1,4 @@
+using Ava.Data.Media;
 using Ava.Data.Messages;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
@@ -23,6 +24,10 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
 
     public DbSet<ConversationTurn> ConversationTurns => Set<ConversationTurn>();
 
+    public DbSet<MediaFile> MediaFiles => Set<MediaFile>();
+
+    public DbSet<MediaChunk> MediaChunks => Set<MediaChunk>();
+
     /// <summary>
     /// Provider settings every user of the model needs, at run time and at design time alike: the Postgres enums
     /// must be mapped for Npgsql to read and write them.
@@ -34,6 +39,7 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
         npgsql.MapEnum<InboundOutcome>("inbound_outcome");
         npgsql.MapEnum<DeliveryStatus>("delivery_status");
         npgsql.MapEnum<ConversationTurnStatus>("turn_status");
+        npgsql.MapEnum<MediaStatus>("media_status");
     }
 
     /// <summary>The same enum mappings for plain Npgsql data sources (services that write SQL themselves).</summary>
@@ -44,6 +50,7 @@ public sealed class AvaDbContext(DbContextOptions<AvaDbContext> options) : DbCon
         dataSource.MapEnum<InboundOutcome>("inbound_outcome");
         dataSource.MapEnum<DeliveryStatus>("delivery_status");
         dataSource.MapEnum<ConversationTurnStatus>("turn_status");
+        dataSource.MapEnum<MediaStatus>("media_status");
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

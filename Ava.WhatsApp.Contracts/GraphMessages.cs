@@ -70,6 +70,13 @@ public sealed record GraphSuccessResponse(bool Success);
 /// </summary>
 public sealed record BusinessPhoneNumber(string? Id, string? DisplayPhoneNumber, string? VerifiedName);
 
+/// <summary>
+/// What GET {base}/{version}/{media-id} answers: where the media's bytes can be fetched, with the access token, for the
+/// next 5 minutes.
+/// </summary>
+/// <param name="Sha256">The SHA-256 of the bytes (hex).</param>
+public sealed record MediaDownloadUrl(string? MessagingProduct, string? Url, string? MimeType, string? Sha256, long? FileSize, string? Id);
+
 /// <summary>The body of a Graph API error answer.</summary>
 public sealed record GraphErrorResponse(GraphError? Error);
 

@@ -59,7 +59,13 @@ public sealed record WebhookMessage(
 
 public sealed record WebhookText(string? Body);
 
-public sealed record WebhookMedia(string? Id, string? MimeType, string? Sha256, string? Caption, string? Filename);
+/// <summary>An image, audio, video, document or sticker: Meta's media id and metadata, never the bytes.</summary>
+/// <param name="Id">Meta's media id, which names the media for 7 days (see <see cref="MediaDownloadUrl"/>).</param>
+/// <param name="Sha256">The SHA-256 of the file's bytes (base64).</param>
+/// <param name="Voice">An audio recorded as a voice note.</param>
+/// <param name="Animated">A sticker that moves (Meta allows it more bytes).</param>
+public sealed record WebhookMedia(
+    string? Id, string? MimeType, string? Sha256, string? Caption, string? Filename, bool? Voice = null, bool? Animated = null);
 
 public sealed record WebhookLocation(double? Latitude, double? Longitude, string? Name, string? Address);
 

@@ -14,4 +14,5 @@ namespace Ava.WhatsApp.Contracts;
 [JsonSerializable(typeof(MarkReadRequest))]
 [JsonSerializable(typeof(GraphSuccessResponse))]
 [JsonSerializable(typeof(BusinessPhoneNumber))]
+[JsonSerializable(typeof(MediaDownloadUrl))]
 public sealed partial class WhatsAppJsonContext : JsonSerializerContext;
