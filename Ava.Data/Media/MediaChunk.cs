@@ -6,7 +6,7 @@ namespace Ava.Data.Media;
 /// </summary>
 public sealed class MediaChunk
 {
-    public Guid MediaId { get; set; }
+    public long MediaId { get; set; }
 
     /// <summary>The chunk's place, from 0.</summary>
     public int Seq { get; set; }

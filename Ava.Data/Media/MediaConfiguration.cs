@@ -9,7 +9,7 @@ internal sealed class MediaFileConfiguration : IEntityTypeConfiguration<MediaFil
     {
         media.ToTable("media_files");
         media.HasKey(m => m.Id).HasName("pk_media_files");
-        media.Property(m => m.Id).HasColumnName("id");
+        media.Property(m => m.Id).HasColumnName("id").UseIdentityAlwaysColumn();
         media.Property(m => m.MessageId).HasColumnName("message_id");
         media.Property(m => m.UserId).HasColumnName("user_id");
         media.Property(m => m.InboundWamid).HasColumnName("inbound_wamid");

@@ -10,8 +10,8 @@ namespace Ava.Data.Media;
 /// </summary>
 public sealed class MediaFile
 {
-    /// <summary>Ava's id of the media (Meta's id expires; this one does not).</summary>
-    public Guid Id { get; set; }
+    /// <summary>Ava's id of the media (Meta's id expires; this one does not), and its place in the download queue.</summary>
+    public long Id { get; set; }
 
     /// <summary>The message's line in its owner's history (one media per message).</summary>
     public Guid MessageId { get; set; }

@@ -33,8 +33,8 @@ namespace Ava.Data.Migrations
 
             modelBuilder.Entity("Ava.Data.Media.MediaChunk", b =>
                 {
-                    b.Property<Guid>("MediaId")
-                        .HasColumnType("uuid")
+                    b.Property<long>("MediaId")
+                        .HasColumnType("bigint")
                         .HasColumnName("media_id");
 
                     b.Property<int>("Seq")
@@ -58,10 +58,12 @@ namespace Ava.Data.Migrations
 
             modelBuilder.Entity("Ava.Data.Media.MediaFile", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("bigint")
                         .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()

@@ -15,7 +15,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Ava.Data.Migrations
 {
     [DbContext(typeof(AvaDbContext))]
-    [Migration("20261206052250_MediaFiles")]
+    [Migration("20261206052626_MediaFiles")]
     partial class MediaFiles
     {
         /// <inheritdoc />
@@ -36,8 +36,8 @@ namespace Ava.Data.Migrations
 
             modelBuilder.Entity("Ava.Data.Media.MediaChunk", b =>
                 {
-                    b.Property<Guid>("MediaId")
-                        .HasColumnType("uuid")
+                    b.Property<long>("MediaId")
+                        .HasColumnType("bigint")
                         .HasColumnName("media_id");
 
                     b.Property<int>("Seq")
@@ -61,10 +61,12 @@ namespace Ava.Data.Migrations
 
             modelBuilder.Entity("Ava.Data.Media.MediaFile", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("bigint")
                         .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()

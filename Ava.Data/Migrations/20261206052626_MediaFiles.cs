@@ -3,6 +3,7 @@ using Ava.Data.Media;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -39,7 +40,8 @@ namespace Ava.Data.Migrations
                 name: "media_files",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     message_id = table.Column<Guid>(type: "uuid", nullable: false),
                     user_id = table.Column<Guid>(type: "uuid", nullable: false),
                     inbound_wamid = table.Column<string>(type: "text", nullable: false),
@@ -78,7 +80,7 @@ namespace Ava.Data.Migrations
                 name: "media_chunks",
                 columns: table => new
                 {
-                    media_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    media_id = table.Column<long>(type: "bigint", nullable: false),
                     seq = table.Column<int>(type: "integer", nullable: false),
                     user_id = table.Column<Guid>(type: "uuid", nullable: false),
                     data = table.Column<byte[]>(type: "bytea", nullable: false)
