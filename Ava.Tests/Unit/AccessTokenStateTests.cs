@@ -11,7 +11,7 @@ public sealed class AccessTokenStateTests
 
     private static readonly TimeSpan s_interval = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan s_pausedInterval = TimeSpan.FromSeconds(15);
-    private static readonly GraphSendResult s_accepted = GraphSendResult.Accepted(Ava);
+    private static readonly GraphSendResult s_accepted = GraphSendResult.Answered;
     private static readonly GraphSendResult s_expired = new(GraphSendOutcome.Credential, ErrorCode: 190, ErrorTitle: "Error validating access token: Session has expired");
     private static readonly GraphSendResult s_unreachable = new(GraphSendOutcome.Transient, ErrorTitle: "HttpRequestException: Connection refused");
 

@@ -469,6 +469,24 @@ public sealed class DeliveryPlannerTests
     }
 
     [Fact]
+    public void A_linked_users_media_is_kept_with_their_line_and_echoed_by_its_caption_while_a_strangers_is_not_fetched()
+    {
+        var photo = new IncomingMedia("image", "meta-1", "image/jpeg", "abc=", "a cat", null, Voice: false);
+        var captioned = Text("wamid.P", LinkedPhone, "a cat", s_now.AddMinutes(-3)) with { Type = "image", Media = photo };
+        var voiceNote = Text("wamid.V", LinkedPhone, "") with { Type = "audio", Text = null, Content = "[audio]", Media = photo with { Type = "audio", Caption = null, Voice = true } };
+        var strangers = Text("wamid.S", UnlinkedPhone, "") with { Type = "image", Text = null, Content = "[image]", Media = photo };
+
+        var plan = Plan([Delivery(1, captioned, voiceNote, strangers)]);
+
+        Assert.Equal(
+            [("wamid.P", "image", plan.History[0].Id, s_now.AddMinutes(-3) + TimeSpan.FromDays(7)), ("wamid.V", "audio", plan.History[2].Id, s_now.AddSeconds(-1) + TimeSpan.FromDays(7))],
+            plan.Media.Select(m => (m.InboundWamid, m.Media.Type, m.MessageId, m.ExpiresAt)));
+        Assert.All(plan.Media, m => Assert.Equal(s_linkedUser, m.UserId));
+        Assert.Equal("a cat", plan.History[0].Content);
+        Assert.Equal(["[Echo] a cat", WhatsAppCloudApiOptions.DefaultRegistrationMessage], plan.Replies.Select(r => r.Body));
+    }
+
+    [Fact]
     public void With_a_responder_a_linked_users_message_of_any_type_becomes_a_turn_with_their_line_in_history_and_no_echo()
     {
         var text = Text("wamid.T", LinkedPhone, "hello", s_now.AddSeconds(-5));

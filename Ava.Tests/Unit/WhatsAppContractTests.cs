@@ -72,8 +72,8 @@ public sealed class WhatsAppContractTests
 
     [Theory]
     [InlineData("""{"type":"audio","audio":{"id":"1","mime_type":"audio/ogg"}}""", "[audio]")]
-    [InlineData("""{"type":"video","video":{"id":"1","caption":"Our dog"}}""", "[video] Our dog")]
-    [InlineData("""{"type":"document","document":{"id":"1","filename":"cv.pdf","caption":"My CV"}}""", "[document] cv.pdf My CV")]
+    [InlineData("""{"type":"video","video":{"id":"1"}}""", "[video]")]
+    [InlineData("""{"type":"document","document":{"id":"1","filename":"cv.pdf"}}""", "[document] cv.pdf")]
     [InlineData("""{"type":"sticker","sticker":{"id":"1"}}""", "[sticker]")]
     [InlineData("""{"type":"reaction","reaction":{"message_id":"wamid.1","emoji":"👍"}}""", "[reaction] 👍")]
     [InlineData("""{"type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b1","title":"Yes"}}}""", "[interactive] Yes")]
@@ -94,6 +94,31 @@ public sealed class WhatsAppContractTests
     }
 
     [Fact]
+    public void A_media_messages_caption_is_what_its_sender_wrote_and_its_media_is_read_with_metas_id_and_checksum()
+    {
+        var body = Encoding.UTF8.GetBytes(
+            """{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"from":"1","id":"wamid.1","type":"document","document":{"id":"987","mime_type":"application/pdf","sha256":"abc=","filename":"cv.pdf","caption":"My CV"}},{"from":"1","id":"wamid.2","type":"audio","audio":{"id":"654","mime_type":"audio/ogg","voice":true}},{"from":"1","id":"wamid.3","type":"image","image":{"mime_type":"image/jpeg"}}]}}]}]}""");
+
+        var messages = NotificationReader.Read(body)!.Messages;
+
+        Assert.Equal(("My CV", "My CV"), (messages[0].Content, messages[0].Text));
+        Assert.Equal(new IncomingMedia("document", "987", "application/pdf", "abc=", "My CV", "cv.pdf", Voice: false), messages[0].Media);
+        Assert.Equal(("[audio]", null), (messages[1].Content, messages[1].Text));
+        Assert.Equal(new IncomingMedia("audio", "654", "audio/ogg", null, null, null, Voice: true), messages[1].Media);
+        // Without Meta's id there is nothing to fetch.
+        Assert.Null(messages[2].Media);
+    }
+
+    [Fact]
+    public void A_link_code_in_a_caption_is_not_a_link()
+    {
+        var photo = new IncomingMessage("w", "pn", "111", null, "image", "LINK 123456", "LINK 123456", null);
+
+        Assert.Null(PhoneLinking.CodeIn(photo));
+        Assert.Equal("123456", PhoneLinking.CodeIn(photo with { Type = "text" }));
+    }
+
+    [Fact]
     public void Replies_echo_linked_text_instruct_strangers_and_stay_silent_otherwise()
     {
         const string registration = "Register first";
@@ -103,6 +128,7 @@ public sealed class WhatsAppContractTests
 
         Assert.Equal("[Echo] hi", ReplyPolicy.ReplyTo(text, senderIsLinked: true, registration));
         Assert.Null(ReplyPolicy.ReplyTo(image, senderIsLinked: true, registration));
+        Assert.Equal("[Echo] a cat", ReplyPolicy.ReplyTo(image with { Text = "a cat", Content = "a cat" }, senderIsLinked: true, registration));
         Assert.Equal(registration, ReplyPolicy.ReplyTo(text, senderIsLinked: false, registration));
         Assert.Equal(registration, ReplyPolicy.ReplyTo(image, senderIsLinked: false, registration));
         Assert.Null(ReplyPolicy.ReplyTo(reaction, senderIsLinked: false, registration));

@@ -1,4 +1,6 @@
+using Ava.Data.Media;
 using Ava.WebhookApi.WhatsApp.Claims;
+using Ava.WebhookApi.WhatsApp.Media;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Ava.WebhookApi.WhatsApp.Replay;
@@ -38,6 +40,8 @@ internal static class WhatsAppExtensions
         services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<OutboxQueue>());
         services.AddSingleton<TurnQueue>();
         services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<TurnQueue>());
+        services.AddSingleton<MediaQueue>();
+        services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<MediaQueue>());
         services.AddHostedService<ClaimLeaseRenewer>();
         services.AddSingleton<GraphRecovery>();
 
@@ -108,6 +112,22 @@ internal static class WhatsAppExtensions
 #pragma warning restore EXTEXP0001
         services.AddSingleton<TurnEndingRecorder>();
         services.AddHostedService<TurnComposer>();
+
+        // Keeping media: linked users' photos, voice notes, videos, documents and stickers are downloaded in a stage of
+        // their own, after the acknowledgement, and kept in the media store (Postgres by default). No automatic retry
+        // on the calls and no timeout but the download's own: the downloader retries, for as long as Meta keeps the media.
+        services.AddOptions<MediaOptions>()
+            .Bind(builder.Configuration.GetSection(MediaOptions.SectionName))
+            .Validate(settings => settings.Problem() is null, "WhatsApp media settings do not hold together (see MediaOptions.Problem).")
+            .ValidateOnStart();
+        services.AddSingleton<IMediaStore, PostgresMediaStore>();
+        services.AddSingleton<MediaFetcher>();
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; the downloader owns retries and timeouts.
+        services.AddHttpClient(MediaFetcher.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        services.AddHostedService<MediaDownloader>();
 
         // What failed for good can be listed and replayed by an operator (see Admin/).
         services.AddSingleton<FailedWorkReplay>();

@@ -34,6 +34,9 @@ internal sealed class WhatsAppTelemetry : IDisposable
         TurnsEnded = _meter.CreateCounter<long>("ava.whatsapp.turns.ended", unit: "{turn}", description: "Turns ended, by status (answered, or failed with the fallback)");
         ResponderLatency = _meter.CreateHistogram<double>("ava.whatsapp.responder.duration", unit: "s", description: "How long the responder took to answer a turn, by outcome");
         ResponderFailures = _meter.CreateCounter<long>("ava.whatsapp.responder.failures", unit: "{call}", description: "Calls of the responder that brought no answer, by outcome (transient: asked again; refused)");
+        MediaStored = _meter.CreateCounter<long>("ava.whatsapp.media.stored", unit: "{media}", description: "Media kept, by type");
+        MediaBytesStored = _meter.CreateCounter<long>("ava.whatsapp.media.bytes_stored", unit: "By", description: "Bytes of media kept, by type");
+        MediaDownloadsFailed = _meter.CreateCounter<long>("ava.whatsapp.media.downloads_failed", unit: "{download}", description: "Media downloads that kept nothing, by type and outcome (retried, failed, too_large)");
         _meter.CreateObservableGauge("ava.whatsapp.turns.waiting", () => TurnsWaiting, unit: "{turn}", description: "Turns waiting for the responder (all instances), as last counted");
     }
 
@@ -73,6 +76,12 @@ internal sealed class WhatsAppTelemetry : IDisposable
     public Histogram<double> ResponderLatency { get; }
 
     public Counter<long> ResponderFailures { get; }
+
+    public Counter<long> MediaStored { get; }
+
+    public Counter<long> MediaBytesStored { get; }
+
+    public Counter<long> MediaDownloadsFailed { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -20,6 +20,7 @@ internal sealed partial class DeliveryBatchProcessor(
     BusinessNumbers businessNumbers,
     OutboxQueue outbox,
     TurnQueue turns,
+    MediaQueue media,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<WhatsAppCloudApiOptions> whatsApp,
@@ -190,6 +191,12 @@ internal sealed partial class DeliveryBatchProcessor(
             batch.BatchCommands.Add(TurnsTable.Insert(plan.Turns));
         }
 
+        if (plan.Media.Count > 0)
+        {
+            // After the history lines: each media belongs to its message's line.
+            batch.BatchCommands.Add(MediaTable.Insert(plan.Media));
+        }
+
         if (plan.Statuses.Count > 0)
         {
             batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
@@ -235,6 +242,11 @@ internal sealed partial class DeliveryBatchProcessor(
         else if (plan.Replies.Count > 0)
         {
             outbox.RequestSweep();
+        }
+
+        if (plan.Media.Count > 0)
+        {
+            media.RequestSweep();
         }
 
         if (plan.Turns.Count > 0)

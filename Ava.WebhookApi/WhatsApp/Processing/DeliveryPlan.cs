@@ -67,6 +67,17 @@ internal sealed record TurnRow(
     DateTimeOffset ExpiresAt,
     string? TraceParent);
 
+/// <summary>A linked user's media to download and keep (see <see cref="Ava.Data.Media.MediaFile"/>).</summary>
+/// <param name="MessageId">The message's line in the user's history.</param>
+/// <param name="ExpiresAt">When Meta's media id stops working: downloads are tried until then.</param>
+internal sealed record MediaRow(
+    Guid MessageId,
+    Guid UserId,
+    string InboundWamid,
+    IncomingMedia Media,
+    DateTimeOffset ExpiresAt,
+    string? TraceParent);
+
 /// <summary>
 /// A linked phone wrote with a business-scoped user id its account does not record yet: Meta pairs the two, so the id
 /// is recorded with the account, which then stays reachable when its user adopts a username and the phone goes.
@@ -97,10 +108,12 @@ internal sealed record AcceptedSend(
 /// user id without one), the first such message (its wamid): what <see cref="RegistrationReplyThrottle"/> decides about.
 /// </param>
 /// <param name="Turns">Linked users' messages for the responder, when one answers instead of Ava's echo.</param>
+/// <param name="Media">Linked users' media to keep; strangers' media is not fetched (it would have no owner).</param>
 internal sealed record DeliveryPlan(
     IReadOnlyList<HistoryRow> History,
     IReadOnlyList<ReplyRow> Replies,
     IReadOnlyList<TurnRow> Turns,
+    IReadOnlyList<MediaRow> Media,
     IReadOnlyList<LinkAttempt> Links,
     IReadOnlyList<IncomingStatus> Statuses,
     IReadOnlyList<AcceptedSend> AcceptedSends,

@@ -18,6 +18,9 @@ internal static class DeliveryPlanner
 {
     public const string NotANotification = "Not a WhatsApp Business Account notification";
 
+    /// <summary>How long Meta keeps a media id of a webhook working.</summary>
+    public static readonly TimeSpan MediaIdLifetime = TimeSpan.FromDays(7);
+
     /// <summary>Every phone and business-scoped user id the batch needs the linked user of.</summary>
     public static HashSet<string> SendersToLookUp(IEnumerable<DecodedDelivery> deliveries)
     {
@@ -135,6 +138,7 @@ internal static class DeliveryPlanner
         var history = new List<HistoryRow>();
         var replies = new List<ReplyRow>();
         var turns = new List<TurnRow>();
+        var media = new List<MediaRow>();
         var appliedLinks = new List<LinkAttempt>();
         var outcomes = new List<DeliveryOutcome>(deliveries.Count);
         var received = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -276,6 +280,11 @@ internal static class DeliveryPlanner
                     var receivedAt = message.SentAt ?? now;
                     var line = new HistoryRow(Guid.CreateVersion7(receivedAt), user, MessageRole.User, message.Content, receivedAt, message.Wamid);
                     history.Add(line);
+                    if (message.Media is { } attached)
+                    {
+                        media.Add(new MediaRow(line.Id, user, message.Wamid, attached, writtenAt + MediaIdLifetime, delivery.TraceParent));
+                    }
+
                     if (isTurn)
                     {
                         turns.Add(new TurnRow(
@@ -307,6 +316,7 @@ internal static class DeliveryPlanner
             history,
             replies,
             turns,
+            media,
             appliedLinks,
             [.. statuses.Values.OrderBy(s => s.Wamid, StringComparer.Ordinal).ThenBy(s => s.Status)],
             [.. acceptedSends.Values],

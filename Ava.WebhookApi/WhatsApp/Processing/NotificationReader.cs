@@ -11,7 +11,8 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 /// <summary>One inbound message of a delivery, as Ava handles it. Every string is storable (see <see cref="StorableText"/>).</summary>
 /// <param name="FromPhone">The sender's phone; null when Meta withholds it (a user who adopted a username).</param>
 /// <param name="FromUserId">The sender's business-scoped user id, in the form Meta documents (see <see cref="WhatsAppUserIds"/>).</param>
-/// <param name="Text">The text of a text message; null for every other type.</param>
+/// <param name="Text">What the sender wrote: a text message's text, or a media message's caption; null otherwise.</param>
+/// <param name="Media">A photo, voice note, video, document or sticker the message carries.</param>
 internal sealed record IncomingMessage(
     string Wamid,
     string? PhoneNumberId,
@@ -22,11 +23,19 @@ internal sealed record IncomingMessage(
     string? Text,
     DateTimeOffset? SentAt,
     string? FromUsername = null,
-    string? FromParentUserId = null)
+    string? FromParentUserId = null,
+    IncomingMedia? Media = null)
 {
     /// <summary>Who wrote it, as the registration throttle and the link-code counter tell senders apart.</summary>
     public string? Sender => FromPhone ?? FromUserId;
 }
+
+/// <summary>The media of a message, as Meta describes it (the bytes are fetched later, by its id).</summary>
+/// <param name="Type">image, audio, video, document or sticker.</param>
+/// <param name="MetaMediaId">Meta's id of the media, which names it for 7 days.</param>
+/// <param name="Sha256">The SHA-256 of the bytes, as Meta gave it.</param>
+internal sealed record IncomingMedia(
+    string Type, string MetaMediaId, string? MimeType, string? Sha256, string? Caption, string? FileName, bool Voice);
 
 /// <summary>One status of a message Ava sent.</summary>
 /// <param name="Reply">The reply the send carried in its callback data, when Ava sent it (see <see cref="ReplyReference"/>).</param>
@@ -165,17 +174,21 @@ internal static class NotificationReader
                 var fromPhone = message.From is { Length: > 0 } from ? PhoneNumbers.Normalize(from) : null;
                 var contact = ContactOf(message, value.Contacts);
                 var fromUserId = UserId(message.FromUserId) ?? UserId(contact?.UserId);
+                var media = MediaOf(type, message);
+                var text = type == "text" ? StorableText.Clean(message.Text?.Body ?? "") : media?.Caption;
                 messages.Add(new IncomingMessage(
                     StorableText.Clean(wamid),
                     Storable(value.Metadata?.PhoneNumberId),
                     fromPhone is { Length: > 0 } ? fromPhone : null,
                     fromUserId,
                     StorableText.Clean(type),
-                    StorableText.Clean(MessageSummary.Describe(message)),
-                    type == "text" ? StorableText.Clean(message.Text?.Body ?? "") : null,
+                    // A caption is what the sender said: history shows it as the message's text.
+                    media?.Caption ?? StorableText.Clean(MessageSummary.Describe(message)),
+                    text,
                     ParseTimestamp(message.Timestamp),
                     Storable(contact?.Profile?.Username),
-                    UserId(message.FromParentUserId) ?? UserId(contact?.ParentUserId)));
+                    UserId(message.FromParentUserId) ?? UserId(contact?.ParentUserId),
+                    media));
 
                 // A system message of a new number or user id names the new id; the old one is its sender's.
                 if (message.System is { Type: WebhookSystem.UserChangedUserId or WebhookSystem.UserChangedNumber } system
@@ -227,6 +240,26 @@ internal static class NotificationReader
         }
 
         return new NotificationContents(messages, statuses, skipped, userIdChanges, phoneChanges);
+    }
+
+    /// <summary>The media a message of a media type carries, when it names Meta's media id (without it there is nothing to fetch).</summary>
+    private static IncomingMedia? MediaOf(string type, WebhookMessage message)
+    {
+        var media = type switch
+        {
+            "image" => message.Image,
+            "audio" => message.Audio,
+            "video" => message.Video,
+            "document" => message.Document,
+            "sticker" => message.Sticker,
+            _ => null,
+        };
+        return media is { Id: { Length: > 0 } id }
+            ? new IncomingMedia(
+                type, StorableText.Clean(id), Storable(media.MimeType), Storable(media.Sha256),
+                string.IsNullOrWhiteSpace(media.Caption) ? null : StorableText.Clean(media.Caption),
+                Storable(media.Filename), media.Voice == true)
+            : null;
     }
 
     /// <summary>The contact Meta sent for a message's sender: the one of its phone, else of its user id, else the only one.</summary>

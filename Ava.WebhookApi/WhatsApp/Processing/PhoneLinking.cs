@@ -127,7 +127,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
 
     /// <returns>The code of a <c>LINK &lt;code&gt;</c> text from a sender Ava can tell apart, or null for any other message.</returns>
     public static string? CodeIn(IncomingMessage message) =>
-        message is { Text: { } text, Sender: not null } && LinkCommand().Match(text) is { Success: true } match
+        message is { Type: "text", Text: { } text, Sender: not null } && LinkCommand().Match(text) is { Success: true } match
             && match.Groups[1].Length is PhoneLinkCodes.CodeLength or PhoneLinkCodes.CodeWithoutPhoneLength
             ? match.Groups[1].Value
             : null;

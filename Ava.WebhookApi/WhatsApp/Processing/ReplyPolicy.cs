@@ -24,7 +24,7 @@ internal static class ReplyPolicy
 
         if (senderIsLinked)
         {
-            // A linked user's text is echoed; other types are logged, not echoed.
+            // A linked user's text (or a media message's caption) is echoed; anything else is logged, not echoed.
             return message.Text is { } text ? Truncate(EchoPrefix + text) : null;
         }
 

@@ -9,8 +9,8 @@ using Polly.Timeout;
 namespace Ava.WebhookApi.WhatsApp.Sending;
 
 /// <summary>
-/// Ava's calls to Meta's Graph API: text messages, read receipts with the typing indicator, and the access token
-/// check. One attempt per call, no hidden retries: a POST that Meta accepted must not be sent again, so retrying is
+/// Ava's calls to Meta's Graph API: text messages, read receipts with the typing indicator, the access token check,
+/// and where a media's bytes are. One attempt per call, no hidden retries: a POST that Meta accepted must not be sent again, so retrying is
 /// the <see cref="ReplySender"/>'s decision. The HttpClient is taken from the factory for each call, so that its
 /// pooled connections follow DNS changes of the Graph API.
 /// </summary>
@@ -42,14 +42,31 @@ internal sealed class GraphApiClient(IHttpClientFactory httpClients, TimeProvide
     {
         using var request = Request(HttpMethod.Post, $"{Uri.EscapeDataString(phoneNumberId)}/messages");
         request.Content = JsonContent.Create(MarkReadRequest.WithTypingIndicator(wamid), WhatsAppJsonContext.Default.MarkReadRequest);
-        return await CallAsync(request, _ => Task.FromResult(GraphSendResult.Accepted(wamid)), cancellationToken);
+        return await CallAsync(request, _ => Task.FromResult(GraphSendResult.Answered), cancellationToken);
     }
 
     /// <summary>Reads the business phone number: succeeds only while the access token is valid and may use it.</summary>
     public async Task<GraphSendResult> ReadPhoneNumberAsync(string phoneNumberId, CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Get, $"{Uri.EscapeDataString(phoneNumberId)}?fields=id,display_phone_number,verified_name");
-        return await CallAsync(request, _ => Task.FromResult(GraphSendResult.Accepted(phoneNumberId)), cancellationToken);
+        return await CallAsync(request, _ => Task.FromResult(GraphSendResult.Answered), cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks where a media's bytes are: a URL that works, with the access token, for 5 minutes. Without
+    /// <c>phone_number_id</c>, which breaks the lookup of media a user sent.
+    /// </summary>
+    /// <returns>The answer, and what Meta said of the media when it answered.</returns>
+    public async Task<(GraphSendResult Result, MediaDownloadUrl? Media)> LookUpMediaAsync(string mediaId, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, Uri.EscapeDataString(mediaId));
+        MediaDownloadUrl? media = null;
+        var result = await CallAsync(request, async response =>
+        {
+            media = await ReadAsync(response, WhatsAppJsonContext.Default.MediaDownloadUrl, cancellationToken);
+            return GraphSendResult.Answered;
+        }, cancellationToken);
+        return (result, media);
     }
 
     private HttpRequestMessage Request(HttpMethod method, string path)

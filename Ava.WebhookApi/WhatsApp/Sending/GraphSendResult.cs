@@ -32,6 +32,9 @@ internal sealed record GraphSendResult(
 {
     public static GraphSendResult Accepted(string wamid) => new(GraphSendOutcome.Accepted, wamid);
 
+    /// <summary>Meta answered a call that sends no message (a read receipt, a check, a lookup): accepted, without a wamid.</summary>
+    public static readonly GraphSendResult Answered = new(GraphSendOutcome.Accepted);
+
     /// <summary>A send refused because the token may not use its business number: that number's business, not all sending's.</summary>
     public bool RefusesNumber => Outcome == GraphSendOutcome.Credential && ErrorCode is { } code && GraphErrorClassifier.IsNumberPermissionCode(code);
 

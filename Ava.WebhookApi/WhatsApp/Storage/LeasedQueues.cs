@@ -38,3 +38,18 @@ internal sealed class TurnQueue(
         outage,
         clock,
         options);
+
+/// <summary>Media to download: swept from <c>media_files</c>.</summary>
+internal sealed class MediaQueue(
+    NpgsqlDataSource dataSource,
+    DatabaseOutage outage,
+    TimeProvider clock,
+    IOptions<WhatsAppProcessingOptions> options,
+    IOptions<Media.MediaOptions> media)
+    : LeasedQueue<ClaimedMedia>(
+        MediaTable.Name,
+        (ids, tokens, lease, cancellationToken) => LeasedTable.RenewAsync(dataSource, MediaTable.Name, ids, tokens, lease, cancellationToken),
+        () => media.Value.MaxConcurrentDownloads,
+        outage,
+        clock,
+        options);
