@@ -7,8 +7,8 @@ namespace Ava.Data.Migrations
 {
     /// <summary>
     /// Row-level security on every table that holds a user's data, bound to <see cref="UserDataAccess.Role"/>, and
-    /// the messages API's own login, a member of that role (see <see cref="UserDataAccess"/>). The tables' owner,
-    /// which the webhook connects as, is not bound.
+    /// the messages API's own login, a member of that role (see <see cref="UserDataAccess"/>). The webhook got a login
+    /// of its own later, with policies of its own (migration WebhookLogin); the tables' owner runs only migrations.
     /// </summary>
     public partial class UserRowLevelSecurity : Migration
     {

@@ -4,8 +4,8 @@ namespace Ava.Data.Users;
 /// Row-level security for data read on a user's behalf. Work done for a signed-in user runs in a transaction under
 /// <see cref="Role"/>, with the user's id in the <see cref="UserIdSetting"/> setting; the policies on the user
 /// tables admit only rows of that user, and nothing when no user id is set. The messages API logs in as
-/// <see cref="LoginRole"/>, a member of that role; server-to-server writers (the webhook) connect as the tables'
-/// owner, which the policies do not bind.
+/// <see cref="LoginRole"/>, a member of that role. The webhook, which writes for every user, logs in as a login of its
+/// own with policies of its own (see <see cref="WhatsApp.WebhookDataAccess"/>): neither is the tables' owner.
 /// </summary>
 public static class UserDataAccess
 {

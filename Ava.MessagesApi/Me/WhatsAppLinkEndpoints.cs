@@ -63,7 +63,7 @@ internal static partial class WhatsAppLinkEndpoints
     }
 
     internal static async Task<Ok<WhatsAppLinkStatus>> GetAsync(UserDataSession session, CurrentUser user, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await session.RunAsync((db, token) => LinkAsync(db, user.Id, token), cancellationToken));
+        TypedResults.Ok(await session.RunAsync((db, token) => ReadLinkAsync(db, user.Id, token), cancellationToken));
 
     internal static async Task<Results<Accepted<WhatsAppLinkChallenge>, Ok<WhatsAppLinkStatus>, ValidationProblem, ProblemHttpResult>> RequestLinkAsync(
         LinkWhatsAppRequest request,
@@ -90,7 +90,7 @@ internal static partial class WhatsAppLinkEndpoints
             });
         }
 
-        var linked = await session.RunAsync((db, token) => LinkAsync(db, user.Id, token), cancellationToken);
+        var linked = await session.RunAsync((db, token) => ReadLinkAsync(db, user.Id, token), cancellationToken);
         if (linked.Phone == PhoneNumbers.ToE164(phone))
         {
             return TypedResults.Ok(linked);
@@ -175,7 +175,7 @@ internal static partial class WhatsAppLinkEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<WhatsAppLinkStatus> LinkAsync(Ava.Data.AvaDbContext db, Guid userId, CancellationToken cancellationToken)
+    private static async Task<WhatsAppLinkStatus> ReadLinkAsync(Ava.Data.AvaDbContext db, Guid userId, CancellationToken cancellationToken)
     {
         var link = await db.UserPreferences
             .Where(p => p.UserId == userId)

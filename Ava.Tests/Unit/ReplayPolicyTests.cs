@@ -59,7 +59,7 @@ public sealed class ReplayPolicyTests
     [InlineData("", "")]
     public void A_listed_reply_shows_only_the_last_four_digits_of_its_phone(string phone, string shown)
     {
-        Assert.Equal(shown, FailedReplyItem.MaskPhone(phone));
+        Assert.Equal(shown, FailedReplyItem.MaskRecipient(phone));
     }
 
     private static FailedReply Reply(long id, TimeSpan expiresIn) =>

@@ -52,7 +52,7 @@ internal sealed record FailedReplyItem(
 {
     public static FailedReplyItem From(FailedReply reply, DateTimeOffset now) => new(
         reply.Id,
-        MaskPhone(reply.To),
+        MaskRecipient(reply.To),
         reply.CreatedAt,
         reply.Attempts,
         reply.ErrorCode,
@@ -60,9 +60,9 @@ internal sealed record FailedReplyItem(
         reply.ExpiresAt,
         ReplyRetryPolicy.IsWindowOpen(reply.ExpiresAt, now));
 
-    /// <summary>Enough to tell replies apart, not enough to reach the person.</summary>
-    internal static string MaskPhone(string phone) =>
-        phone.Length <= 4 ? new string('*', phone.Length) : string.Concat(new string('*', phone.Length - 4), phone.AsSpan(phone.Length - 4));
+    /// <summary>A recipient's phone or business-scoped user id: enough to tell replies apart, not enough to reach the person.</summary>
+    internal static string MaskRecipient(string recipient) =>
+        recipient.Length <= 4 ? new string('*', recipient.Length) : string.Concat(new string('*', recipient.Length - 4), recipient.AsSpan(recipient.Length - 4));
 }
 
 /// <summary>
