@@ -23,6 +23,25 @@ public static class WebhookNotifications
     public static WebhookMessage Text(string? from, string text, string wamid, DateTimeOffset sentAt, string? fromUserId = null) =>
         Message(from, "text", wamid, sentAt) with { Text = new WebhookText(text), FromUserId = fromUserId };
 
+    /// <summary>The message types that carry a media object, each under the property of its own name.</summary>
+    public static readonly IReadOnlySet<string> MediaTypes = new HashSet<string>(StringComparer.Ordinal) { "image", "audio", "video", "document", "sticker" };
+
+    /// <summary>An image, audio, video, document or sticker message: the media object goes under the property named by the type.</summary>
+    /// <param name="type">One of <see cref="MediaTypes"/>.</param>
+    public static WebhookMessage Media(string? from, string type, WebhookMedia media, string wamid, DateTimeOffset sentAt, string? fromUserId = null)
+    {
+        var message = Message(from, type, wamid, sentAt) with { FromUserId = fromUserId };
+        return type switch
+        {
+            "image" => message with { Image = media },
+            "audio" => message with { Audio = media },
+            "video" => message with { Video = media },
+            "document" => message with { Document = media },
+            "sticker" => message with { Sticker = media },
+            _ => throw new ArgumentException($"'{type}' is not a media message type.", nameof(type)),
+        };
+    }
+
     /// <summary>A "messages" change to Ava's number carrying these messages, with a contact for each sender.</summary>
     public static WebhookChange Messages(string phoneNumberId, params WebhookMessage[] messages) => new("messages", new WebhookValue(
         "whatsapp",

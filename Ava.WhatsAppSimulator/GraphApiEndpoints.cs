@@ -14,11 +14,15 @@ internal static class GraphApiEndpoints
     /// <summary>Graph API versions look like v25.0; the constraint keeps the simulator's own pages out of these routes.</summary>
     private const string Version = "{version:regex(^v\\d+\\.\\d+$)}";
 
+    /// <summary>Meta's "invalid parameter", also answered for an object it does not know.</summary>
+    internal const int UnknownObjectCode = 100;
+
     public static IEndpointRouteBuilder MapGraphApi(this IEndpointRouteBuilder endpoints)
     {
         var graph = endpoints.MapGroup("").WithTags("Graph API (simulated)");
         graph.MapPost($"/{Version}/{{phoneNumberId}}/messages", PostMessagesAsync);
-        graph.MapGet($"/{Version}/{{phoneNumberId}}", ReadPhoneNumber);
+        graph.MapGet($"/{Version}/{{id}}", ReadObjectAsync);
+        graph.MapGet($"{MediaEndpoints.DownloadPath}/{{token}}", MediaEndpoints.DownloadAsync);
         return endpoints;
     }
 
@@ -141,6 +145,16 @@ internal static class GraphApiEndpoints
         return TypedResults.Json(new GraphSuccessResponse(true), WhatsAppJsonContext.Default.GraphSuccessResponse);
     }
 
+    /// <summary>
+    /// Meta reads any object by its id on the same route: a customer's media id answers where to download the media,
+    /// the business number describes itself.
+    /// </summary>
+    private static async Task<IResult> ReadObjectAsync(
+        string id, HttpRequest request, GraphApiState state, MediaState media, IOptions<SimulatorOptions> options, TimeProvider clock) =>
+        media.IsMediaId(id)
+            ? await MediaEndpoints.LookUpUrlAsync(id, request, state, media, options, clock)
+            : ReadPhoneNumber(id, request, state, options);
+
     /// <summary>Ava's number, as Meta describes it to a token allowed to use it: how Ava checks its token.</summary>
     private static IResult ReadPhoneNumber(string phoneNumberId, HttpRequest request, GraphApiState state, IOptions<SimulatorOptions> options)
     {
@@ -151,15 +165,18 @@ internal static class GraphApiEndpoints
 
         return phoneNumberId == options.Value.PhoneNumberId
             ? TypedResults.Json(new BusinessPhoneNumber(phoneNumberId, "+1 555-000-0000", "Ava (simulated)"), WhatsAppJsonContext.Default.BusinessPhoneNumber)
-            : GraphError(
-                StatusCodes.Status400BadRequest,
-                100,
-                $"Unsupported get request. Object with ID '{phoneNumberId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
-                subcode: 33);
+            : UnknownObject(phoneNumberId);
     }
 
+    /// <summary>What Meta answers for an id it does not know (or no longer knows, as a media id after 7 days).</summary>
+    internal static JsonHttpResult<GraphErrorResponse> UnknownObject(string id) => GraphError(
+        StatusCodes.Status400BadRequest,
+        UnknownObjectCode,
+        $"Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+        subcode: 33);
+
     /// <returns>Meta's refusal when the bearer token is not Ava's, or has "expired"; null when it is accepted.</returns>
-    private static (int Status, int Code, IResult Result)? RefuseToken(HttpRequest request, GraphApiState state, IOptions<SimulatorOptions> options)
+    internal static (int Status, int Code, IResult Result)? RefuseToken(HttpRequest request, GraphApiState state, IOptions<SimulatorOptions> options)
     {
         if (request.Headers.Authorization.ToString() != $"Bearer {options.Value.AccessToken}")
         {
@@ -188,7 +205,7 @@ internal static class GraphApiEndpoints
     private static string? TraceParentOf(HttpRequest request) =>
         request.Headers.TryGetValue("traceparent", out var traceParent) ? traceParent.ToString() : null;
 
-    private static JsonHttpResult<GraphErrorResponse> GraphError(int status, int code, string message, int? subcode = null) => TypedResults.Json(
+    internal static JsonHttpResult<GraphErrorResponse> GraphError(int status, int code, string message, int? subcode = null) => TypedResults.Json(
         new GraphErrorResponse(new GraphError(message, "OAuthException", code, subcode, null, "Simulated" + Guid.NewGuid().ToString("N")[..8])),
         WhatsAppJsonContext.Default.GraphErrorResponse,
         statusCode: status);

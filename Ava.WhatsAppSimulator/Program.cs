@@ -7,6 +7,7 @@ builder.ExcludeFromTracing(SimulatorControlEndpoints.IsChatPagePolling);
 builder.Services.AddOptions<SimulatorOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<GraphApiState>();
+builder.Services.AddSingleton<MediaState>();
 builder.Services.AddSingleton<WebhookDeliverer>();
 builder.Services.AddSingleton<StatusReporter>();
 // Meta delivers once per POST; a retry here would hide what Ava answered.
@@ -22,6 +23,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapGraphApi();
 app.MapSimulatorControl();
+app.MapMediaControl();
 app.MapDefaultEndpoints();
 
 app.Run();

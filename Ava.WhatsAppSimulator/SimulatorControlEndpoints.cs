@@ -1,3 +1,4 @@
+using Ava.WhatsApp.Contracts;
 using Ava.WhatsApp.Testing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -12,18 +13,19 @@ internal static class SimulatorControlEndpoints
 {
     public const string WebhookClientName = "ava-webhook";
 
-    private const string Prefix = "/simulator";
+    public const string Prefix = "/simulator";
     private const string SendsPath = "/sends";
     private const string ReadsPath = "/reads";
+    public const string MediaRequestsPath = "/media-requests";
 
     /// <summary>
-    /// What the chat page asks every second: what Ava sent to the phone, and which of its messages Ava read. Kept out
-    /// of the traces, where a trace per poll would bury the round trips through Ava.
+    /// What the chat page asks every second: what Ava sent to the phone, which of its messages Ava read, and whether Ava
+    /// fetched the media sent. Kept out of the traces, where a trace per poll would bury the round trips through Ava.
     /// </summary>
     public static bool IsChatPagePolling(HttpRequest request) =>
         HttpMethods.IsGet(request.Method)
         && request.Path.StartsWithSegments(Prefix, out var rest)
-        && (rest.StartsWithSegments(SendsPath) || rest.StartsWithSegments(ReadsPath));
+        && (rest.StartsWithSegments(SendsPath) || rest.StartsWithSegments(ReadsPath) || rest.StartsWithSegments(MediaRequestsPath));
 
     public static IEndpointRouteBuilder MapSimulatorControl(this IEndpointRouteBuilder endpoints)
     {
@@ -86,18 +88,37 @@ internal static class SimulatorControlEndpoints
             });
         }
 
+        var result = await DeliverMessageAsync(
+            wamid => WebhookNotifications.Text(message.From, message.Text, wamid, clock.GetUtcNow(), message.UserId),
+            writer,
+            message.PhoneNumberId,
+            change => message is { UserId: { } userId, Username: { } username } ? change.WithUsername(userId, username) : change,
+            deliverer,
+            state,
+            options);
+        return TypedResults.Ok(result);
+    }
+
+    /// <summary>
+    /// Delivers one message from a customer to Ava as Meta would, under a new wamid, and remembers who wrote it (so that
+    /// its read receipt shows in that chat).
+    /// </summary>
+    /// <param name="message">The message under the wamid given.</param>
+    /// <param name="shape">Adds to the change what the message alone does not say (e.g. the sender's username).</param>
+    internal static async Task<DeliveryResult> DeliverMessageAsync(
+        Func<string, WebhookMessage> message,
+        string writer,
+        string? phoneNumberId,
+        Func<WebhookChange, WebhookChange> shape,
+        WebhookDeliverer deliverer,
+        GraphApiState state,
+        IOptions<SimulatorOptions> options)
+    {
         var wamid = $"wamid.SIMIN{Guid.NewGuid():N}";
         state.RememberWriter(wamid, writer);
-        var change = WebhookNotifications.Messages(
-            message.PhoneNumberId ?? options.Value.PhoneNumberId,
-            WebhookNotifications.Text(message.From, message.Text, wamid, clock.GetUtcNow(), message.UserId));
-        if (message is { UserId: { } userId, Username: { } username })
-        {
-            change = change.WithUsername(userId, username);
-        }
-
+        var change = shape(WebhookNotifications.Messages(phoneNumberId ?? options.Value.PhoneNumberId, message(wamid)));
         var result = await deliverer.DeliverAsync(WebhookNotifications.Serialize(change), CancellationToken.None);
-        return TypedResults.Ok(result with { Wamid = wamid });
+        return result with { Wamid = wamid };
     }
 
     private static async Task<Ok<DeliveryResult>> DeliverUserIdUpdateAsync(

@@ -31,4 +31,9 @@ public sealed class SimulatorOptions
     /// <summary>Ava's webhook (resolved through service discovery).</summary>
     [ConfigurationKeyName("SIMULATOR_WEBHOOK_URL")]
     public Uri WebhookUrl { get; set; } = new("http://webhookapi/webhook");
+
+    /// <summary>How long a media download URL works after the lookup that gave it: Meta's last 5 minutes.</summary>
+    [ConfigurationKeyName("SIMULATOR_MEDIA_URL_LIFETIME")]
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MediaUrlLifetime { get; set; } = TimeSpan.FromMinutes(5);
 }

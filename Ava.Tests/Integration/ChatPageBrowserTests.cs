@@ -16,6 +16,10 @@ public sealed class ChatPageBrowserTests(AvaStackFixture stack, Chromium chromiu
     /// <summary>WhatsApp's blue of read ticks, as the page styles them.</summary>
     private const string ReadTicksColour = "rgb(52, 183, 241)";
 
+    /// <summary>A photo: an 8×8 PNG of WhatsApp's green.</summary>
+    private static readonly byte[] s_photo = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGNgjwvBihiGlgQA/4cuQfOY34EAAAAASUVORK5CYII=");
+
     private readonly AvaDatabase _database = new(stack);
     private readonly WhatsAppDriver _whatsApp = new(stack);
     private readonly List<string> _pageErrors = [];
@@ -66,6 +70,25 @@ public sealed class ChatPageBrowserTests(AvaStackFixture stack, Chromium chromiu
         await Expect(MyBubble("are you there?").GetByLabel("Read", new() { Exact = true })).ToBeVisibleAsync();
         await Expect(ReplyBubble("[Echo] are you there?")).ToBeVisibleAsync();
         await Expect(typing).ToBeHiddenAsync();
+        Assert.Empty(_pageErrors);
+    }
+
+    [Fact]
+    public async Task A_photo_attached_with_a_caption_is_delivered_and_shows_in_its_bubble()
+    {
+        var phone = WhatsAppDriver.NewPhone();
+        await Page.GetByLabel("Your phone number").FillAsync(phone);
+        await Page.GetByLabel("Message", new() { Exact = true }).FillAsync("my cat");
+
+        var chooser = await Page.RunAndWaitForFileChooserAsync(
+            () => Page.GetByRole(AriaRole.Button, new() { Name = "Attach a photo or a voice note" }).ClickAsync());
+        await chooser.SetFilesAsync(new FilePayload { Name = "cat.png", MimeType = "image/png", Buffer = s_photo });
+
+        var bubble = MyBubble("my cat");
+        var thumbnail = bubble.GetByRole(AriaRole.Img, new() { Name = "Photo sent" });
+        await Expect(thumbnail).ToBeVisibleAsync();
+        await Expect(bubble).ToContainTextAsync("delivered to Ava");
+        Assert.True(await thumbnail.EvaluateAsync<bool>("image => image.complete && image.naturalWidth === 8"), "the thumbnail shows the photo");
         Assert.Empty(_pageErrors);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Ava.AppHost.WhatsApp;
 using Ava.WhatsApp.Contracts;
@@ -34,6 +35,14 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
 
     public static WebhookMessage Message(string? from, string type, string? wamid = null) =>
         WebhookNotifications.Message(from, type, wamid ?? NewWamid(), DateTimeOffset.UtcNow);
+
+    /// <summary>A media message carrying media uploaded to the simulator (<see cref="UploadMediaAsync"/>), as Meta's webhook shapes it.</summary>
+    /// <param name="type">image, audio, video, document or sticker.</param>
+    /// <param name="voice">An audio recorded as a voice note.</param>
+    public static WebhookMessage Media(
+        string phone, string type, UploadedMedia media, string? caption = null, string? filename = null, bool? voice = null, string? wamid = null) =>
+        WebhookNotifications.Media(
+            phone, type, new WebhookMedia(media.Id, media.MimeType, media.Sha256, caption, filename, voice), wamid ?? NewWamid(), DateTimeOffset.UtcNow);
 
     public static WebhookChange Messages(params WebhookMessage[] messages) => WebhookNotifications.Messages(PhoneNumberId, messages);
 
@@ -135,6 +144,70 @@ public sealed class WhatsAppDriver(AvaStackFixture stack)
         using var response = await Simulator.PostAsJsonAsync("/simulator/token", new TokenValidity(valid), TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
     }
+
+    /// <summary>Has the simulator keep these bytes as a customer's media, which Ava may then look up and download as from Meta.</summary>
+    /// <param name="id">The media id to give it; a new one, digits like Meta's, when null.</param>
+    /// <param name="urlLifetime">How long its download URLs live, when not Meta's 5 minutes.</param>
+    public async Task<UploadedMedia> UploadMediaAsync(byte[] bytes, string mimeType, string? id = null, TimeSpan? urlLifetime = null)
+    {
+        var query = new List<string>();
+        if (id is not null)
+        {
+            query.Add($"id={Uri.EscapeDataString(id)}");
+        }
+
+        if (urlLifetime is { } lifetime)
+        {
+            query.Add($"urlLifetimeSeconds={lifetime.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(mimeType);
+        using var response = await Simulator.PostAsync(
+            query.Count == 0 ? "/simulator/media" : $"/simulator/media?{string.Join('&', query)}", content, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync(SimulatorJsonContext.Default.UploadedMedia, TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>Has the simulator deliver a media message of uploaded media, as Meta would.</summary>
+    public async Task<DeliveryResult> SendMediaThroughSimulatorAsync(MediaMessageToDeliver message)
+    {
+        using var response = await Simulator.PostAsJsonAsync(
+            "/simulator/media-messages", message, SimulatorJsonContext.Default.MediaMessageToDeliver, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync(SimulatorJsonContext.Default.DeliveryResult, TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> URL lookups or downloads of the media answer <paramref name="httpStatus"/>
+    /// (with Meta's error <paramref name="code"/> at the URL stage), after <paramref name="delaySeconds"/> if given;
+    /// with 200, they are only late, or — <paramref name="corrupt"/> — download other bytes of the same length.
+    /// </summary>
+    public async Task FailNextMediaAsync(
+        string mediaId, MediaStage stage, int count, int httpStatus, int? code = null, double? delaySeconds = null, bool corrupt = false)
+    {
+        using var response = await Simulator.PostAsJsonAsync(
+            "/simulator/media-failures",
+            new MediaFailure(stage, mediaId, count, httpStatus, code, DelaySeconds: delaySeconds, Corrupt: corrupt),
+            SimulatorJsonContext.Default.MediaFailure,
+            TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Makes the simulator forget the media id, as Meta does 7 days after the message.</summary>
+    public async Task ExpireMediaAsync(string mediaId)
+    {
+        using var response = await Simulator.PostAsync(
+            $"/simulator/media/{Uri.EscapeDataString(mediaId)}/expire", content: null, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Every URL lookup and download of the media the simulator answered, in order.</summary>
+    public async Task<IReadOnlyList<RecordedMediaRequest>> MediaRequestsAsync(string mediaId) =>
+        await Simulator.GetFromJsonAsync(
+            $"/simulator/media-requests?mediaId={Uri.EscapeDataString(mediaId)}",
+            SimulatorJsonContext.Default.IReadOnlyListRecordedMediaRequest,
+            TestContext.Current.CancellationToken) ?? [];
 
     /// <summary>What the webhook's <c>/health</c> answers (one instance's, whichever the proxy picks).</summary>
     public async Task<string> HealthAsync()

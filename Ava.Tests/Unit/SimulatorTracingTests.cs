@@ -46,6 +46,7 @@ public sealed class SimulatorTracingTests : IAsyncLifetime
         {
             (await client.GetAsync("/simulator/sends?to=15551234567", cancellationToken)).EnsureSuccessStatusCode();
             (await client.GetAsync("/simulator/reads?from=15551234567", cancellationToken)).EnsureSuccessStatusCode();
+            (await client.GetAsync("/simulator/media-requests?mediaId=1234567890123456", cancellationToken)).EnsureSuccessStatusCode();
             (await client.GetAsync("/health", cancellationToken)).EnsureSuccessStatusCode();
             (await client.GetAsync("/alive", cancellationToken)).EnsureSuccessStatusCode();
         }
