@@ -253,17 +253,17 @@ public sealed class InboxSpoolTests : IDisposable
         spool.Append([Delivery("one", null), Delivery("two", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), Delivery("three", null)]);
         var bytes = File.ReadAllBytes(Assert.Single(spool.Files()));
 
-        var truncated = InboxSpool.Parse(bytes.AsSpan(0, bytes.Length - 2));
-        var zeros = InboxSpool.Parse(new byte[4096]);
-        var garbage = InboxSpool.Parse(RandomBytes(4096, seed: 8));
+        var truncated = SpoolRecordFormat.Parse(bytes.AsSpan(0, bytes.Length - 2));
+        var zeros = SpoolRecordFormat.Parse(new byte[4096]);
+        var garbage = SpoolRecordFormat.Parse(RandomBytes(4096, seed: 8));
         var lengthBeyondTheEnd = bytes.ToArray();
         lengthBeyondTheEnd[8 + 4 + 3] = 0x7F; // The high byte of the first body's length: far beyond the end of the file.
 
         Assert.Equal("damaged after: one, two", Summary(truncated));
         Assert.Equal("damaged after: ", Summary(zeros));
         Assert.Equal("damaged after: ", Summary(garbage));
-        Assert.Equal("damaged after: ", Summary(InboxSpool.Parse(lengthBeyondTheEnd)));
-        Assert.Equal("complete: one, two, three", Summary(InboxSpool.Parse(bytes)));
+        Assert.Equal("damaged after: ", Summary(SpoolRecordFormat.Parse(lengthBeyondTheEnd)));
+        Assert.Equal("complete: one, two, three", Summary(SpoolRecordFormat.Parse(bytes)));
     }
 
     internal static InboundDeliveryRecord Delivery(string body, string? traceParent) =>
