@@ -77,24 +77,13 @@ internal sealed record NotificationContents(
 internal static class NotificationReader
 {
     /// <returns>The contents, or null when the body is not a WhatsApp Business Account notification.</returns>
-    public static NotificationContents? Read(byte[] body)
-    {
-        var json = StorableText.NeutraliseJsonEscapes(body);
-        try
-        {
-            var notification = JsonSerializer.Deserialize(json, WhatsAppJsonContext.Default.WebhookNotification);
-            return notification is { Object: WebhookNotification.WhatsAppBusinessAccount, Entry: not null }
-                ? Collect(notification.Entry.SelectMany(entry => entry?.Changes ?? []).Select(change => change?.Value), skipped: 0)
-                : null;
-        }
-        catch (JsonException)
-        {
-            // One part of an unexpected shape must not cost the others: read part by part.
-            return ReadPartByPart(json);
-        }
-    }
+    /// <remarks>
+    /// Read part by part — each contact, message, status and user id update on its own — so that one part of a shape
+    /// Ava did not expect costs only itself.
+    /// </remarks>
+    public static NotificationContents? Read(byte[] body) => ReadParts(StorableText.NeutraliseJsonEscapes(body));
 
-    private static NotificationContents? ReadPartByPart(byte[] json)
+    private static NotificationContents? ReadParts(byte[] json)
     {
         JsonDocument document;
         try
