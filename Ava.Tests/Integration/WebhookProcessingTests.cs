@@ -89,7 +89,7 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
     }
 
     [Fact]
-    public async Task A_linked_users_media_is_logged_with_its_caption_and_not_echoed()
+    public async Task A_linked_users_caption_is_their_text_and_echoed_while_a_location_is_logged_and_not_echoed()
     {
         var (phone, userId) = await _database.LinkedUserAsync();
         var image = WhatsAppDriver.Message(phone, "image") with
@@ -103,11 +103,12 @@ public sealed class WebhookProcessingTests(AvaStackFixture stack)
 
         await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(image, location)));
 
-        var history = await HistoryAsync(userId, expected: 2);
+        Assert.Equal("[Echo] Look at this", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        var history = await HistoryAsync(userId, expected: 3);
         Assert.Equal(
-            [("user", "[image] Look at this", image.Id), ("user", "[location] Dam Square, Amsterdam (52.37, 4.89)", location.Id)],
-            history.OrderBy(m => m.Content).ToList());
-        Assert.Empty(await _whatsApp.SendsToAsync(phone));
+            [("user", "Look at this", image.Id), ("user", "[location] Dam Square, Amsterdam (52.37, 4.89)", location.Id)],
+            history.Where(m => m.Role == "user").OrderBy(m => m.ExternalId == location.Id).ToList());
+        Assert.Single(await _whatsApp.SendsToAsync(phone));
     }
 
     [Fact]
