@@ -1,5 +1,5 @@
 using Ava.Data;
-using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 

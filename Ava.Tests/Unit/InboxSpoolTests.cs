@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Ava.WebhookApi.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Receiving;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Ava.Linking;
 using Ava.MessagesApi.Identity;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Processing;
 
 namespace Ava.Tests.Unit;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Ava.Tests.Integration;
+using Ava.WebhookApi.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Ava.WhatsApp.Contracts;
 

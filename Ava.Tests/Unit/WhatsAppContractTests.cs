@@ -3,6 +3,7 @@ using System.Text;
 using Ava.Data.WhatsApp;
 using Ava.Tests.Integration;
 using Ava.WebhookApi.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Processing;
 using Ava.WebhookApi.WhatsApp.Sending;
 using Ava.WhatsApp.Contracts;

@@ -10,6 +10,7 @@ using Ava.WebhookApi.WhatsApp.Sending;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Polly;
 
 namespace Ava.WebhookApi.WhatsApp;
@@ -38,7 +39,12 @@ internal static class WhatsAppExtensions
         services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<InboxQueue>());
         services.AddSingleton<OutboxQueue>();
         services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<OutboxQueue>());
-        services.AddSingleton<TurnQueue>();
+        services.AddSingleton(provider => new TurnQueue(
+            provider.GetRequiredService<NpgsqlDataSource>(),
+            provider.GetRequiredService<DatabaseOutage>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<IOptions<WhatsAppProcessingOptions>>(),
+            () => provider.GetRequiredService<IOptions<ResponderOptions>>().Value.MaxConcurrentTurns));
         services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<TurnQueue>());
         services.AddSingleton<MediaQueue>();
         services.AddSingleton<ILeasedQueue>(provider => provider.GetRequiredService<MediaQueue>());

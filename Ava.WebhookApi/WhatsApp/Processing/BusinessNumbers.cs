@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ava.WebhookApi.WhatsApp.Model;
 using Microsoft.Extensions.Options;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;

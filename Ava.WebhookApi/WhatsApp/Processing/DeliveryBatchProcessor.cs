@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Ava.WebhookApi.WhatsApp.Claims;
+using Ava.WebhookApi.WhatsApp.Media;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Responding;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Options;

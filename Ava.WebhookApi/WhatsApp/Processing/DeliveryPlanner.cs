@@ -1,5 +1,6 @@
 using Ava.Data.Messages;
 using Ava.Data.WhatsApp;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Storage;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;

@@ -1,16 +1,10 @@
 using Ava.Linking;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Npgsql;
 using StackExchange.Redis;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;
-
-/// <summary>The Ava user a WhatsApp sender (a phone or a business-scoped user id) is linked to.</summary>
-/// <param name="WhatsAppUserId">
-/// The business-scoped user id that user's link records; null when it records none (linked by phone before Meta named
-/// one). For a phone, it tells the person the link was made for from the number's next holder.
-/// </param>
-internal sealed record LinkedAccount(Guid UserId, string? WhatsAppUserId);
 
 /// <summary>
 /// Which Ava user each sender's phone and business-scoped user id is linked to (<c>user_preferences.whatsapp_phone</c>,

@@ -1,3 +1,4 @@
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WhatsApp.Contracts;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;

@@ -1,3 +1,4 @@
+using Ava.WebhookApi.WhatsApp.Model;
 using Microsoft.Extensions.Options;
 
 namespace Ava.WebhookApi.WhatsApp.Receiving;

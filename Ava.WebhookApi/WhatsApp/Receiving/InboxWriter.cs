@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Microsoft.Extensions.Options;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Storage;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Ava.WebhookApi.WhatsApp.Receiving;

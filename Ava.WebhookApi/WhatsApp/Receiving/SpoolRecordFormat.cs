@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Ava.WebhookApi.WhatsApp.Model;
 
 namespace Ava.WebhookApi.WhatsApp.Receiving;
 

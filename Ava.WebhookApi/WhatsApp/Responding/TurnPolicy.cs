@@ -1,7 +1,7 @@
 using Ava.Data.Messages;
 using Ava.Data.WhatsApp;
 using Ava.Responder.Contracts;
-using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Ava.WhatsApp.Contracts;
 

@@ -1,4 +1,4 @@
-using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WebhookApi.WhatsApp.Model;
 using Npgsql;
 using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 
@@ -13,7 +13,7 @@ internal static class InboundMessagesTable
 {
     public const string Name = "inbound_messages";
 
-    /// <param name="rows">One per wamid, in wamid order (see <see cref="DeliveryPlanner.InboundRows"/>).</param>
+    /// <param name="rows">One per wamid, in wamid order (so that two batches take the unique index's locks in the same order).</param>
     /// <returns>The wamids inserted now: the messages this transaction handles.</returns>
     public static async Task<HashSet<string>> InsertNewAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<InboundMessageRow> rows, CancellationToken cancellationToken)

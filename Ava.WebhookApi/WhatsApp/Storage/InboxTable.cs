@@ -1,6 +1,6 @@
 using Ava.Data.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Claims;
-using Ava.WebhookApi.WhatsApp.Receiving;
+using Ava.WebhookApi.WhatsApp.Model;
 using Npgsql;
 using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 

@@ -25,31 +25,12 @@ internal sealed class OutboxQueue(NpgsqlDataSource dataSource, DatabaseOutage ou
         options);
 
 /// <summary>Turns to compose: swept from <c>conversation_turns</c>, a user's earliest first and one at a time.</summary>
-internal sealed class TurnQueue(
-    NpgsqlDataSource dataSource,
-    DatabaseOutage outage,
-    TimeProvider clock,
-    IOptions<WhatsAppProcessingOptions> options,
-    IOptions<Responding.ResponderOptions> responder)
+/// <param name="capacity">How many turns this instance composes at once (the responder's setting, given where the services are added).</param>
+internal sealed class TurnQueue(NpgsqlDataSource dataSource, DatabaseOutage outage, TimeProvider clock, IOptions<WhatsAppProcessingOptions> options, Func<int> capacity)
     : LeasedQueue<ClaimedTurn>(
         TurnsTable.Name,
         (ids, tokens, lease, cancellationToken) => LeasedTable.RenewAsync(dataSource, TurnsTable.Name, ids, tokens, lease, cancellationToken),
-        () => responder.Value.MaxConcurrentTurns,
-        outage,
-        clock,
-        options);
-
-/// <summary>Media to download: swept from <c>media_files</c>.</summary>
-internal sealed class MediaQueue(
-    NpgsqlDataSource dataSource,
-    DatabaseOutage outage,
-    TimeProvider clock,
-    IOptions<WhatsAppProcessingOptions> options,
-    IOptions<Media.MediaOptions> media)
-    : LeasedQueue<ClaimedMedia>(
-        MediaTable.Name,
-        (ids, tokens, lease, cancellationToken) => LeasedTable.RenewAsync(dataSource, MediaTable.Name, ids, tokens, lease, cancellationToken),
-        () => media.Value.MaxConcurrentDownloads,
+        capacity,
         outage,
         clock,
         options);

@@ -1,6 +1,6 @@
 using Ava.Data.Media;
 using Ava.WebhookApi.WhatsApp.Claims;
-using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WebhookApi.WhatsApp.Model;
 using Npgsql;
 using NpgsqlTypes;
 using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;

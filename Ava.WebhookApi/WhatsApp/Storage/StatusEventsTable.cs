@@ -1,4 +1,4 @@
-using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WebhookApi.WhatsApp.Model;
 using Npgsql;
 using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 

@@ -1,7 +1,7 @@
 using Ava.Data.Messages;
 using Ava.Data.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Claims;
-using Ava.WebhookApi.WhatsApp.Processing;
+using Ava.WebhookApi.WhatsApp.Model;
 using Npgsql;
 using static Ava.WebhookApi.WhatsApp.Storage.SqlParameters;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ava.WebhookApi.WhatsApp.Processing;
+namespace Ava.WebhookApi.WhatsApp;
 
 /// <summary>
 /// Text from Meta as Postgres can store it and the Graph API can be sent it. Postgres text cannot hold NUL, and
