@@ -19,8 +19,8 @@ public sealed class CurrentUser
     /// <summary>Whether the token is of an anonymous sign-in: anybody can make one, so it proves nothing of a person.</summary>
     public bool IsAnonymous => bool.TryParse(Principal?.FindFirstValue(IsAnonymousClaim), out var anonymous) && anonymous;
 
-    /// <summary>How to name the account to its owner (see <see cref="PendingPhoneLink.LabelFor"/>).</summary>
-    public string AccountLabel => PendingPhoneLink.LabelFor(
+    /// <summary>How to name the account to its owner (see <see cref="PendingLink.LabelFor"/>).</summary>
+    public string AccountLabel => PendingLink.LabelFor(
         Id,
         Principal?.FindFirstValue(ClaimTypes.Email) ?? Principal?.FindFirstValue("email"),
         Principal?.FindFirstValue(ClaimTypes.MobilePhone) ?? Principal?.FindFirstValue("phone"));

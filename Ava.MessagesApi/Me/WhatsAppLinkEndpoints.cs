@@ -40,7 +40,7 @@ public sealed record WhatsAppLinkStatus(
 /// <summary>
 /// Linking a WhatsApp number to the signed-in user. The API only issues a one-time code; the number is linked when
 /// the user sends <c>LINK &lt;code&gt;</c> from it, so nobody can link a phone they cannot send from. A code is the
-/// caller's alone and names the phone they claim (see <see cref="PhoneLinkCodeIssuer"/>); anonymous sign-ins get none.
+/// caller's alone and names the phone they claim (see <see cref="LinkCodeIssuer"/>); anonymous sign-ins get none.
 /// A user who adopted a WhatsApp username may write without a phone: their WhatsApp account is then linked by its
 /// business-scoped user id, on the code alone, and shown by its username.
 /// </summary>
@@ -97,19 +97,19 @@ internal static partial class WhatsAppLinkEndpoints
         }
 
         var redisDb = redis.GetDatabase();
-        if (await PhoneLinkCodeIssuer.TryCountAsync(redisDb, user.Id, phone) is { } wait)
+        if (await LinkCodeIssuer.TryCountAsync(redisDb, user.Id, phone) is { } wait)
         {
             var seconds = (long)Math.Ceiling(wait.TotalSeconds);
             httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many link codes",
-                detail: $"At most {PhoneLinkCodes.CodesPerUser} codes per account and {PhoneLinkCodes.CodesPerPhone} per phone are issued "
-                    + $"every {PhoneLinkCodes.IssuanceWindow.TotalMinutes:0} minutes. Try again in {seconds} seconds.");
+                detail: $"At most {LinkCodes.CodesPerUser} codes per account and {LinkCodes.CodesPerPhone} per phone are issued "
+                    + $"every {LinkCodes.IssuanceWindow.TotalMinutes:0} minutes. Try again in {seconds} seconds.");
         }
 
-        var codes = await PhoneLinkCodeIssuer.IssueAsync(
-            redisDb, new PendingPhoneLink(user.Id, phone, user.AccountLabel), PhoneLinkCodeIssuer.NewCandidates(), PhoneLinkCodeIssuer.NewCodeWithoutPhone());
+        var codes = await LinkCodeIssuer.IssueAsync(
+            redisDb, new PendingLink(user.Id, phone, user.AccountLabel), LinkCodeIssuer.NewCandidates(), LinkCodeIssuer.NewCodeWithoutPhone());
         if (codes is null)
         {
             httpContext.Response.Headers.RetryAfter = "1";
@@ -124,8 +124,8 @@ internal static partial class WhatsAppLinkEndpoints
             new WhatsAppLinkChallenge(
                 PhoneNumbers.ToE164(phone),
                 codes.Code,
-                clock.GetUtcNow() + PhoneLinkCodes.TimeToLive,
-                $"From {PhoneNumbers.ToE164(phone)}, send \"LINK {codes.Code}\" to Ava on WhatsApp within {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes. "
+                clock.GetUtcNow() + LinkCodes.TimeToLive,
+                $"From {PhoneNumbers.ToE164(phone)}, send \"LINK {codes.Code}\" to Ava on WhatsApp within {LinkCodes.TimeToLive.TotalMinutes:0} minutes. "
                     + $"Writing from a WhatsApp username that hides your number? Send \"LINK {codes.CodeWithoutPhone}\" instead.",
                 codes.CodeWithoutPhone));
     }

@@ -33,7 +33,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
         // The code names a phone the user claims; without a phone the code alone links the user id.
         var code = await RequestCodeAsync(me, "+" + WhatsAppDriver.NewPhone());
         await WriteAsync(userId, $"LINK {code}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(userId, 2))[^1].Body);
+        Assert.Equal(WhatsAppLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(userId, 2))[^1].Body);
 
         await WriteAsync(userId, "no phone, still me");
         var sends = await _whatsApp.AcceptedSendsToAsync(userId, 3);
@@ -60,7 +60,7 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
             [
                 ("assistant", "[Echo] no phone, still me", "read"),
                 ("user", "no phone, still me", null),
-                ("assistant", PhoneLinking.LinkedReply, "read"),
+                ("assistant", WhatsAppLinking.LinkedReply, "read"),
                 ("user", $"LINK {code}", null),
             ],
             history);
@@ -79,30 +79,30 @@ public sealed class UsernameOnlyTests(AvaStackFixture stack)
 
         // The six-digit code is for the phone it names: sent without a phone it links nothing.
         await WriteAsync(sender, $"LINK {challenge.GetProperty("code").GetString()}");
-        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(sender, 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(sender, 1))[^1].Body);
 
         using var cache = await AvaCache.ConnectAsync(stack);
         try
         {
             // Each guesser stays under their own limit; together they use up the guesses allowed without a phone.
-            var guessers = Enumerable.Range(1, PhoneLinkCodes.GuessesWithoutPhonePerWindow - 1).Select(_ => WhatsAppDriver.NewUserId()).ToList();
+            var guessers = Enumerable.Range(1, LinkCodes.GuessesWithoutPhonePerWindow - 1).Select(_ => WhatsAppDriver.NewUserId()).ToList();
             using (var guesses = await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(
                 [.. guessers.Select(guesser => WebhookNotifications.Text(
-                    null, $"LINK {new string('7', PhoneLinkCodes.CodeWithoutPhoneLength)}", WhatsAppDriver.NewWamid(), DateTimeOffset.UtcNow, guesser))]))))
+                    null, $"LINK {new string('7', LinkCodes.CodeWithoutPhoneLength)}", WhatsAppDriver.NewWamid(), DateTimeOffset.UtcNow, guesser))]))))
             {
                 Assert.Equal(HttpStatusCode.OK, guesses.StatusCode);
             }
 
-            Assert.Equal(PhoneLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(guessers[^1], 1)).Body);
+            Assert.Equal(WhatsAppLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(guessers[^1], 1)).Body);
 
             await WriteAsync(sender, $"LINK {challenge.GetProperty("code_without_phone").GetString()}");
-            Assert.Equal(PhoneLinking.RefusedReply, (await _whatsApp.AcceptedSendsToAsync(sender, 2))[^1].Body);
+            Assert.Equal(WhatsAppLinking.RefusedReply, (await _whatsApp.AcceptedSendsToAsync(sender, 2))[^1].Body);
             Assert.False((await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
         }
         finally
         {
             // The allowance is the whole stack's: the other tests link without a phone too.
-            await cache.GetDatabase().KeyDeleteAsync(PhoneLinkCodes.GuessesWithoutPhoneKey);
+            await cache.GetDatabase().KeyDeleteAsync(LinkCodes.GuessesWithoutPhoneKey);
         }
     }
 

@@ -81,7 +81,7 @@ public sealed class WebhookOutageTests(OutageStackFixture stack)
         }
 
         // The test stack's Redis keeps nothing across a restart, so the code is gone: the sender is told so, once.
-        Assert.Equal(PhoneLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
         Assert.Equal([(Outcome: (string?)"processed", Attempts: 0)], await DeliveriesOfAsync(body));
     }
 

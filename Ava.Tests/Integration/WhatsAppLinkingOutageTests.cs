@@ -38,7 +38,7 @@ public sealed class WhatsAppLinkingOutageTests(OutageStackFixture stack)
         }
 
         // The test stack's Redis keeps nothing across a restart: the code is gone, and the sender is told so, once.
-        Assert.Equal(PhoneLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(linkingPhone, 1)).Body);
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(linkingPhone, 1)).Body);
         Assert.Single(await _whatsApp.AcceptedSendsToAsync(linkedPhone, 1));
     }
 

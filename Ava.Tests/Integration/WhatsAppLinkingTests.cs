@@ -29,7 +29,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
 
         var code = await RequestCodeAsync(me, "+" + phone);
         await SendAsync(phone, $"LINK {code}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+        Assert.Equal(WhatsAppLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
 
         await SendAsync(phone, "now you know me");
         Assert.Equal("[Echo] now you know me", (await _whatsApp.AcceptedSendsToAsync(phone, 3))[^1].Body);
@@ -42,7 +42,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
             async () => await HistoryAsync(me),
             items => items.Count == 4 && items[0].DeliveryStatus == "sent");
         Assert.Equal(
-            [("assistant", "[Echo] now you know me"), ("user", "now you know me"), ("assistant", PhoneLinking.LinkedReply), ("user", $"LINK {code}")],
+            [("assistant", "[Echo] now you know me"), ("user", "now you know me"), ("assistant", WhatsAppLinking.LinkedReply), ("user", $"LINK {code}")],
             history.Select(i => (i.Role, i.Content)));
 
         using var stranger = await _tokens.ClientForAsync(Guid.NewGuid());
@@ -57,14 +57,14 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         var code = await RequestCodeAsync(me, "+" + phone);
         var wrong = code == "000000" ? "111111" : "000000";
 
-        for (var attempt = 1; attempt <= PhoneLinkCodes.MaxAttempts; attempt++)
+        for (var attempt = 1; attempt <= LinkCodes.MaxAttempts; attempt++)
         {
             await SendAsync(phone, $"link {wrong}");
-            Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(phone, attempt))[^1].Body);
+            Assert.Equal(WhatsAppLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(phone, attempt))[^1].Body);
         }
 
         await SendAsync(phone, $"LINK {code}");
-        Assert.Equal(PhoneLinking.RefusedReply, (await _whatsApp.AcceptedSendsToAsync(phone, PhoneLinkCodes.MaxAttempts + 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.RefusedReply, (await _whatsApp.AcceptedSendsToAsync(phone, LinkCodes.MaxAttempts + 1))[^1].Body);
         var status = await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken);
         Assert.False(status.GetProperty("linked").GetBoolean());
     }
@@ -75,7 +75,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         var phone = WhatsAppDriver.NewPhone();
         using var me = await _tokens.ClientForAsync(Guid.NewGuid());
         var code = await RequestCodeAsync(me, "+" + phone);
-        var guesses = Enumerable.Range(0, PhoneLinkCodes.MaxAttempts)
+        var guesses = Enumerable.Range(0, LinkCodes.MaxAttempts)
             .Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) + i + 1) % 1_000_000:D6}"))
             .Append(code);
 
@@ -83,9 +83,9 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
             [.. guesses.Select(guess => WhatsAppDriver.Text(phone, $"LINK {guess}"))])));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var replies = await _whatsApp.AcceptedSendsToAsync(phone, PhoneLinkCodes.MaxAttempts + 1);
-        Assert.Equal(PhoneLinkCodes.MaxAttempts, replies.Count(r => r.Body == PhoneLinking.WrongCodeReply));
-        Assert.Equal(PhoneLinking.RefusedReply, Assert.Single(replies, r => r.Body != PhoneLinking.WrongCodeReply).Body);
+        var replies = await _whatsApp.AcceptedSendsToAsync(phone, LinkCodes.MaxAttempts + 1);
+        Assert.Equal(LinkCodes.MaxAttempts, replies.Count(r => r.Body == WhatsAppLinking.WrongCodeReply));
+        Assert.Equal(WhatsAppLinking.RefusedReply, Assert.Single(replies, r => r.Body != WhatsAppLinking.WrongCodeReply).Body);
         Assert.False((await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
     }
 
@@ -103,7 +103,7 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         Assert.Equal("+" + phone, (await first.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("phone").GetString());
 
         await SendAsync(phone, $"LINK {await RequestCodeAsync(second, "+" + phone)}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+        Assert.Equal(WhatsAppLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
         Assert.False((await first.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
 
         using (var unlink = await second.DeleteAsync("/me/whatsapp", TestContext.Current.CancellationToken))
@@ -140,16 +140,16 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
             attackersCodes.Add((await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("code").GetString()!);
         }
 
-        Assert.Equal(PhoneLinkCodes.CodesPerUser, attackersCodes.Count);
+        Assert.Equal(LinkCodes.CodesPerUser, attackersCodes.Count);
         Assert.DoesNotContain(victimsCode, attackersCodes);
 
         // Their codes name the victim's phone: from any other phone they link nothing.
         await SendAsync(attackersPhone, $"LINK {attackersCodes[^1]}");
-        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(attackersPhone, 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(attackersPhone, 1))[^1].Body);
 
         // The victim's code still links the victim.
         await SendAsync(phone, $"LINK {victimsCode}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
         Assert.True((await victim.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
         Assert.False((await attacker.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
     }
@@ -163,16 +163,16 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         await using var redis = await AvaCache.ConnectAsync(stack);
 
         // Another account for the same phone draws the very same code first.
-        var issued = await PhoneLinkCodeIssuer.IssueAsync(
+        var issued = await LinkCodeIssuer.IssueAsync(
             redis.GetDatabase(),
-            new PendingPhoneLink(Guid.NewGuid(), phone, "someone-else"),
-            [victimsCode, .. PhoneLinkCodeIssuer.NewCandidates()],
-            PhoneLinkCodeIssuer.NewCodeWithoutPhone());
+            new PendingLink(Guid.NewGuid(), phone, "someone-else"),
+            [victimsCode, .. LinkCodeIssuer.NewCandidates()],
+            LinkCodeIssuer.NewCodeWithoutPhone());
 
         Assert.NotNull(issued);
         Assert.NotEqual(victimsCode, issued.Code);
         await SendAsync(phone, $"LINK {victimsCode}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
     }
 
     [Fact]
@@ -184,17 +184,17 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
         var second = await RequestCodeAsync(me, "+" + phone);
 
         await SendAsync(phone, $"LINK {first}");
-        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
 
         await SendAsync(phone, $"LINK {second}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
+        Assert.Equal(WhatsAppLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 2))[^1].Body);
     }
 
     [Fact]
     public async Task Asking_for_more_codes_than_the_limit_is_a_429_problem_that_says_when_to_ask_again()
     {
         using var me = await _tokens.ClientForAsync(Guid.NewGuid());
-        for (var request = 0; request < PhoneLinkCodes.CodesPerUser; request++)
+        for (var request = 0; request < LinkCodes.CodesPerUser; request++)
         {
             await RequestCodeAsync(me, "+" + WhatsAppDriver.NewPhone());
         }
@@ -212,10 +212,10 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
     public async Task One_phone_gets_a_limited_number_of_codes_however_many_accounts_ask()
     {
         var phone = WhatsAppDriver.NewPhone();
-        for (var account = 0; account < PhoneLinkCodes.CodesPerPhone / PhoneLinkCodes.CodesPerUser; account++)
+        for (var account = 0; account < LinkCodes.CodesPerPhone / LinkCodes.CodesPerUser; account++)
         {
             using var asker = await _tokens.ClientForAsync(Guid.NewGuid());
-            for (var request = 0; request < PhoneLinkCodes.CodesPerUser; request++)
+            for (var request = 0; request < LinkCodes.CodesPerUser; request++)
             {
                 await RequestCodeAsync(asker, "+" + phone);
             }
@@ -249,12 +249,12 @@ public sealed class WhatsAppLinkingTests(AvaStackFixture stack)
 
         await SendAsync(otherPhone, $"LINK {code}");
 
-        Assert.Equal(PhoneLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(otherPhone, 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, (await _whatsApp.AcceptedSendsToAsync(otherPhone, 1))[^1].Body);
         Assert.False((await me.GetFromJsonAsync<JsonElement>("/me/whatsapp", TestContext.Current.CancellationToken)).GetProperty("linked").GetBoolean());
 
         // The code was not spent by the other phone: from the phone it names it still links.
         await SendAsync(phone, $"LINK {code}");
-        Assert.Equal(PhoneLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
+        Assert.Equal(WhatsAppLinking.LinkedReply, (await _whatsApp.AcceptedSendsToAsync(phone, 1))[^1].Body);
     }
 
     [Fact]

@@ -96,7 +96,7 @@ public sealed class DeliveryPlannerTests
             [Delivery(1, link), Delivery(2, after)],
             links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "123456", newOwner) });
 
-        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] and now?"], plan.Replies.Select(r => r.Body));
+        Assert.Equal([WhatsAppLinking.LinkedReply, "[Echo] and now?"], plan.Replies.Select(r => r.Body));
         Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
         Assert.Equal([UnlinkedPhone], plan.Links.Select(l => l.Phone));
     }
@@ -127,7 +127,7 @@ public sealed class DeliveryPlannerTests
             [Delivery(1, Text("wamid.LINK", UnlinkedPhone, "LINK 000000"))],
             links: new() { ["wamid.LINK"] = new LinkAttempt(UnlinkedPhone, "000000", null) });
 
-        Assert.Equal([PhoneLinking.WrongCodeReply], plan.Replies.Select(r => r.Body));
+        Assert.Equal([WhatsAppLinking.WrongCodeReply], plan.Replies.Select(r => r.Body));
         Assert.Empty(plan.History);
         Assert.False(Assert.Single(plan.Links).Succeeded);
     }
@@ -304,7 +304,7 @@ public sealed class DeliveryPlannerTests
                 ["wamid.LINK"] = new LinkAttempt(null, "123456", newOwner, WhatsAppUserId: StrangerUserId, ClaimedPhone: UnlinkedPhone),
             });
 
-        Assert.Equal([PhoneLinking.LinkedReply, "[Echo] linked?"], plan.Replies.Select(r => r.Body));
+        Assert.Equal([WhatsAppLinking.LinkedReply, "[Echo] linked?"], plan.Replies.Select(r => r.Body));
         Assert.All(plan.Replies, r => Assert.Equal(StrangerUserId, r.ToUserId));
         Assert.All(plan.History, h => Assert.Equal(newOwner, h.UserId));
     }
@@ -453,7 +453,7 @@ public sealed class DeliveryPlannerTests
 
         Assert.Empty(plan.RegistrationCandidates);
         Assert.Equal(
-            [PhoneLinking.LinkedReply, "[Echo] linked now?", PhoneLinking.WrongCodeReply],
+            [WhatsAppLinking.LinkedReply, "[Echo] linked now?", WhatsAppLinking.WrongCodeReply],
             plan.Replies.Select(r => r.Body));
     }
 

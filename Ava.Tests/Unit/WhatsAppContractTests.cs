@@ -115,8 +115,8 @@ public sealed class WhatsAppContractTests
     {
         var photo = new IncomingMessage("w", "pn", "111", null, "image", "LINK 123456", "LINK 123456", null);
 
-        Assert.Null(PhoneLinking.CodeIn(photo));
-        Assert.Equal("123456", PhoneLinking.CodeIn(photo with { Type = "text" }));
+        Assert.Null(WhatsAppLinking.CodeIn(photo));
+        Assert.Equal("123456", WhatsAppLinking.CodeIn(photo with { Type = "text" }));
     }
 
     [Fact]

@@ -62,7 +62,7 @@ internal static class WhatsAppExtensions
 
         // Processing
         services.AddSingleton<LinkedUserLookup>();
-        services.AddSingleton<PhoneLinking>();
+        services.AddSingleton<WhatsAppLinking>();
         services.AddSingleton<RegistrationReplyThrottle>();
         services.AddSingleton<BusinessNumbers>();
         services.AddSingleton<DeliveryBatchProcessor>();

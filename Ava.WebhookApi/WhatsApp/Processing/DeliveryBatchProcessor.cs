@@ -17,7 +17,7 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 internal sealed partial class DeliveryBatchProcessor(
     NpgsqlDataSource dataSource,
     LinkedUserLookup linkedUsers,
-    PhoneLinking phoneLinking,
+    WhatsAppLinking phoneLinking,
     RegistrationReplyThrottle registrationReplies,
     BusinessNumbers businessNumbers,
     OutboxQueue outbox,
@@ -87,7 +87,7 @@ internal sealed partial class DeliveryBatchProcessor(
             {
                 // Their LINK waits for Redis; their other messages were handled and will be duplicates then.
                 await InboxTable.ReleaseAsync(
-                    dataSource, [.. claim.Where(d => plan.Deferred.Contains(d.Id))], processing.Value.RetryBaseDelay, PhoneLinking.DeferredReason, countFailure: false, cancellationToken);
+                    dataSource, [.. claim.Where(d => plan.Deferred.Contains(d.Id))], processing.Value.RetryBaseDelay, WhatsAppLinking.DeferredReason, countFailure: false, cancellationToken);
             }
 
             foreach (var (type, count) in plan.Received)

@@ -115,7 +115,7 @@ internal static class DeliveryPlanner
     public static IEnumerable<HistoryRow> MovedAwayNotices(IEnumerable<(LinkAttempt Attempt, WhatsAppLinkChange? Change)> applied, DateTimeOffset now) =>
         applied
             .SelectMany(a => (a.Change?.PreviousOwners ?? []).Select(owner => new HistoryRow(
-                Guid.CreateVersion7(now), owner, MessageRole.Assistant, PhoneLinking.MovedAwayNotice(a.Attempt), now, ExternalId: null)));
+                Guid.CreateVersion7(now), owner, MessageRole.Assistant, WhatsAppLinking.MovedAwayNotice(a.Attempt), now, ExternalId: null)));
 
     /// <param name="users">
     /// The linked user of each sender's phone and user id (null: linked to nobody), as looked up before (see

@@ -20,7 +20,7 @@ internal static class ReplyPolicy
 
         if (link is not null)
         {
-            return PhoneLinking.ReplyTo(link);
+            return WhatsAppLinking.ReplyTo(link);
         }
 
         if (senderIsLinked)

@@ -11,7 +11,7 @@ namespace Ava.Linking;
 /// is then all the proof there is, so it is long enough, and guesses few enough, that it cannot be guessed in
 /// practice. The Redis keys both services use:
 /// <list type="bullet">
-/// <item><see cref="CodeKeyFor"/>: a pending code → its <see cref="PendingPhoneLink"/>, written only if absent
+/// <item><see cref="CodeKeyFor"/>: a pending code → its <see cref="PendingLink"/>, written only if absent
 /// (a code is never handed to two users, nor overwritten), with its expiry in the same step.</item>
 /// <item><see cref="PendingCodeKeyFor"/>, <see cref="PendingCodeWithoutPhoneKeyFor"/>: the user's one pending pair
 /// of codes (their code keys): issuing another pair drops it.</item>
@@ -23,7 +23,7 @@ namespace Ava.Linking;
 /// <see cref="IssuanceWindow"/>, per user and per claimed phone.</item>
 /// </list>
 /// </summary>
-public static class PhoneLinkCodes
+public static class LinkCodes
 {
     public const int CodeLength = 6;
 
@@ -79,7 +79,7 @@ public static class PhoneLinkCodes
 /// <summary>What a pending code stands for: the user it was issued to and the phone that user claims.</summary>
 /// <param name="Phone">Normalised (<see cref="PhoneNumbers.Normalize"/>).</param>
 /// <param name="AccountLabel">How the account is named (see <see cref="LabelFor"/>); never shown in a WhatsApp message.</param>
-public sealed record PendingPhoneLink(Guid UserId, string Phone, string AccountLabel)
+public sealed record PendingLink(Guid UserId, string Phone, string AccountLabel)
 {
     private const char Separator = '|';
 
@@ -94,7 +94,7 @@ public sealed record PendingPhoneLink(Guid UserId, string Phone, string AccountL
     /// <summary>What the stored form of every code of the user starts with.</summary>
     public static string OwnerPrefix(Guid userId) => string.Create(CultureInfo.InvariantCulture, $"{userId:D}{Separator}");
 
-    public static bool TryParse(string? stored, [NotNullWhen(true)] out PendingPhoneLink? link)
+    public static bool TryParse(string? stored, [NotNullWhen(true)] out PendingLink? link)
     {
         link = null;
         var parts = stored?.Split(Separator, 3);
@@ -103,7 +103,7 @@ public sealed record PendingPhoneLink(Guid UserId, string Phone, string AccountL
             return false;
         }
 
-        link = new PendingPhoneLink(userId, phone, label);
+        link = new PendingLink(userId, phone, label);
         return true;
     }
 
@@ -115,7 +115,7 @@ public sealed record PendingPhoneLink(Guid UserId, string Phone, string AccountL
     /// <param name="senderPhone">The sender's phone; null when Meta withholds it.</param>
     /// <param name="code">The code as sent.</param>
     public bool Admits(string? senderPhone, string code) =>
-        senderPhone is null ? code.Length == PhoneLinkCodes.CodeWithoutPhoneLength : string.Equals(Phone, senderPhone, StringComparison.Ordinal);
+        senderPhone is null ? code.Length == LinkCodes.CodeWithoutPhoneLength : string.Equals(Phone, senderPhone, StringComparison.Ordinal);
 
     /// <summary>
     /// The account as its owner knows it: the token's email, else its phone, else the start of its id. It stays out

@@ -7,7 +7,7 @@ using Ava.WebhookApi.WhatsApp.Processing;
 namespace Ava.Tests.Unit;
 
 /// <summary>What a link code stands for, and what a LINK message comes to.</summary>
-public sealed class PhoneLinkCodeTests
+public sealed class LinkCodeTests
 {
     private const string Phone = "15551230001";
     private static readonly Guid s_user = Guid.Parse("0196a8a0-0000-7000-8000-00000000000a");
@@ -15,12 +15,12 @@ public sealed class PhoneLinkCodeTests
     [Fact]
     public void A_pending_link_is_stored_as_user_phone_and_label_and_read_back_even_with_separators_in_the_label()
     {
-        var link = new PendingPhoneLink(s_user, Phone, "odd|name@example.com");
+        var link = new PendingLink(s_user, Phone, "odd|name@example.com");
 
         Assert.Equal($"{s_user:D}|{Phone}|odd|name@example.com", link.Format());
-        Assert.True(PendingPhoneLink.TryParse(link.Format(), out var read));
+        Assert.True(PendingLink.TryParse(link.Format(), out var read));
         Assert.Equal(link, read);
-        Assert.StartsWith(PendingPhoneLink.OwnerPrefix(s_user), link.Format(), StringComparison.Ordinal);
+        Assert.StartsWith(PendingLink.OwnerPrefix(s_user), link.Format(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -30,16 +30,16 @@ public sealed class PhoneLinkCodeTests
     [InlineData("not-a-user|15551230001|label")]
     [InlineData("0196a8a0-0000-7000-8000-00000000000a||label")]
     public void Anything_else_is_not_a_pending_link(string? stored) =>
-        Assert.False(PendingPhoneLink.TryParse(stored, out _));
+        Assert.False(PendingLink.TryParse(stored, out _));
 
     [Fact]
     public void The_account_is_named_by_its_email_else_its_phone_else_the_start_of_its_id()
     {
-        Assert.Equal("me@example.com", PendingPhoneLink.LabelFor(s_user, " me@example.com ", "15550001111"));
-        Assert.Equal("+15550001111", PendingPhoneLink.LabelFor(s_user, "", "15550001111"));
-        Assert.Equal("0196a8a0", PendingPhoneLink.LabelFor(s_user, null, null));
-        Assert.Equal("ab", PendingPhoneLink.LabelFor(s_user, "a\nb", null));
-        Assert.Equal(100, PendingPhoneLink.LabelFor(s_user, new string('x', 300), null).Length);
+        Assert.Equal("me@example.com", PendingLink.LabelFor(s_user, " me@example.com ", "15550001111"));
+        Assert.Equal("+15550001111", PendingLink.LabelFor(s_user, "", "15550001111"));
+        Assert.Equal("0196a8a0", PendingLink.LabelFor(s_user, null, null));
+        Assert.Equal("ab", PendingLink.LabelFor(s_user, "a\nb", null));
+        Assert.Equal(100, PendingLink.LabelFor(s_user, new string('x', 300), null).Length);
     }
 
     [Theory]
@@ -53,52 +53,52 @@ public sealed class PhoneLinkCodeTests
     [InlineData("please LINK 123456", null)]
     public void Only_LINK_and_a_code_of_the_issued_length_is_a_link_command(string text, string? code)
     {
-        Assert.Equal(PhoneLinkCodes.CodeLength, "123456".Length);
-        Assert.Equal(code, PhoneLinking.CodeIn(new IncomingMessage("wamid.1", null, Phone, null, "text", text, text, null)));
+        Assert.Equal(LinkCodes.CodeLength, "123456".Length);
+        Assert.Equal(code, WhatsAppLinking.CodeIn(new IncomingMessage("wamid.1", null, Phone, null, "text", text, text, null)));
     }
 
     [Fact]
     public void A_pending_code_links_the_phone_it_names()
     {
-        var attempt = PhoneLinking.Check(Phone, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false);
+        var attempt = WhatsAppLinking.Check(Phone, "123456", new PendingLink(s_user, Phone, "me@example.com").Format(), refused: false);
 
         Assert.Equal(new LinkAttempt(Phone, "123456", s_user), attempt);
-        Assert.Equal(PhoneLinking.LinkedReply, PhoneLinking.ReplyTo(attempt));
+        Assert.Equal(WhatsAppLinking.LinkedReply, WhatsAppLinking.ReplyTo(attempt));
     }
 
     [Fact]
     public void The_confirmation_of_a_link_names_no_account()
     {
-        var attempt = PhoneLinking.Check(Phone, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false);
+        var attempt = WhatsAppLinking.Check(Phone, "123456", new PendingLink(s_user, Phone, "me@example.com").Format(), refused: false);
 
         Assert.True(attempt.Succeeded);
-        Assert.DoesNotContain("me@example.com", PhoneLinking.ReplyTo(attempt), StringComparison.Ordinal);
+        Assert.DoesNotContain("me@example.com", WhatsAppLinking.ReplyTo(attempt), StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_short_code_sent_without_a_phone_links_nothing_it_is_for_the_phone_it_names()
     {
-        var attempt = PhoneLinking.Check(null, "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false, "US.13491208655302741918");
+        var attempt = WhatsAppLinking.Check(null, "123456", new PendingLink(s_user, Phone, "me@example.com").Format(), refused: false, "US.13491208655302741918");
 
         Assert.False(attempt.Succeeded);
-        Assert.Equal(PhoneLinking.WrongCodeReply, PhoneLinking.ReplyTo(attempt));
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, WhatsAppLinking.ReplyTo(attempt));
     }
 
     [Fact]
     public void A_code_issued_for_another_phone_links_nothing()
     {
-        var attempt = PhoneLinking.Check("15559990000", "123456", new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false);
+        var attempt = WhatsAppLinking.Check("15559990000", "123456", new PendingLink(s_user, Phone, "me@example.com").Format(), refused: false);
 
         Assert.False(attempt.Succeeded);
-        Assert.Equal(PhoneLinking.WrongCodeReply, PhoneLinking.ReplyTo(attempt));
+        Assert.Equal(WhatsAppLinking.WrongCodeReply, WhatsAppLinking.ReplyTo(attempt));
     }
 
     [Fact]
     public void A_sender_without_a_phone_is_linked_by_user_id_on_the_long_code_alone_and_the_claimed_phone_is_only_remembered()
     {
         const string Code = "1234567890123456";
-        var attempt = PhoneLinking.Check(
-            null, Code, new PendingPhoneLink(s_user, Phone, "me@example.com").Format(), refused: false, "US.13491208655302741918", "sheena");
+        var attempt = WhatsAppLinking.Check(
+            null, Code, new PendingLink(s_user, Phone, "me@example.com").Format(), refused: false, "US.13491208655302741918", "sheena");
 
         Assert.Equal(
             new LinkAttempt(null, Code, s_user, WhatsAppUserId: "US.13491208655302741918", Username: "sheena", ClaimedPhone: Phone),
@@ -109,21 +109,21 @@ public sealed class PhoneLinkCodeTests
     [Fact]
     public void A_sender_with_a_phone_and_a_user_id_must_still_send_from_the_phone_the_code_names()
     {
-        var pending = new PendingPhoneLink(s_user, Phone, "me@example.com").Format();
+        var pending = new PendingLink(s_user, Phone, "me@example.com").Format();
 
-        Assert.False(PhoneLinking.Check("15559990000", "123456", pending, refused: false, "US.13491208655302741918").Succeeded);
-        var linked = PhoneLinking.Check(Phone, "123456", pending, refused: false, "US.13491208655302741918");
+        Assert.False(WhatsAppLinking.Check("15559990000", "123456", pending, refused: false, "US.13491208655302741918").Succeeded);
+        var linked = WhatsAppLinking.Check(Phone, "123456", pending, refused: false, "US.13491208655302741918");
         Assert.Equal((true, (string?)"US.13491208655302741918", (string?)null), (linked.Succeeded, linked.WhatsAppUserId, linked.ClaimedPhone));
     }
 
     [Fact]
     public void Past_a_limit_even_the_right_code_is_refused()
     {
-        var pending = new PendingPhoneLink(s_user, Phone, "me@example.com").Format();
+        var pending = new PendingLink(s_user, Phone, "me@example.com").Format();
 
-        var refused = PhoneLinking.Check(Phone, "123456", pending, refused: true);
+        var refused = WhatsAppLinking.Check(Phone, "123456", pending, refused: true);
         Assert.Equal((false, true), (refused.Succeeded, refused.Refused));
-        Assert.Equal(PhoneLinking.RefusedReply, PhoneLinking.ReplyTo(refused));
+        Assert.Equal(WhatsAppLinking.RefusedReply, WhatsAppLinking.ReplyTo(refused));
     }
 
     [Theory]

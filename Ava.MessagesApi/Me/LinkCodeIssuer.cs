@@ -6,11 +6,11 @@ using StackExchange.Redis;
 namespace Ava.MessagesApi.Me;
 
 /// <summary>
-/// Issues link codes in Redis (see <see cref="PhoneLinkCodes"/>), each step one script, so that it holds across
+/// Issues link codes in Redis (see <see cref="LinkCodes"/>), each step one script, so that it holds across
 /// any number of messages API instances and nothing is left half-written: a code is set only where none is pending,
 /// with its expiry in the same command, and the user's previous code goes in the same step.
 /// </summary>
-public static class PhoneLinkCodeIssuer
+public static class LinkCodeIssuer
 {
     /// <summary>Fresh codes tried when one is already pending for someone else (rare: a million codes, minutes each).</summary>
     public const int Candidates = 5;
@@ -85,8 +85,8 @@ public static class PhoneLinkCodeIssuer
     {
         var wait = (long)await redis.ScriptEvaluateAsync(
             CountIssueScript,
-            [PhoneLinkCodes.IssuedToUserKeyFor(userId), PhoneLinkCodes.IssuedForPhoneKeyFor(phone)],
-            [PhoneLinkCodes.CodesPerUser, PhoneLinkCodes.CodesPerPhone, (long)PhoneLinkCodes.IssuanceWindow.TotalMilliseconds]);
+            [LinkCodes.IssuedToUserKeyFor(userId), LinkCodes.IssuedForPhoneKeyFor(phone)],
+            [LinkCodes.CodesPerUser, LinkCodes.CodesPerPhone, (long)LinkCodes.IssuanceWindow.TotalMilliseconds]);
         return wait > 0 ? TimeSpan.FromMilliseconds(wait) : null;
     }
 
@@ -95,30 +95,30 @@ public static class PhoneLinkCodeIssuer
     /// of codes for the link.
     /// </summary>
     /// <returns>The pair, or null when the code without a phone or every candidate is pending for someone else.</returns>
-    public static async Task<IssuedLinkCodes?> IssueAsync(IDatabase redis, PendingPhoneLink link, IReadOnlyList<string> candidates, string codeWithoutPhone)
+    public static async Task<IssuedLinkCodes?> IssueAsync(IDatabase redis, PendingLink link, IReadOnlyList<string> candidates, string codeWithoutPhone)
     {
         var chosen = (int)await redis.ScriptEvaluateAsync(
             IssueScript,
             [
-                PhoneLinkCodes.PendingCodeKeyFor(link.UserId),
-                PhoneLinkCodes.PendingCodeWithoutPhoneKeyFor(link.UserId),
-                PhoneLinkCodes.CodeKeyFor(codeWithoutPhone),
-                .. candidates.Select(code => (RedisKey)PhoneLinkCodes.CodeKeyFor(code)),
+                LinkCodes.PendingCodeKeyFor(link.UserId),
+                LinkCodes.PendingCodeWithoutPhoneKeyFor(link.UserId),
+                LinkCodes.CodeKeyFor(codeWithoutPhone),
+                .. candidates.Select(code => (RedisKey)LinkCodes.CodeKeyFor(code)),
             ],
-            [link.Format(), (long)PhoneLinkCodes.TimeToLive.TotalMilliseconds, PendingPhoneLink.OwnerPrefix(link.UserId)]);
+            [link.Format(), (long)LinkCodes.TimeToLive.TotalMilliseconds, PendingLink.OwnerPrefix(link.UserId)]);
         return chosen > 0 ? new IssuedLinkCodes(candidates[chosen - 1], codeWithoutPhone) : null;
     }
 
-    /// <summary>Random codes of <see cref="PhoneLinkCodes.CodeLength"/> digits, from a cryptographic source.</summary>
+    /// <summary>Random codes of <see cref="LinkCodes.CodeLength"/> digits, from a cryptographic source.</summary>
     public static string[] NewCandidates() =>
     [
         .. Enumerable.Range(0, Candidates).Select(_ => RandomNumberGenerator
-            .GetInt32(0, (int)Math.Pow(10, PhoneLinkCodes.CodeLength))
-            .ToString(new string('0', PhoneLinkCodes.CodeLength), CultureInfo.InvariantCulture)),
+            .GetInt32(0, (int)Math.Pow(10, LinkCodes.CodeLength))
+            .ToString(new string('0', LinkCodes.CodeLength), CultureInfo.InvariantCulture)),
     ];
 
-    /// <summary>A random code of <see cref="PhoneLinkCodes.CodeWithoutPhoneLength"/> digits, from a cryptographic source.</summary>
-    public static string NewCodeWithoutPhone() => RandomNumberGenerator.GetString("0123456789", PhoneLinkCodes.CodeWithoutPhoneLength);
+    /// <summary>A random code of <see cref="LinkCodes.CodeWithoutPhoneLength"/> digits, from a cryptographic source.</summary>
+    public static string NewCodeWithoutPhone() => RandomNumberGenerator.GetString("0123456789", LinkCodes.CodeWithoutPhoneLength);
 }
 
 /// <summary>A user's pending pair of link codes.</summary>

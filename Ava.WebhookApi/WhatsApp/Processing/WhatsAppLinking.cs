@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
 /// <summary>
-/// The webhook's half of linking a WhatsApp account (see <see cref="PhoneLinkCodes"/>): recognises
+/// The webhook's half of linking a WhatsApp account (see <see cref="LinkCodes"/>): recognises
 /// <c>LINK &lt;code&gt;</c>, checks that the code is pending and may link its sender (the account is linked inside the
 /// processing transaction, see <see cref="UserPreferencesTable.LinkAsync"/>), and after the commit consumes the code.
 /// Every code sent is counted before it is checked — per sender, and for senders without a phone all together — so
@@ -16,7 +16,7 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 /// business-scoped user id, and the long code alone proves they are the user it was issued to: the id is linked, the
 /// claimed phone is not. The confirmation names no account: a guesser must learn nothing of whose it is.
 /// </summary>
-internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger<PhoneLinking> logger)
+internal sealed partial class WhatsAppLinking(IConnectionMultiplexer redis, ILogger<WhatsAppLinking> logger)
 {
     /// <summary>Why a delivery with a LINK was handed back unfinished.</summary>
     public const string DeferredReason = "Redis is unavailable: the LINK message waits to be checked";
@@ -27,7 +27,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
     public const string LinkedReply = "Your WhatsApp account is now linked to the Ava account that asked for this code.";
 
     public static readonly string RefusedReply =
-        $"Too many link codes came in lately. Wait {PhoneLinkCodes.TimeToLive.TotalMinutes:0} minutes, then ask the Ava app for a new code.";
+        $"Too many link codes came in lately. Wait {LinkCodes.TimeToLive.TotalMinutes:0} minutes, then ask the Ava app for a new code.";
 
     private static readonly TimeSpan s_redisTimeout = TimeSpan.FromMilliseconds(500);
 
@@ -96,13 +96,13 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
     /// <returns>The code of a <c>LINK &lt;code&gt;</c> text from a sender Ava can tell apart, or null for any other message.</returns>
     public static string? CodeIn(IncomingMessage message) =>
         message is { Type: "text", Text: { } text, Sender: not null } && LinkCommand().Match(text) is { Success: true } match
-            && match.Groups[1].Length is PhoneLinkCodes.CodeLength or PhoneLinkCodes.CodeWithoutPhoneLength
+            && match.Groups[1].Length is LinkCodes.CodeLength or LinkCodes.CodeWithoutPhoneLength
             ? match.Groups[1].Value
             : null;
 
     /// <summary>What a LINK message comes to, given what Redis holds for its code and whether its sender is over a limit.</summary>
     /// <param name="phone">The sender's phone; null for a sender known only by <paramref name="whatsAppUserId"/>.</param>
-    /// <param name="pending">The code's <see cref="PendingPhoneLink"/> as stored, if it is pending.</param>
+    /// <param name="pending">The code's <see cref="PendingLink"/> as stored, if it is pending.</param>
     /// <param name="refused">This code, counted, took its sender (or the senders without a phone) past their limit.</param>
     public static LinkAttempt Check(
         string? phone, string code, string? pending, bool refused, string? whatsAppUserId = null, string? username = null)
@@ -113,7 +113,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
             return attempt with { Refused = true };
         }
 
-        if (!PendingPhoneLink.TryParse(pending, out var link) || !link.Admits(phone, code))
+        if (!PendingLink.TryParse(pending, out var link) || !link.Admits(phone, code))
         {
             return attempt;
         }
@@ -145,13 +145,13 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
         try
         {
             var db = redis.GetDatabase();
-            var window = (long)PhoneLinkCodes.TimeToLive.TotalMilliseconds;
+            var window = (long)LinkCodes.TimeToLive.TotalMilliseconds;
             counted = await Task.WhenAll(commands.Select(c => db.ScriptEvaluateAsync(
                     CountAndReadScript,
                     [
-                        PhoneLinkCodes.CodeKeyFor(c.Code),
-                        PhoneLinkCodes.AttemptsKeyFor(c.Message.Sender!),
-                        .. c.Message.FromPhone is null ? new RedisKey[] { PhoneLinkCodes.GuessesWithoutPhoneKey } : [],
+                        LinkCodes.CodeKeyFor(c.Code),
+                        LinkCodes.AttemptsKeyFor(c.Message.Sender!),
+                        .. c.Message.FromPhone is null ? new RedisKey[] { LinkCodes.GuessesWithoutPhoneKey } : [],
                     ],
                     [window])))
                 .WaitAsync(s_redisTimeout);
@@ -173,8 +173,8 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
             var (message, code) = commands[i];
             var result = (RedisResult[])counted[i]!;
             var pending = (string?)result[0];
-            var refused = (long)result[1] > PhoneLinkCodes.MaxAttempts
-                || (result.Length > 2 && (long)result[2] > PhoneLinkCodes.GuessesWithoutPhonePerWindow);
+            var refused = (long)result[1] > LinkCodes.MaxAttempts
+                || (result.Length > 2 && (long)result[2] > LinkCodes.GuessesWithoutPhonePerWindow);
             attempts[message.Wamid] = Check(
                 message.FromPhone, code, pending is { Length: > 0 } ? pending : null, refused, message.FromUserId, message.FromUsername);
         }
@@ -202,13 +202,13 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
             await Task.WhenAll(linked.Select(a => db.ScriptEvaluateAsync(
                     ConsumeScript,
                     [
-                        PhoneLinkCodes.CodeKeyFor(a.Attempt.Code),
-                        PhoneLinkCodes.PendingCodeKeyFor(a.Attempt.UserId!.Value),
-                        PhoneLinkCodes.PendingCodeWithoutPhoneKeyFor(a.Attempt.UserId!.Value),
-                        PhoneLinkCodes.AttemptsKeyFor(a.Attempt.Sender),
-                        .. a.Attempt.Phone is null ? new RedisKey[] { PhoneLinkCodes.GuessesWithoutPhoneKey } : [],
+                        LinkCodes.CodeKeyFor(a.Attempt.Code),
+                        LinkCodes.PendingCodeKeyFor(a.Attempt.UserId!.Value),
+                        LinkCodes.PendingCodeWithoutPhoneKeyFor(a.Attempt.UserId!.Value),
+                        LinkCodes.AttemptsKeyFor(a.Attempt.Sender),
+                        .. a.Attempt.Phone is null ? new RedisKey[] { LinkCodes.GuessesWithoutPhoneKey } : [],
                     ],
-                    [PendingPhoneLink.OwnerPrefix(a.Attempt.UserId!.Value)])))
+                    [PendingLink.OwnerPrefix(a.Attempt.UserId!.Value)])))
                 .WaitAsync(LinkedUserCache.InvalidationAttemptTimeout);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
@@ -217,7 +217,7 @@ internal sealed partial class PhoneLinking(IConnectionMultiplexer redis, ILogger
         }
     }
 
-    // Any run of digits, its length checked against PhoneLinkCodes' lengths: a generated pattern cannot take them.
+    // Any run of digits, its length checked against LinkCodes' lengths: a generated pattern cannot take them.
     [GeneratedRegex(@"^\s*link\s+(\d+)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex LinkCommand();
 
