@@ -15,6 +15,8 @@ public sealed class BenchmarkArguments
           load      [--rate 2500] [--connections 32] [--duration 30] [--warmup 5] [--users 10000] [--numbers 64]
                     [--replicas 1] [--drain-timeout 120] [--json FILE]      (--rate 0: closed loop)
                     [--responder-delay S]   (a responder answering after S seconds instead of Ava's echo)
+                    [--media-share 0.1] [--media-kib 1024] [--media-type image|video|document] [--media-downloads N]
+                                            (that share of the messages carries media of that size, captioned)
           messages  [--rows 1000000] [--users 1000] [--connections 16] [--duration 20] [--warmup 5] [--json FILE]
           faults    [--scenario all|postgres-down,redis-down,graph-failing,kill-webhook,replicas-racing,spool-full]
                     [--fault-seconds N (default per scenario: 20, graph-failing 60)] [--rate 200] [--connections 256]

@@ -29,6 +29,30 @@ public sealed class BenchmarkDatabase(string connectionString)
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
+    /// <summary>Where the media Ava recorded stands: how much is kept, how fast it was kept, how long each waited.</summary>
+    public async Task<MediaAccount> AccountMediaAsync()
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT count(*),
+                   count(*) FILTER (WHERE status = 'stored'),
+                   count(*) FILTER (WHERE status = 'pending'),
+                   count(*) FILTER (WHERE status IN ('failed', 'too_large')),
+                   coalesce(sum(size) FILTER (WHERE status = 'stored'), 0)::bigint,
+                   coalesce(extract(epoch FROM max(stored_at) - min(created_at)), 0)::float8,
+                   coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - created_at)), 'NaN')::float8,
+                   coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - created_at)), 'NaN')::float8,
+                   pg_total_relation_size('media_chunks')
+            FROM media_files
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new MediaAccount(
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+            reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetInt64(8));
+    }
+
     /// <summary>Links users 0 … count-1 to the phones <c>firstPhone + i</c>.</summary>
     public async Task SeedLinkedUsersAsync(int count, long firstPhone)
     {
@@ -174,3 +198,10 @@ public sealed class BenchmarkDatabase(string connectionString)
         return connection;
     }
 }
+
+/// <summary>The media of a run, as Ava's tables record it.</summary>
+/// <param name="Seconds">From the first media recorded to the last kept.</param>
+/// <param name="WaitP50Seconds">From recorded (the message processed) to kept.</param>
+/// <param name="OnDiskBytes">The chunks' table on disk, indexes and TOAST included.</param>
+public sealed record MediaAccount(
+    long Recorded, long Stored, long Pending, long Given, long StoredBytes, double Seconds, double WaitP50Seconds, double WaitP99Seconds, long OnDiskBytes);

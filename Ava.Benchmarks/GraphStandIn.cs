@@ -17,7 +17,8 @@ namespace Ava.Benchmarks;
 /// accepts it with a new wamid (or counts a read receipt), and <c>GET /{version}/{phone-number-id}</c> answers Ava's
 /// access token check. Every echo of a benchmark message (<c>[Echo] bench 123</c>) is logged by its number
 /// and arrival time, which is what the pipeline figures (sent/s, lag, lost, duplicated) are made of. It can also play
-/// a Graph API outage (<see cref="Fail"/>), and keep a journal of every send with the connection it came over.
+/// a Graph API outage (<see cref="Fail"/>), keep a journal of every send with the connection it came over, and serve
+/// the load's media (<see cref="Media"/>) as Meta does: <c>GET /{version}/{media-id}</c> for a URL, then the bytes there.
 /// </summary>
 public sealed class GraphStandIn : IAsyncDisposable
 {
@@ -34,6 +35,9 @@ public sealed class GraphStandIn : IAsyncDisposable
     private long _otherCalls;
     private long _refused;
     private long _lastSendAt;
+    private long _mediaLookups;
+    private long _mediaDownloads;
+    private long _mediaBytesServed;
 
     private GraphStandIn(WebApplication app, bool journal)
     {
@@ -64,6 +68,17 @@ public sealed class GraphStandIn : IAsyncDisposable
 
     public Uri BaseUrl => new(_app.Urls.Single());
 
+    /// <summary>The media the load's messages carry, served to Ava; null: none.</summary>
+    public BenchmarkMedia? Media { get; set; }
+
+    /// <summary>Media ids Ava looked up for a download URL.</summary>
+    public long MediaLookups => Interlocked.Read(ref _mediaLookups);
+
+    /// <summary>Media downloads answered, and the bytes sent in them.</summary>
+    public long MediaDownloads => Interlocked.Read(ref _mediaDownloads);
+
+    public long MediaBytesServed => Interlocked.Read(ref _mediaBytesServed);
+
     /// <summary>
     /// Told of every accepted text send (business number, wamid, recipient, callback data), e.g. to report its status
     /// as Meta would; null: nothing is.
@@ -86,6 +101,7 @@ public sealed class GraphStandIn : IAsyncDisposable
         var standIn = new GraphStandIn(app, journal);
         app.MapPost("/{version}/{phoneNumberId}/messages", standIn.HandleSendAsync);
         app.MapGet("/{version}/{phoneNumberId}", standIn.HandleTokenCheckAsync);
+        app.MapGet("/media/{mediaId}", standIn.HandleMediaDownloadAsync);
         await app.StartAsync();
         return standIn;
     }
@@ -166,7 +182,10 @@ public sealed class GraphStandIn : IAsyncDisposable
             cancellationToken: context.RequestAborted);
     }
 
-    /// <summary>Ava checks its access token by reading its business number: any number the token passes is accepted.</summary>
+    /// <summary>
+    /// Ava checks its access token by reading its business number: any number the token passes is accepted. The same
+    /// path with a media id is the media lookup, answered with a URL on this stand-in.
+    /// </summary>
     private async Task HandleTokenCheckAsync(HttpContext context, string phoneNumberId)
     {
         if (context.Request.Headers.Authorization != Volatile.Read(ref _expectedAuthorization))
@@ -175,8 +194,34 @@ public sealed class GraphStandIn : IAsyncDisposable
             return;
         }
 
+        if (Media is { } media && BenchmarkMedia.IsMediaId(phoneNumberId))
+        {
+            Interlocked.Increment(ref _mediaLookups);
+            await context.Response.WriteAsJsonAsync(
+                new MediaDownloadUrl("whatsapp", new Uri(BaseUrl, "media/" + phoneNumberId).ToString(), media.MimeType, media.Sha256Hex, media.Bytes.Length, phoneNumberId),
+                WhatsAppJsonContext.Default.MediaDownloadUrl,
+                cancellationToken: context.RequestAborted);
+            return;
+        }
+
         await context.Response.WriteAsJsonAsync(
             new BusinessPhoneNumber(phoneNumberId, null, "Ava benchmark"), WhatsAppJsonContext.Default.BusinessPhoneNumber, cancellationToken: context.RequestAborted);
+    }
+
+    /// <summary>The bytes behind a media URL, for the access token only, as Meta serves them.</summary>
+    private async Task HandleMediaDownloadAsync(HttpContext context, string mediaId)
+    {
+        if (context.Request.Headers.Authorization != Volatile.Read(ref _expectedAuthorization) || Media is not { } media || !BenchmarkMedia.IsMediaId(mediaId))
+        {
+            await RefuseAsync(context, HttpStatusCode.NotFound, 100, "Unknown media", "GraphMethodException");
+            return;
+        }
+
+        context.Response.ContentType = media.MimeType;
+        context.Response.ContentLength = media.Bytes.Length;
+        await context.Response.Body.WriteAsync(media.Bytes, context.RequestAborted);
+        Interlocked.Increment(ref _mediaDownloads);
+        Interlocked.Add(ref _mediaBytesServed, media.Bytes.Length);
     }
 
     private static bool TryReadNumber(string text, out long number)

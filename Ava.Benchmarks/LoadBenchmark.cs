@@ -30,20 +30,23 @@ public static class LoadBenchmark
             Replicas: arguments.Int("replicas", 1, min: 1),
             DrainTimeout: arguments.Seconds("drain-timeout", 120),
             Json: arguments.Text("json"),
-            ResponderDelay: arguments.Seconds("responder-delay", 0));
+            ResponderDelay: arguments.Seconds("responder-delay", 0),
+            Media: BenchmarkMedia.FromArguments(arguments),
+            MediaDownloads: arguments.Int("media-downloads", 0));
         arguments.RejectUnknown();
 
         var runStarted = Stopwatch.GetTimestamp();
         await using var graph = await GraphStandIn.StartAsync();
+        graph.Media = settings.Media;
         await using var responder = settings.ResponderDelay > TimeSpan.Zero
             ? await ResponderStandIn.StartAsync(Convert.ToHexString(Guid.NewGuid().ToByteArray()), settings.ResponderDelay)
             : null;
         Console.WriteLine($"Starting the stack (durable Postgres, {settings.Replicas} webhook instance(s), Graph API stand-in at {graph.BaseUrl}" +
             (responder is null ? ", Ava's echo answering)..." : $", a responder answering after {settings.ResponderDelay.TotalSeconds:0.#} s at {responder.TurnsUrl})..."));
-        await using var stack = await AvaStack.StartAsync(settings.Replicas, graph.BaseUrl, responder is null ? null : ResponderSettings(settings, responder));
+        await using var stack = await AvaStack.StartAsync(settings.Replicas, graph.BaseUrl, WebhookSettings(settings, responder));
         graph.AccessToken = await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AccessTokenParameter);
         var deliveries = new WebhookDeliveries(
-            await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AppSecretParameter), settings.Users, settings.Numbers);
+            await stack.GetParameterAsync(WhatsAppCloudApiExtensions.AppSecretParameter), settings.Users, settings.Numbers, settings.Media);
         var database = new BenchmarkDatabase(await stack.GetDatabaseConnectionStringAsync());
         var stackStarted = Stopwatch.GetElapsedTime(runStarted);
 
@@ -75,10 +78,17 @@ public static class LoadBenchmark
             .Row("services", Describe(webhooks, "webhookapi") + "; " + Describe(messagesApi, "messagesapi"))
             .Row("Graph API", "stand-in in the benchmark process; the probe's echo arrived there")
             .Row("linked users / business numbers", $"{settings.Users:N0} / {settings.Numbers:N0}")
-            .Row("who answers", responder is null ? "Ava's echo" : $"a responder stand-in in the benchmark process, answering each turn after {settings.ResponderDelay.TotalSeconds:0.#} s");
+            .Row("who answers", responder is null ? "Ava's echo" : $"a responder stand-in in the benchmark process, answering each turn after {settings.ResponderDelay.TotalSeconds:0.#} s")
+            .Row("media", settings.Media is { } media
+                ? media.Describe() + (settings.MediaDownloads > 0 ? $"; {settings.MediaDownloads} downloads at once per instance" : "")
+                : "none: text only");
 
         await MeasureBaselinesAsync(report, client, settings.Connections, database);
         await MeasureLoadAsync(report, settings, client, deliveries, graph);
+        if (settings.Media is not null)
+        {
+            await MediaLoadReport.AddAsync(report, database, graph, settings.DrainTimeout);
+        }
         if (responder is not null)
         {
             report.Section($"responder: {settings.ResponderDelay.TotalSeconds:0.#} s per turn")
@@ -299,16 +309,28 @@ public static class LoadBenchmark
     }
 
     /// <summary>
-    /// The webhook's responder settings: the stand-in, and room for every turn the load keeps in flight (rate × delay)
-    /// with a margin, so that composing is bounded by the responder's delay and not by the instance's room.
+    /// The webhook's settings for the run. A responder: the stand-in, and room for every turn the load keeps in flight
+    /// (rate × delay) with a margin, so that composing is bounded by the responder's delay and not by the instance's
+    /// room. Media: as many downloads at once as asked.
     /// </summary>
-    private static Dictionary<string, string> ResponderSettings(LoadSettings settings, ResponderStandIn responder) => new()
+    private static Dictionary<string, string> WebhookSettings(LoadSettings settings, ResponderStandIn? responder)
     {
-        ["WhatsApp__Responder__Url"] = responder.TurnsUrl.ToString(),
-        ["WhatsApp__Responder__Secret"] = responder.Secret,
-        ["WhatsApp__Responder__MaxConcurrentTurns"] = ((int)Math.Ceiling(Math.Max(settings.Rate, 100) * settings.ResponderDelay.TotalSeconds * 2) + 256)
-            .ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
+        var webhook = new Dictionary<string, string>();
+        if (responder is not null)
+        {
+            webhook["WhatsApp__Responder__Url"] = responder.TurnsUrl.ToString();
+            webhook["WhatsApp__Responder__Secret"] = responder.Secret;
+            webhook["WhatsApp__Responder__MaxConcurrentTurns"] = ((int)Math.Ceiling(Math.Max(settings.Rate, 100) * settings.ResponderDelay.TotalSeconds * 2) + 256)
+                .ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (settings.MediaDownloads > 0)
+        {
+            webhook["WhatsApp__Media__MaxConcurrentDownloads"] = settings.MediaDownloads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return webhook;
+    }
 
     private static string Describe(IReadOnlyList<ServiceProcess> processes, string name) => processes.Count == 0
         ? $"{name}: process not found"
@@ -316,9 +338,11 @@ public static class LoadBenchmark
           $"{string.Join(", ", processes.Select(p => p.EnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "?").Distinct())})";
 
     /// <param name="ResponderDelay">Zero: Ava's echo answers; otherwise a responder stand-in, taking this long per turn.</param>
+    /// <param name="Media">What share of the messages carries media, and which; null: text only.</param>
+    /// <param name="MediaDownloads">Downloads at once per webhook instance; 0: Ava's default.</param>
     private sealed record LoadSettings(
         double Rate, int Connections, TimeSpan Duration, TimeSpan Warmup, int Users, int Numbers, int Replicas, TimeSpan DrainTimeout, string? Json,
-        TimeSpan ResponderDelay);
+        TimeSpan ResponderDelay, BenchmarkMedia? Media, int MediaDownloads);
 
     private sealed record PipelineAccount(
         long Acked, long Pending, long SentOfAcked, long SentInWindow, long Duplicated, long ExtraSends, long SentNotAcked, long LastAckedSentAt, Latencies LagSeconds);

@@ -9,8 +9,9 @@ namespace Ava.Benchmarks;
 /// Benchmark message n as Meta delivers it: one notification with one text message (<c>bench n</c>, wamid unique
 /// to n) from linked user n mod users, to business number n mod numbers, signed with the app secret. Built when
 /// sent: serialising and signing a small body costs a few microseconds, less than keeping tens of thousands ready.
+/// With <paramref name="media"/>, the messages it picks carry it instead, the text as their caption.
 /// </summary>
-public sealed class WebhookDeliveries(string appSecret, int linkedUsers, int businessNumbers)
+public sealed class WebhookDeliveries(string appSecret, int linkedUsers, int businessNumbers, BenchmarkMedia? media = null)
 {
     /// <summary>Linked user i has phone <c>FirstPhone + i</c> (digits only, as Meta sends and Ava stores them).</summary>
     public const long FirstPhone = 15_550_000_000;
@@ -26,9 +27,16 @@ public sealed class WebhookDeliveries(string appSecret, int linkedUsers, int bus
         var from = (FirstPhone + (number % linkedUsers)).ToString(CultureInfo.InvariantCulture);
         var phoneNumberId = (FirstPhoneNumberId + (number % businessNumbers)).ToString(CultureInfo.InvariantCulture);
         var text = GraphStandIn.TextPrefix + number.ToString(CultureInfo.InvariantCulture);
-        var body = WebhookNotifications.Serialize(WebhookNotifications.Messages(
-            phoneNumberId,
-            WebhookNotifications.Text(from, text, "wamid.BENCHIN" + number.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow)));
+        var wamid = "wamid.BENCHIN" + number.ToString(CultureInfo.InvariantCulture);
+        var message = media is not null && media.Carries(number)
+            ? WebhookNotifications.Media(
+                from,
+                media.Type,
+                new WebhookMedia(BenchmarkMedia.MediaIdFor(number), media.MimeType, media.Sha256Base64, text, media.Type == "document" ? $"bench-{number}.pdf" : null),
+                wamid,
+                DateTimeOffset.UtcNow)
+            : WebhookNotifications.Text(from, text, wamid, DateTimeOffset.UtcNow);
+        var body = WebhookNotifications.Serialize(WebhookNotifications.Messages(phoneNumberId, message));
 
         var signature = WebhookSignature.Compute(appSecret, body);
         var requests = new HttpRequestMessage[copies];
