@@ -14,7 +14,7 @@ builder.AddWebhookProtection();
 builder.AddAdminAccess();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi(options => options.AddOperationTransformer(
-    new BearerSecurityScheme("A service-role token for /admin: Supabase's service_role key (or scripts/token.sh --service-role in development).")));
+    new BearerSecurityScheme("An admin token for /admin: HS256 with the admin key of its own (Admin:Secret, the admin-jwt-secret parameter), issuer ava-admin, audience ava-webhook-admin, role service_role, at most 15 minutes; scripts/token.sh --service-role mints one in development.")));
 
 var app = builder.Build();
 
