@@ -72,7 +72,8 @@ public sealed class BenchmarkMedia
         return new BenchmarkMedia(type, (int)Math.Round(1 / share), bytes);
     }
 
-    public bool Carries(long number) => number % Every == 0;
+    /// <summary>Whether benchmark message <paramref name="number"/> carries the media; never the probe (0), sent long before the load.</summary>
+    public bool Carries(long number) => number > 0 && number % Every == 0;
 
     public static string MediaIdFor(long number) => (FirstMediaId + number).ToString(CultureInfo.InvariantCulture);
 
