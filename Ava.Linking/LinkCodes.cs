@@ -19,6 +19,8 @@ namespace Ava.Linking;
 /// <see cref="MaxAttempts"/> the sender is refused linking until the counter expires; a link clears it.</item>
 /// <item><see cref="GuessesWithoutPhoneKey"/>: codes sent by all senders without a phone together, counted the same
 /// way; past <see cref="GuessesWithoutPhonePerWindow"/> every one of them is refused until it expires.</item>
+/// <item><see cref="CountedKeyFor"/>: a LINK message already counted, so that a message checked again (its batch
+/// retried, or a check Redis ran late, after an outage) counts once.</item>
 /// <item><see cref="IssuedToUserKeyFor"/>, <see cref="IssuedForPhoneKeyFor"/>: codes issued in the current
 /// <see cref="IssuanceWindow"/>, per user and per claimed phone.</item>
 /// </list>
@@ -70,6 +72,9 @@ public static class LinkCodes
 
     /// <param name="sender">A normalised phone, or a business-scoped user id for a sender without one.</param>
     public static string AttemptsKeyFor(string sender) => $"ava:whatsapp-link-attempts:{sender}";
+
+    /// <param name="wamid">The LINK message's id.</param>
+    public static string CountedKeyFor(string wamid) => $"ava:whatsapp-link-counted:{wamid}";
 
     public static string IssuedToUserKeyFor(Guid userId) => $"ava:whatsapp-link-issued-user:{userId:D}";
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Ava.Linking;
 using Ava.WebhookApi.WhatsApp.Processing;
 
 namespace Ava.Tests.Integration;
@@ -83,6 +84,11 @@ public sealed class WebhookOutageTests(OutageStackFixture stack)
         // The test stack's Redis keeps nothing across a restart, so the code is gone: the sender is told so, once.
         Assert.Equal(WhatsAppLinking.WrongCodeReply, Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
         Assert.Equal([(Outcome: (string?)"processed", Attempts: 0)], await DeliveriesOfAsync(body));
+
+        // Checks that waited in the client's queue through the outage ran after it, beside the last round's own: the
+        // message still counts once against its sender (counted more, a sender trying again later would be refused).
+        await using var cache = await AvaCache.ConnectAsync(stack);
+        Assert.Equal("1", (string?)await cache.GetDatabase().StringGetAsync(LinkCodes.AttemptsKeyFor(phone)));
     }
 
     /// <summary>The stored deliveries of this body: how processing ended (null while it has not), and the failures it counted.</summary>

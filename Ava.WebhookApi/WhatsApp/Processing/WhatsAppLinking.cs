@@ -33,19 +33,27 @@ internal sealed partial class WhatsAppLinking(IConnectionMultiplexer redis, ILog
 
     /// <summary>
     /// Counts a code before it is checked, then reads it: so that each code sent is counted, however many a batch
-    /// holds, and none is checked uncounted. A counter's window starts at its first count. KEYS: the code, the
-    /// sender's counter, and for a sender without a phone the counter of all of them; ARGV: the window in ms. Returns
-    /// the pending link as stored (empty when none), then each counter as counted.
+    /// holds, and none is checked uncounted. Each message counts once: one checked again — its batch retried, or a
+    /// check that waited in the client's queue through a Redis outage and ran after it, beside the retry's own —
+    /// reads the counters without counting. A counter's window starts at its first count. KEYS: the code, the
+    /// message's counted mark, the sender's counter, and for a sender without a phone the counter of all of them;
+    /// ARGV: the window in ms. Returns the pending link as stored (empty when none), then each counter.
     /// </summary>
     private const string CountAndReadScript =
         """
         local result = { redis.call('GET', KEYS[1]) or '' }
-        for i = 2, #KEYS do
-          local count = redis.call('INCR', KEYS[i])
-          if count == 1 then
-            redis.call('PEXPIRE', KEYS[i], ARGV[1])
+        local first = redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1])
+        for i = 3, #KEYS do
+          local count
+          if first then
+            count = redis.call('INCR', KEYS[i])
+            if count == 1 then
+              redis.call('PEXPIRE', KEYS[i], ARGV[1])
+            end
+          else
+            count = tonumber(redis.call('GET', KEYS[i]) or '0')
           end
-          result[i] = count
+          result[i - 1] = count
         end
         return result
         """;
@@ -150,6 +158,7 @@ internal sealed partial class WhatsAppLinking(IConnectionMultiplexer redis, ILog
                     CountAndReadScript,
                     [
                         LinkCodes.CodeKeyFor(c.Code),
+                        LinkCodes.CountedKeyFor(c.Message.Wamid),
                         LinkCodes.AttemptsKeyFor(c.Message.Sender!),
                         .. c.Message.FromPhone is null ? new RedisKey[] { LinkCodes.GuessesWithoutPhoneKey } : [],
                     ],
