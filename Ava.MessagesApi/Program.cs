@@ -3,6 +3,7 @@ using Ava.MessagesApi;
 using Ava.MessagesApi.Data;
 using Ava.MessagesApi.Identity;
 using Ava.MessagesApi.Me;
+using Ava.MessagesApi.Media;
 using Ava.MessagesApi.Messages;
 using Scalar.AspNetCore;
 
@@ -39,6 +40,7 @@ if (app.Environment.IsDevelopment())
 }
 
 app.MapMessages();
+app.MapMedia();
 app.MapWhatsAppLink();
 app.MapDefaultEndpoints();
 

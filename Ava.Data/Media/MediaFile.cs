@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using NpgsqlTypes;
 
 namespace Ava.Data.Media;
@@ -73,22 +74,26 @@ public sealed class MediaFile
     public DateTimeOffset? StoredAt { get; set; }
 }
 
-/// <summary>Where a media download stands. Stored as the Postgres enum <c>media_status</c>.</summary>
+/// <summary>Where a media download stands. Stored as the Postgres enum <c>media_status</c>, and named the same in JSON.</summary>
 public enum MediaStatus
 {
     /// <summary>Waiting to be downloaded, or being downloaded under a claim.</summary>
     [PgName("pending")]
+    [JsonStringEnumMemberName("pending")]
     Pending,
 
     /// <summary>Its bytes are kept, checked against Meta's SHA-256.</summary>
     [PgName("stored")]
+    [JsonStringEnumMemberName("stored")]
     Stored,
 
     /// <summary>Meta's media id expired before a download succeeded, Meta refused it, or its bytes never matched.</summary>
     [PgName("failed")]
+    [JsonStringEnumMemberName("failed")]
     Failed,
 
     /// <summary>Bigger than Meta allows for its type, or than Ava is configured to keep: its metadata only.</summary>
     [PgName("too_large")]
+    [JsonStringEnumMemberName("too_large")]
     TooLarge,
 }

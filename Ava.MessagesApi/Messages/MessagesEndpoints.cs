@@ -1,8 +1,10 @@
 using System.Globalization;
+using Ava.Data.Media;
 using Ava.Data.Messages;
 using Ava.Data.WhatsApp;
 using Ava.MessagesApi.Data;
 using Ava.MessagesApi.Identity;
+using Ava.MessagesApi.Media;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -23,7 +25,9 @@ internal static class MessagesEndpoints
             .WithSummary("The caller's messages, newest first, a page at a time.")
             .WithDescription(
                 "limit: 1..200 (default 50). channel: app | whatsapp. The next page, when there is one, is the URL in the "
-                + "response's `Link: <…>; rel=\"next\"` header; follow it rather than building URLs (its `before` is an opaque cursor).")
+                + "response's `Link: <…>; rel=\"next\"` header; follow it rather than building URLs (its `before` is an opaque cursor). "
+                + "A message that carries a photo, voice note, video, document or sticker has `media` (null otherwise): once its "
+                + "`status` is `stored`, its bytes are at `/messages/{id}/media`.")
             .AddOpenApiOperationTransformer(NextPageLinkDocumentation.DescribeLinkHeader);
 
         return endpoints;
@@ -36,13 +40,20 @@ internal static class MessagesEndpoints
     private const string DeliveryStatusSql = "m.delivery_status";
 
     /// <summary>
+    /// A media message's media rides along on its row: <c>media_files</c> has at most one row per message, so the
+    /// join is one index lookup per row of the page, under the same row-level security as the history.
+    /// </summary>
+    private const string MediaSql = "f.type, f.mime_type, f.size, f.file_name, f.caption, f.sha256, f.status";
+
+    /// <summary>
     /// One statement for every page, so that each connection prepares it once and its plan seeks straight to the
     /// cursor (the first page starts at <see cref="MessageCursor.EndOfTime"/>). The user filter stands on its own
     /// as well as behind row-level security.
     /// </summary>
     private const string PageSql = $"""
-        SELECT m.id, m.user_id, m.avatar_id, m.channel, m.role, m.content, m.created_at, {DeliveryStatusSql}
+        SELECT m.id, m.user_id, m.avatar_id, m.channel, m.role, m.content, m.created_at, {DeliveryStatusSql}, {MediaSql}
         FROM messages m
+        LEFT JOIN media_files f ON f.message_id = m.id AND f.user_id = m.user_id
         WHERE m.user_id = $1
           AND ($2::message_channel IS NULL OR m.channel = $2)
           AND (m.created_at, m.id) < ($3, $4)
@@ -113,15 +124,17 @@ internal static class MessagesEndpoints
                     break;
                 }
 
+                var id = reader.GetGuid(0);
                 items.Add(new MessageResponse(
-                    reader.GetGuid(0),
+                    id,
                     reader.GetGuid(1),
                     reader.IsDBNull(2) ? null : reader.GetGuid(2),
                     reader.GetFieldValue<MessageChannel>(3),
                     reader.GetFieldValue<MessageRole>(4),
                     reader.GetString(5),
                     reader.GetFieldValue<DateTimeOffset>(6),
-                    reader.IsDBNull(7) ? null : reader.GetFieldValue<DeliveryStatus>(7)));
+                    reader.IsDBNull(7) ? null : reader.GetFieldValue<DeliveryStatus>(7),
+                    reader.IsDBNull(8) ? null : ReadMedia(reader, id)));
             }
         }
 
@@ -133,4 +146,15 @@ internal static class MessagesEndpoints
 
         return TypedResults.Ok(items);
     }
+
+    /// <summary>The columns of <see cref="MediaSql"/>, which start at the 9th.</summary>
+    private static MediaResponse ReadMedia(NpgsqlDataReader reader, Guid messageId) => new(
+        messageId,
+        reader.GetString(8),
+        reader.IsDBNull(9) ? null : reader.GetString(9),
+        reader.IsDBNull(10) ? null : reader.GetInt64(10),
+        reader.IsDBNull(11) ? null : reader.GetString(11),
+        reader.IsDBNull(12) ? null : reader.GetString(12),
+        MediaSha256.ToHex(reader.IsDBNull(13) ? null : reader.GetString(13)),
+        reader.GetFieldValue<MediaStatus>(14));
 }

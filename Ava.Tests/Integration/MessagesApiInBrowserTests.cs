@@ -82,6 +82,35 @@ public sealed class MessagesApiInBrowserTests(AvaStackFixture stack) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_front_end_may_ask_for_a_range_of_media_and_revalidate_it_and_read_the_headers_that_answer()
+    {
+        using var client = Api.CreateClient();
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, $"{PathBase}/messages/{Guid.NewGuid()}/media")
+        {
+            Headers =
+            {
+                { "Origin", FrontEnd },
+                { "Access-Control-Request-Method", "GET" },
+                { "Access-Control-Request-Headers", "authorization,range,if-none-match" },
+            },
+        };
+        using var signedIn = await ClientForAsync(Guid.NewGuid());
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{PathBase}/messages") { Headers = { { "Origin", FrontEnd } } };
+
+        using var preflightResponse = await client.SendAsync(preflight, TestContext.Current.CancellationToken);
+        using var response = await signedIn.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.True(preflightResponse.IsSuccessStatusCode, $"Preflight answered {(int)preflightResponse.StatusCode}");
+        var allowed = Header(preflightResponse, "Access-Control-Allow-Headers")!.Split(',', StringSplitOptions.TrimEntries);
+        Assert.Contains("range", allowed, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("if-none-match", allowed, StringComparer.OrdinalIgnoreCase);
+        var exposed = Header(response, "Access-Control-Expose-Headers")!.Split(',', StringSplitOptions.TrimEntries);
+        Assert.Superset(
+            new HashSet<string>(["ETag", "Content-Range", "Content-Disposition", "Accept-Ranges"], StringComparer.OrdinalIgnoreCase),
+            new HashSet<string>(exposed, StringComparer.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task A_front_end_of_an_allowed_origin_can_see_that_its_token_was_refused()
     {
         using var client = Api.CreateClient();

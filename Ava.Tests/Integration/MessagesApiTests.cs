@@ -89,12 +89,13 @@ public sealed partial class MessagesApiTests(AvaStackFixture stack)
         Assert.Equal(["newer", "older"], items.Select(i => i.GetProperty("content").GetString()));
         var older = items[1];
         Assert.Equal(
-            ["id", "user_id", "avatar_id", "channel", "role", "content", "created_at", "delivery_status"],
+            ["id", "user_id", "avatar_id", "channel", "role", "content", "created_at", "delivery_status", "media"],
             older.EnumerateObject().Select(p => p.Name));
         Assert.Equal(userId, older.GetProperty("user_id").GetGuid());
         Assert.Equal(avatarId, older.GetProperty("avatar_id").GetGuid());
         Assert.Equal("app", older.GetProperty("channel").GetString());
         Assert.Equal("user", older.GetProperty("role").GetString());
+        Assert.Equal(JsonValueKind.Null, older.GetProperty("media").ValueKind);
     }
 
     [Fact]
