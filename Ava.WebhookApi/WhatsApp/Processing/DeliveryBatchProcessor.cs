@@ -72,7 +72,7 @@ internal sealed partial class DeliveryBatchProcessor(
 
             var messages = decoded.SelectMany(d => d.Contents?.Messages ?? []).ToList();
             businessNumbers.WarnOfUnknown(messages);
-            var users = await linkedUsers.FindAsync(DeliveryPlanner.SendersToLookUp(decoded), cancellationToken);
+            var users = await linkedUsers.FindAsync(SenderOwners.SendersToLookUp(decoded), cancellationToken);
             var links = await phoneLinking.ResolveAsync(messages);
 
             var (plan, appliedLinks, changedSenders) = await WriteAsync(decoded, users, links, cancellationToken);
