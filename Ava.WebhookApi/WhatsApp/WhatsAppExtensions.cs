@@ -103,6 +103,8 @@ internal static class WhatsAppExtensions
             });
 #pragma warning restore EXTEXP0001
         services.AddSingleton<ReplyOutcomeRecorder>();
+        services.AddSingleton<RecoveryResume>();
+        services.AddSingleton<ClaimedReplySender>();
         services.AddHostedService<ReplySender>();
 
         // Composing: a responder answers linked users when one is configured (WhatsApp:Responder), in its own stage
