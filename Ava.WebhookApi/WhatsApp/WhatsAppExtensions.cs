@@ -119,6 +119,8 @@ internal static class WhatsAppExtensions
         services.AddHttpClient(ResponderClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         services.AddSingleton<TurnEndingRecorder>();
+        services.AddSingleton<TypingIndicator>();
+        services.AddSingleton<ClaimedTurnComposer>();
         services.AddHostedService<TurnComposer>();
 
         // Keeping media: linked users' photos, voice notes, videos, documents and stickers are downloaded in a stage of
