@@ -402,7 +402,7 @@ public sealed class DeliveryPlannerTests
 
         Assert.Equal(
             [LinkedPhone, StrangerUserId, "US.1", LinkedUserId, "US.2"],
-            DeliveryPlanner.SendersToLookUp(deliveries).Order(StringComparer.Ordinal));
+            SenderOwners.SendersToLookUp(deliveries).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -103,6 +103,8 @@ internal static class WhatsAppExtensions
             });
 #pragma warning restore EXTEXP0001
         services.AddSingleton<ReplyOutcomeRecorder>();
+        services.AddSingleton<RecoveryResume>();
+        services.AddSingleton<ClaimedReplySender>();
         services.AddHostedService<ReplySender>();
 
         // Composing: a responder answers linked users when one is configured (WhatsApp:Responder), in its own stage
@@ -117,6 +119,8 @@ internal static class WhatsAppExtensions
         services.AddHttpClient(ResponderClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         services.AddSingleton<TurnEndingRecorder>();
+        services.AddSingleton<TypingIndicator>();
+        services.AddSingleton<ClaimedTurnComposer>();
         services.AddHostedService<TurnComposer>();
 
         // Keeping media: linked users' photos, voice notes, videos, documents and stickers are downloaded in a stage of

@@ -72,7 +72,7 @@ internal sealed partial class DeliveryBatchProcessor(
 
             var messages = decoded.SelectMany(d => d.Contents?.Messages ?? []).ToList();
             businessNumbers.WarnOfUnknown(messages);
-            var users = await linkedUsers.FindAsync(DeliveryPlanner.SendersToLookUp(decoded), cancellationToken);
+            var users = await linkedUsers.FindAsync(SenderOwners.SendersToLookUp(decoded), cancellationToken);
             var links = await phoneLinking.ResolveAsync(messages);
 
             var (plan, appliedLinks, changedSenders) = await WriteAsync(decoded, users, links, cancellationToken);
@@ -115,6 +115,10 @@ internal sealed partial class DeliveryBatchProcessor(
         }
     }
 
+    /// <summary>
+    /// The batch's one transaction: the exactly-once gate, the plan of what the new messages mean, the links it makes,
+    /// and its rows, committed together; then the stages after processing are given their work.
+    /// </summary>
     /// <returns>
     /// The plan, its LINK attempts with what each link changed, and every phone and user id whose linked user the
     /// batch changed (for cache invalidation).
@@ -130,6 +134,39 @@ internal sealed partial class DeliveryBatchProcessor(
 
         var newWamids = await InboundMessagesTable.InsertNewAsync(connection, transaction, DeliveryPlanner.InboundRows(decoded, users, links), cancellationToken);
         var now = clock.GetUtcNow();
+        var plan = await PlanAsync(decoded, users, links, newWamids, now);
+        var (appliedLinks, changedSenders) = await DeliveryPlanWriter.ApplyLinksAsync(connection, transaction, plan, logger, cancellationToken);
+
+        // The accounts phones were taken from are told in their history, in the same commit as the links.
+        List<HistoryRow> history = [.. plan.History, .. DeliveryPlanner.MovedAwayNotices(appliedLinks, now)];
+
+        // Replies go to this instance's sender already claimed when it has room, to the outbox for any sender's sweep otherwise.
+        using var handover = outbox.TryReserve(plan.Replies.Count);
+        var replyToken = handover is null ? (Guid?)null : Guid.CreateVersion7();
+        var claimedAt = clock.GetTimestamp();
+        var claimedReplies = await DeliveryPlanWriter.WriteRowsAsync(
+            connection, transaction, plan, history, replyToken, processing.Value.ClaimLease, cancellationToken);
+
+        await transaction.CommitAsync(cancellationToken);
+
+        if (handover is not null)
+        {
+            // Replies already seen (ON CONFLICT) were not inserted: the handover gives their room back.
+            handover.Hand(replyToken!.Value, claimedReplies, claimedAt);
+        }
+
+        RequestSweeps(plan, repliesHandedOver: handover is not null);
+        return (plan, appliedLinks, changedSenders);
+    }
+
+    /// <param name="newWamids">The messages the exactly-once gate let through.</param>
+    private async Task<DeliveryPlan> PlanAsync(
+        IReadOnlyList<DecodedDelivery> decoded,
+        IReadOnlyDictionary<string, LinkedAccount?> users,
+        IReadOnlyDictionary<string, LinkAttempt> links,
+        IReadOnlySet<string> newWamids,
+        DateTimeOffset now)
+    {
         var rules = new PlanningRules(whatsApp.Value.RegistrationMessage, processing.Value.ReplyWindow, whatsApp.Value.PhoneNumberId, responder.Value.Enabled);
         var plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now);
         if (plan.RegistrationCandidates.Count > 0 && registrationReplies.Enabled)
@@ -139,109 +176,13 @@ internal sealed partial class DeliveryBatchProcessor(
             plan = DeliveryPlanner.Plan(decoded, users, links, newWamids, rules, now, allowed);
         }
 
-        // Links are rare: one round trip each, in sender order so that two batches linking the same senders cannot deadlock.
-        var appliedLinks = new List<(LinkAttempt Attempt, WhatsAppLinkChange? Change)>(plan.Links.Count);
-        var changedSenders = new List<string>();
-        foreach (var link in plan.Links.OrderBy(l => l.Sender, StringComparer.Ordinal))
-        {
-            var change = link.UserId is { } userId
-                ? await UserPreferencesTable.LinkAsync(connection, transaction, userId, link, cancellationToken)
-                : null;
-            appliedLinks.Add((link, change));
-            changedSenders.AddRange(change?.ChangedSenders ?? []);
-        }
+        return plan;
+    }
 
-        // So are user ids to record or replace: an account's first message with one, a user's new phone number.
-        if (plan.Adoptions.Count > 0)
-        {
-            changedSenders.AddRange(await UserPreferencesTable.AdoptUserIdsAsync(connection, transaction, plan.Adoptions, cancellationToken));
-        }
-
-        if (plan.UserIdChanges.Count > 0)
-        {
-            var moved = await UserPreferencesTable.ReplaceUserIdsAsync(connection, transaction, plan.UserIdChanges, cancellationToken);
-            LogUserIdsReplaced(logger, plan.UserIdChanges.Count, moved.Count / 2);
-            changedSenders.AddRange(moved);
-        }
-
-        if (plan.PhoneChanges.Count > 0)
-        {
-            changedSenders.AddRange(await UserPreferencesTable.MovePhonesAsync(connection, transaction, plan.PhoneChanges, plan.UserIdChanges, cancellationToken));
-        }
-
-        // The accounts phones were taken from are told in their history, in the same commit as the links.
-        List<HistoryRow> history = [.. plan.History, .. DeliveryPlanner.MovedAwayNotices(appliedLinks, now)];
-
-        // Replies go to this instance's sender already claimed when it has room, to the outbox for any sender's sweep otherwise.
-        using var handover = outbox.TryReserve(plan.Replies.Count);
-        var replyToken = handover is null ? (Guid?)null : Guid.CreateVersion7();
-        var claimedAt = clock.GetTimestamp();
-
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        if (plan.Replies.Count > 0)
-        {
-            batch.BatchCommands.Add(OutboxTable.Insert(plan.Replies, replyToken, processing.Value.ClaimLease));
-        }
-
-        if (history.Count > 0)
-        {
-            batch.BatchCommands.Add(MessagesTable.Insert(history));
-        }
-
-        if (plan.Turns.Count > 0)
-        {
-            batch.BatchCommands.Add(TurnsTable.Insert(plan.Turns));
-        }
-
-        if (plan.Media.Count > 0)
-        {
-            // After the history lines: each media belongs to its message's line.
-            batch.BatchCommands.Add(MediaTable.Insert(plan.Media));
-        }
-
-        if (plan.Statuses.Count > 0)
-        {
-            batch.BatchCommands.Add(StatusEventsTable.Insert(plan.Statuses));
-            batch.BatchCommands.Add(MessagesTable.LockReplyStatuses(plan.Statuses.Select(s => s.Wamid)));
-            if (plan.AcceptedSends.Count > 0)
-            {
-                batch.BatchCommands.Add(OutboxTable.RecordAccepted(plan.AcceptedSends));
-                batch.BatchCommands.Add(MessagesTable.ApplyAcceptedSends(plan.AcceptedSends.Select(a => a.ReplyId)));
-            }
-
-            batch.BatchCommands.Add(MessagesTable.ApplyStatuses(plan.Statuses));
-        }
-
-        var complete = InboxTable.Complete(plan.Outcomes);
-        batch.BatchCommands.Add(complete);
-
-        List<ClaimedReply> claimedReplies = [];
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-        {
-            if (replyToken is { } token)
-            {
-                claimedReplies = await OutboxTable.ReadClaimedAsync(reader, token, cancellationToken);
-            }
-
-            while (await reader.NextResultAsync(cancellationToken))
-            {
-            }
-        }
-
-        if (complete.RecordsAffected != plan.Outcomes.Count)
-        {
-            // Disposing the transaction rolls it back: the new holder does the work, exactly once.
-            throw new LostClaimException($"{plan.Outcomes.Count - complete.RecordsAffected} of {plan.Outcomes.Count} deliveries were taken over by another instance.");
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-
-        if (handover is not null)
-        {
-            // Replies already seen (ON CONFLICT) were not inserted: the handover gives their room back.
-            handover.Hand(replyToken!.Value, claimedReplies, claimedAt);
-        }
-        else if (plan.Replies.Count > 0)
+    /// <summary>Tells the stages after processing, once the batch is committed, that it left them work to sweep for.</summary>
+    private void RequestSweeps(DeliveryPlan plan, bool repliesHandedOver)
+    {
+        if (!repliesHandedOver && plan.Replies.Count > 0)
         {
             outbox.RequestSweep();
         }
@@ -256,8 +197,6 @@ internal sealed partial class DeliveryBatchProcessor(
             // Turns are swept, not handed over: a user's turn may have to wait for their previous one.
             turns.RequestSweep();
         }
-
-        return (plan, appliedLinks, changedSenders);
     }
 
     private static ActivityContext ReceivedIn(ClaimedDelivery delivery) =>
@@ -265,9 +204,6 @@ internal sealed partial class DeliveryBatchProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} ({Length} bytes) is not a WhatsApp notification; kept as unprocessable")]
     private static partial void LogUnprocessable(ILogger logger, long deliveryId, int length);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Meta replaced {Count} user id(s); {Moved} linked account(s) moved to the new id")]
-    private static partial void LogUserIdsReplaced(ILogger logger, int count, int moved);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: skipped {Count} message(s) or status(es) without an id, with an unknown status or of a shape that does not parse")]
     private static partial void LogSkippedParts(ILogger logger, long deliveryId, int count);

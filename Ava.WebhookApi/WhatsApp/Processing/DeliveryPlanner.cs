@@ -8,68 +8,12 @@ namespace Ava.WebhookApi.WhatsApp.Processing;
 /// <summary>
 /// Decides what a batch of deliveries means — which messages are new, who gets which reply, what goes into whose
 /// history, which WhatsApp accounts get linked — without touching a database, so that every rule is unit-tested in
-/// milliseconds. The stores then write the plan in a few set-based statements.
+/// milliseconds. The stores then write the plan in a few set-based statements. Whose each message is, as the batch
+/// moves that, is for <see cref="SenderOwners"/> to say; the rows a new message leaves, for <see cref="MessageRows"/>.
 /// </summary>
-/// <remarks>
-/// A sender is known by their business-scoped user id, their phone, or both; lookups answer for each (see
-/// <see cref="SendersToLookUp"/>), and the user id decides when both are linked: it belongs to one WhatsApp account for
-/// good, where a phone number can pass to another person.
-/// </remarks>
 internal static class DeliveryPlanner
 {
     public const string NotANotification = "Not a WhatsApp Business Account notification";
-
-    /// <summary>How long Meta keeps a media id of a webhook working.</summary>
-    public static readonly TimeSpan MediaIdLifetime = TimeSpan.FromDays(7);
-
-    /// <summary>Every phone and business-scoped user id the batch needs the linked user of.</summary>
-    public static HashSet<string> SendersToLookUp(IEnumerable<DecodedDelivery> deliveries)
-    {
-        var senders = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var contents in deliveries.Select(d => d.Contents).OfType<NotificationContents>())
-        {
-            foreach (var message in contents.Messages)
-            {
-                if (message.FromPhone is { } phone)
-                {
-                    senders.Add(phone);
-                }
-
-                if (message.FromUserId is { } userId)
-                {
-                    senders.Add(userId);
-                }
-            }
-
-            foreach (var change in contents.UserIdChanges ?? [])
-            {
-                senders.Add(change.Previous);
-                senders.Add(change.Current);
-            }
-
-            foreach (var change in contents.PhoneChanges ?? [])
-            {
-                senders.Add(change.Previous);
-                senders.Add(change.Current);
-            }
-        }
-
-        return senders;
-    }
-
-    /// <summary>
-    /// The user a message's sender is linked to: by user id, else by phone — unless the phone's link records another
-    /// user id than the sender's: the number has changed hands, and its next holder is a stranger.
-    /// </summary>
-    public static Guid? OwnerOf(IncomingMessage message, IReadOnlyDictionary<string, LinkedAccount?> owners) =>
-        (message.FromUserId is { } userId ? owners.GetValueOrDefault(userId)?.UserId : null)
-        ?? (message.FromPhone is { } phone && owners.GetValueOrDefault(phone) is { } account && IsHolder(account, message.FromUserId)
-            ? account.UserId
-            : null);
-
-    /// <summary>Whether the person the account's link was made for may be the one writing with this user id.</summary>
-    private static bool IsHolder(LinkedAccount account, string? senderUserId) =>
-        senderUserId is null || account.WhatsAppUserId is null || account.WhatsAppUserId == senderUserId;
 
     /// <summary>
     /// The dedup rows of every message in the batch, one per wamid (the first occurrence), in wamid order: two
@@ -98,7 +42,7 @@ internal static class DeliveryPlanner
                     message.Type,
                     message.Content,
                     message.SentAt,
-                    OwnerOf(message, users),
+                    SenderOwners.OwnerOf(message, users),
                     message.FromUsername,
                     message.FromParentUserId));
             }
@@ -119,7 +63,7 @@ internal static class DeliveryPlanner
 
     /// <param name="users">
     /// The linked user of each sender's phone and user id (null: linked to nobody), as looked up before (see
-    /// <see cref="SendersToLookUp"/>).
+    /// <see cref="SenderOwners.SendersToLookUp"/>).
     /// </param>
     /// <param name="links">The LINK attempts among the messages, by wamid.</param>
     /// <param name="newWamids">The wamids the exactly-once gate let through: the rest were handled before.</param>
@@ -136,10 +80,7 @@ internal static class DeliveryPlanner
         DateTimeOffset now,
         IReadOnlySet<string>? registrationReplies = null)
     {
-        var history = new List<HistoryRow>();
-        var replies = new List<ReplyRow>();
-        var turns = new List<TurnRow>();
-        var media = new List<MediaRow>();
+        var rows = new MessageRows(rules, now);
         var appliedLinks = new List<LinkAttempt>();
         var outcomes = new List<DeliveryOutcome>(deliveries.Count);
         var received = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -182,17 +123,7 @@ internal static class DeliveryPlanner
                     userIdChanges.Add(change);
                 }
 
-                if (owners.GetValueOrDefault(change.Previous) is { } owner && owners.GetValueOrDefault(change.Current) is null)
-                {
-                    // The account's phone records the new id too.
-                    foreach (var key in owners.Where(o => o.Value?.WhatsAppUserId == change.Previous).Select(o => o.Key).ToList())
-                    {
-                        owners[key] = owners[key]! with { WhatsAppUserId = change.Current };
-                    }
-
-                    owners[change.Current] = owner with { WhatsAppUserId = change.Current };
-                    owners[change.Previous] = null;
-                }
+                SenderOwners.ReplaceUserId(owners, change);
             }
 
             foreach (var change in contents.PhoneChanges ?? [])
@@ -202,12 +133,7 @@ internal static class DeliveryPlanner
                     phoneChanges.Add(change);
                 }
 
-                if (owners.GetValueOrDefault(change.Previous) is { } owner && IsHolder(owner, change.UserId))
-                {
-                    // Should another account hold the new number, it keeps it (see UserPreferencesTable.MovePhonesAsync).
-                    owners[change.Current] = owners.GetValueOrDefault(change.Current) ?? owner;
-                    owners[change.Previous] = null;
-                }
+                SenderOwners.MovePhone(owners, change);
             }
 
             foreach (var status in contents.Statuses)
@@ -237,28 +163,20 @@ internal static class DeliveryPlanner
                 }
 
                 received[message.Type] = received.GetValueOrDefault(message.Type) + 1;
-                var userId = OwnerOf(message, owners);
+                var userId = SenderOwners.OwnerOf(message, owners);
                 var link = links.GetValueOrDefault(message.Wamid);
                 if (link is not null)
                 {
                     appliedLinks.Add(link);
                     if (link.UserId is { } linkingUser)
                     {
-                        foreach (var identity in new[] { link.Phone, link.WhatsAppUserId }.OfType<string>())
-                        {
-                            owners[identity] = new LinkedAccount(linkingUser, link.WhatsAppUserId);
-                        }
-
+                        SenderOwners.Link(owners, link, linkingUser);
                         userId = linkingUser;
                     }
                 }
-                else if (userId is { } owner
-                    && message is { FromPhone: { } phone, FromUserId: { } pairedUserId }
-                    && owners.TryGetValue(pairedUserId, out var pairedOwner) && pairedOwner is null
-                    && owners.GetValueOrDefault(phone)?.UserId == owner)
+                else if (userId is { } owner && SenderOwners.Adopt(owners, message, owner) is { } adoption)
                 {
-                    adoptions.Add(new UserIdAdoption(owner, phone, pairedUserId, message.FromUsername));
-                    owners[pairedUserId] = owners[phone] = new LinkedAccount(owner, pairedUserId);
+                    adoptions.Add(adoption);
                 }
 
                 var isTurn = rules.ResponderAnswers && ReplyPolicy.IsTurn(message, userId is not null, link);
@@ -273,51 +191,15 @@ internal static class DeliveryPlanner
                     }
                 }
 
-                var writtenAt = message.SentAt is { } sentAt && sentAt < now ? sentAt : now;
-
-                Guid? replyMessageId = null;
-                if (userId is { } user)
-                {
-                    var receivedAt = message.SentAt ?? now;
-                    var line = new HistoryRow(Guid.CreateVersion7(receivedAt), user, MessageRole.User, message.Content, receivedAt, message.Wamid);
-                    history.Add(line);
-                    if (message.Media is { } attached)
-                    {
-                        media.Add(new MediaRow(line.Id, user, message.Wamid, attached, writtenAt + MediaIdLifetime, delivery.TraceParent));
-                    }
-
-                    if (isTurn)
-                    {
-                        turns.Add(new TurnRow(
-                            message.Wamid, user, line.Id, message.PhoneNumberId!, message.FromPhone, message.FromUserId, message.Type, message.Content,
-                            writtenAt, writtenAt + rules.ReplyWindow, delivery.TraceParent));
-                    }
-
-                    if (reply is not null)
-                    {
-                        // After the user's message even when Meta's clock runs ahead of ours.
-                        var repliedAt = now > receivedAt ? now : receivedAt.AddTicks(10);
-                        var assistant = new HistoryRow(
-                            Guid.CreateVersion7(repliedAt), user, MessageRole.Assistant, reply, repliedAt, ExternalId: null, DeliveryStatus.Pending);
-                        history.Add(assistant);
-                        replyMessageId = assistant.Id;
-                    }
-                }
-
-                if (reply is not null)
-                {
-                    replies.Add(new ReplyRow(
-                        message.Wamid, userId, replyMessageId, message.PhoneNumberId!, message.FromPhone, reply,
-                        writtenAt + rules.ReplyWindow, delivery.TraceParent, message.FromUserId));
-                }
+                rows.Add(message, delivery.TraceParent, userId, isTurn, reply);
             }
         }
 
         return new DeliveryPlan(
-            history,
-            replies,
-            turns,
-            media,
+            rows.History,
+            rows.Replies,
+            rows.Turns,
+            rows.Media,
             appliedLinks,
             [.. statuses.Values.OrderBy(s => s.Wamid, StringComparer.Ordinal).ThenBy(s => s.Status)],
             [.. acceptedSends.Values],

@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Ava.Data.Users;
 using Ava.Data.WhatsApp;
 using Ava.Linking;
 using Ava.WebhookApi.WhatsApp.Model;
 using Ava.WhatsApp.Contracts;
+using static Ava.WebhookApi.WhatsApp.Processing.TolerantJson;
 
 namespace Ava.WebhookApi.WhatsApp.Processing;
 
@@ -27,22 +27,9 @@ internal static class NotificationReader
 
     private static NotificationContents? ReadParts(byte[] json)
     {
-        JsonDocument document;
-        try
+        if (ParseDocument(json) is not { } document)
         {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException)
-        {
-            try
-            {
-                // Not UTF-8 throughout: read what the bytes say, with replacement characters where they say nothing.
-                document = JsonDocument.Parse(Encoding.UTF8.GetString(json));
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
+            return null;
         }
 
         using (document)
@@ -208,31 +195,6 @@ internal static class NotificationReader
     }
 
     private static string? UserId(string? userId) => WhatsAppUserIds.IsValid(userId) ? userId : null;
-
-    private static T? Parse<T>(JsonElement? element, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, ref int skipped)
-        where T : class
-    {
-        if (element is not { ValueKind: JsonValueKind.Object } value)
-        {
-            return null;
-        }
-
-        try
-        {
-            return value.Deserialize(type);
-        }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
-        {
-            skipped++;
-            return null;
-        }
-    }
-
-    private static JsonElement? Property(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : null;
-
-    private static IEnumerable<JsonElement> Elements(JsonElement? array) =>
-        array is { ValueKind: JsonValueKind.Array } items ? items.EnumerateArray() : [];
 
     private static string? Storable(string? text) => text is null ? null : StorableText.Clean(text);
 

@@ -1,5 +1,4 @@
 using Ava.Data.Messages;
-using Ava.Data.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Claims;
 using Ava.WebhookApi.WhatsApp.Model;
 using Npgsql;
@@ -24,16 +23,8 @@ internal sealed record ClaimedTurn(
     DateTimeOffset ExpiresAt,
     string? TraceParent) : IClaimedRow;
 
-/// <summary>How a claimed turn ends: its status, and the replies (with their history lines) it leaves for the outbox.</summary>
-/// <param name="HandOver">Its replies may go to this instance's sender already claimed (a single reply: nothing to keep in order).</param>
-internal sealed record TurnEnding(
-    ClaimedTurn Turn, ConversationTurnStatus Status, string? Error, IReadOnlyList<HistoryRow> History, IReadOnlyList<ReplyRow> Replies, bool HandOver);
-
 /// <summary>A line of history as the responder sees it.</summary>
 internal sealed record HistoryLine(MessageRole Role, string Content, DateTimeOffset CreatedAt);
-
-/// <summary>A turn that ended failed, for a person to look at and replay.</summary>
-internal sealed record FailedTurn(long Id, string InboundWamid, Guid UserId, int Attempts, string? Error, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// The SQL of <c>conversation_turns</c>: the compose stage's queue. Turns are written with the messages they answer;
@@ -41,7 +32,7 @@ internal sealed record FailedTurn(long Id, string InboundWamid, Guid UserId, int
 /// the replies of their previous turns have gone, so that the responder sees one turn of a user at a time, in order.
 /// Every write that ends a turn matches its claim token and writes the turn's replies in the same transaction.
 /// </summary>
-internal static class TurnsTable
+internal static partial class TurnsTable
 {
     public const string Name = "conversation_turns";
 
@@ -153,86 +144,6 @@ internal static class TurnsTable
         return lines;
     }
 
-    /// <summary>
-    /// Ends turns — answered or failed — with their replies and those replies' history lines, many in one transaction,
-    /// each only while its claim still holds it: a turn answered twice (its responder asked again after a crash, or
-    /// by a holder whose lease was taken over) writes its replies once.
-    /// </summary>
-    /// <param name="handedToken">
-    /// The claim under which the replies of <paramref name="endings"/> that <see cref="TurnEnding.HandOver"/> are
-    /// stored, for this instance's sender; null: every reply is stored unclaimed.
-    /// </param>
-    /// <returns>The turns ended (the others' claims were lost: nothing of theirs was written), and the replies stored under <paramref name="handedToken"/>.</returns>
-    public static async Task<(HashSet<long> Ended, List<ClaimedReply> Handed)> EndAsync(
-        NpgsqlDataSource dataSource, IReadOnlyList<TurnEnding> endings, Guid? handedToken, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        // In id order: the order in which every statement that updates many turns locks them.
-        var ordered = endings.OrderBy(e => e.Turn.Id).ToList();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        var ended = new HashSet<long>();
-        await using (var end = new NpgsqlCommand(
-            """
-            UPDATE conversation_turns t
-            SET status = e.status, error = e.error, answered_at = now(), claim_token = NULL, locked_until = NULL,
-                attempts = t.attempts + CASE WHEN e.status = 'failed'::turn_status THEN 1 ELSE 0 END
-            FROM unnest($1::bigint[], $2::uuid[], $3::turn_status[], $4::text[]) AS e(id, token, status, error)
-            WHERE t.id = e.id AND t.claim_token = e.token AND t.status = 'pending'
-            RETURNING t.id
-            """,
-            connection,
-            transaction))
-        {
-            end.Parameters.Add(Ids(ordered.Select(e => e.Turn.Id)));
-            end.Parameters.Add(Uuids(ordered.Select(e => (Guid?)e.Turn.Token)));
-            end.Parameters.Add(new NpgsqlParameter { DataTypeName = "turn_status[]", Value = ordered.Select(e => e.Status).ToArray() });
-            end.Parameters.Add(Texts(ordered.Select(e => e.Error)));
-            await using var reader = await end.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                ended.Add(reader.GetInt64(0));
-            }
-        }
-
-        var written = ordered.Where(e => ended.Contains(e.Turn.Id)).ToList();
-        List<HistoryRow> history = [.. written.SelectMany(e => e.History)];
-        List<ReplyRow> handed = [.. written.Where(e => e.HandOver && handedToken is not null).SelectMany(e => e.Replies)];
-        List<ReplyRow> swept = [.. written.Where(e => !e.HandOver || handedToken is null).SelectMany(e => e.Replies)];
-        List<ClaimedReply> claimed = [];
-        if (history.Count + handed.Count + swept.Count > 0)
-        {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            if (handed.Count > 0)
-            {
-                batch.BatchCommands.Add(OutboxTable.Insert(handed, handedToken, lease));
-            }
-
-            if (swept.Count > 0)
-            {
-                batch.BatchCommands.Add(OutboxTable.Insert(swept));
-            }
-
-            if (history.Count > 0)
-            {
-                batch.BatchCommands.Add(MessagesTable.Insert(history));
-            }
-
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            if (handed.Count > 0)
-            {
-                claimed = await OutboxTable.ReadClaimedAsync(reader, handedToken!.Value, cancellationToken);
-            }
-
-            while (await reader.NextResultAsync(cancellationToken))
-            {
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return (ended, claimed);
-    }
-
     /// <summary>Hands a turn back, to be claimed again after <paramref name="delay"/>, counting a failed call when <paramref name="countFailure"/>.</summary>
     public static async Task ReleaseAsync(
         NpgsqlDataSource dataSource, ClaimedTurn turn, TimeSpan delay, string? error, bool countFailure, CancellationToken cancellationToken)
@@ -257,64 +168,5 @@ internal static class TurnsTable
     {
         await using var count = dataSource.CreateCommand("SELECT count(*) FROM conversation_turns WHERE status = 'pending'");
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    /// <summary>Failed turns, newest first: the latest <paramref name="limit"/>, or those of <paramref name="ids"/> among them.</summary>
-    public static async Task<List<FailedTurn>> ListFailedAsync(
-        NpgsqlDataSource dataSource, IReadOnlyCollection<long>? ids, int limit, CancellationToken cancellationToken)
-    {
-        await using var list = dataSource.CreateCommand(
-            $"""
-            SELECT id, inbound_wamid, user_id, attempts, error, created_at, expires_at FROM conversation_turns
-            WHERE status = 'failed' {(ids is null ? "" : "AND id = ANY($2)")}
-            ORDER BY id DESC
-            LIMIT $1
-            """);
-        list.Parameters.Add(Value(limit));
-        if (ids is not null)
-        {
-            list.Parameters.Add(Ids(ids));
-        }
-
-        var failed = new List<FailedTurn>();
-        await using var reader = await list.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            failed.Add(new FailedTurn(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetGuid(2),
-                reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.GetFieldValue<DateTimeOffset>(5),
-                reader.GetFieldValue<DateTimeOffset>(6)));
-        }
-
-        return failed;
-    }
-
-    /// <summary>
-    /// Makes failed turns pending and due now, unclaimed and with no failures counted, for any composer's sweep. Only
-    /// turns that are failed at that moment change (returned), so replaying twice asks the responder once.
-    /// </summary>
-    public static async Task<List<long>> RequeueFailedAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
-    {
-        await using var requeue = dataSource.CreateCommand(
-            """
-            UPDATE conversation_turns t
-            SET status = 'pending', next_attempt_at = now(), attempts = 0, error = NULL, answered_at = NULL, claim_token = NULL, locked_until = NULL
-            WHERE t.id IN (SELECT id FROM conversation_turns WHERE id = ANY($1) AND status = 'failed' ORDER BY id FOR UPDATE)
-            RETURNING t.id
-            """);
-        requeue.Parameters.Add(Ids(ids));
-
-        var requeued = new List<long>();
-        await using var reader = await requeue.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            requeued.Add(reader.GetInt64(0));
-        }
-
-        return requeued;
     }
 }
