@@ -316,6 +316,12 @@ namespace Ava.Data.Migrations
                         .HasColumnName("created_at")
                         .HasDefaultValueSql("now()");
 
+                    b.Property<long>("DeliveryId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("delivery_id");
+
                     b.Property<string>("Error")
                         .HasColumnType("text")
                         .HasColumnName("error");
@@ -390,7 +396,7 @@ namespace Ava.Data.Migrations
                         .HasDatabaseName("ix_conversation_turns_pending")
                         .HasFilter("status = 'pending'");
 
-                    b.HasIndex("UserId", "WrittenAt", "Id")
+                    b.HasIndex("UserId", "WrittenAt", "DeliveryId", "Id")
                         .HasDatabaseName("ix_conversation_turns_pending_by_user")
                         .HasFilter("status = 'pending'");
 

@@ -36,6 +36,12 @@ public sealed class ConversationTurn
     /// <summary>When the user wrote it (Meta's timestamp, else when Ava received it): turns of one user go in this order.</summary>
     public DateTimeOffset WrittenAt { get; set; }
 
+    /// <summary>
+    /// The delivery that carried the message, in the order Ava received deliveries: Meta's timestamps count whole
+    /// seconds, so a quick typist's messages tie, and then arrival decides (0 for turns older than this column).
+    /// </summary>
+    public long DeliveryId { get; set; }
+
     public ConversationTurnStatus Status { get; set; }
 
     /// <summary>Failed calls of the responder so far (outages of Ava's own database are not counted).</summary>

@@ -134,6 +134,7 @@ internal sealed class ConversationTurnConfiguration : IEntityTypeConfiguration<C
         turn.Property(t => t.MessageType).HasColumnName("message_type");
         turn.Property(t => t.Content).HasColumnName("content");
         turn.Property(t => t.WrittenAt).HasColumnName("written_at");
+        turn.Property(t => t.DeliveryId).HasColumnName("delivery_id").HasDefaultValue(0L);
         turn.Property(t => t.Status).HasColumnName("status").HasDefaultValue(ConversationTurnStatus.Pending).HasSentinel((ConversationTurnStatus)(-1));
         turn.Property(t => t.Attempts).HasColumnName("attempts").HasDefaultValue(0);
         turn.Property(t => t.NextAttemptAt).HasColumnName("next_attempt_at").HasDefaultValueSql("now()");
@@ -149,6 +150,6 @@ internal sealed class ConversationTurnConfiguration : IEntityTypeConfiguration<C
 
         // The composer's claim scans only what waits, and finds a user's earlier unanswered turn without a scan.
         turn.HasIndex(t => new { t.NextAttemptAt, t.Id }).HasDatabaseName("ix_conversation_turns_pending").HasFilter("status = 'pending'");
-        turn.HasIndex(t => new { t.UserId, t.WrittenAt, t.Id }).HasDatabaseName("ix_conversation_turns_pending_by_user").HasFilter("status = 'pending'");
+        turn.HasIndex(t => new { t.UserId, t.WrittenAt, t.DeliveryId, t.Id }).HasDatabaseName("ix_conversation_turns_pending_by_user").HasFilter("status = 'pending'");
     }
 }

@@ -51,6 +51,7 @@ internal sealed record ReplyRow(
 /// <param name="ExpiresAt">When the user's customer-service window closes.</param>
 internal sealed record TurnRow(
     string InboundWamid,
+    long DeliveryId,
     Guid UserId,
     Guid MessageId,
     string PhoneNumberId,

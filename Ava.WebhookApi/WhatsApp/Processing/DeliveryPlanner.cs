@@ -191,7 +191,7 @@ internal static class DeliveryPlanner
                     }
                 }
 
-                rows.Add(message, delivery.TraceParent, userId, isTurn, reply);
+                rows.Add(message, delivery.DeliveryId, delivery.TraceParent, userId, isTurn, reply);
             }
         }
 

@@ -22,11 +22,12 @@ internal sealed class MessageRows(PlanningRules rules, DateTimeOffset now)
 
     public List<MediaRow> Media { get; } = [];
 
+    /// <param name="deliveryId">The delivery that carried it: turns of one user written in the same second go in the order their deliveries came.</param>
     /// <param name="traceParent">The trace of the delivery's processing, which the work after it continues.</param>
     /// <param name="userId">The sender's linked user; null for a stranger, who has no history.</param>
     /// <param name="isTurn">Whether the responder answers the message instead of Ava.</param>
     /// <param name="reply">Ava's own answer, if any.</param>
-    public void Add(IncomingMessage message, string? traceParent, Guid? userId, bool isTurn, string? reply)
+    public void Add(IncomingMessage message, long deliveryId, string? traceParent, Guid? userId, bool isTurn, string? reply)
     {
         var writtenAt = message.SentAt is { } sentAt && sentAt < now ? sentAt : now;
 
@@ -44,7 +45,7 @@ internal sealed class MessageRows(PlanningRules rules, DateTimeOffset now)
             if (isTurn)
             {
                 Turns.Add(new TurnRow(
-                    message.Wamid, user, line.Id, message.PhoneNumberId!, message.FromPhone, message.FromUserId, message.Type, message.Content,
+                    message.Wamid, deliveryId, user, line.Id, message.PhoneNumberId!, message.FromPhone, message.FromUserId, message.Type, message.Content,
                     writtenAt, writtenAt + rules.ReplyWindow, traceParent));
             }
 

@@ -36,10 +36,13 @@ internal static partial class TurnsTable
 {
     public const string Name = "conversation_turns";
 
+    /// <summary>How long a turn may wait for deliveries received before its own to be processed.</summary>
+    public static readonly TimeSpan ArrivalOrderWindow = TimeSpan.FromSeconds(5);
+
     public static NpgsqlBatchCommand Insert(IReadOnlyList<TurnRow> turns) => Command(
         """
-        INSERT INTO conversation_turns (inbound_wamid, user_id, message_id, phone_number_id, to_phone, to_user_id, message_type, content, written_at, expires_at, trace_parent)
-        SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[])
+        INSERT INTO conversation_turns (inbound_wamid, user_id, message_id, phone_number_id, to_phone, to_user_id, message_type, content, written_at, expires_at, trace_parent, delivery_id)
+        SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::bigint[])
         ON CONFLICT (inbound_wamid) DO NOTHING
         """,
         Texts(turns.Select(t => t.InboundWamid)),
@@ -52,11 +55,16 @@ internal static partial class TurnsTable
         Texts(turns.Select(t => t.Content)),
         Times(turns.Select(t => (DateTimeOffset?)t.WrittenAt)),
         Times(turns.Select(t => (DateTimeOffset?)t.ExpiresAt)),
-        Texts(turns.Select(t => t.TraceParent)));
+        Texts(turns.Select(t => t.TraceParent)),
+        Ids(turns.Select(t => t.DeliveryId)));
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> turns that are due, oldest first: for each user, the earliest turn not
     /// yet answered, once every reply of the user's earlier turns has left the outbox (see <see cref="LeasedTable.Claim"/>).
+    /// Earliest is by when it was written, then by the delivery that carried it (Meta's whole seconds tie). And a turn
+    /// waits while a delivery received before its own is still being processed — a quick typist's earlier message
+    /// may be in it, its turn not yet written — but not for one that failed or came more than
+    /// <see cref="ArrivalOrderWindow"/> ago: a delivery stuck or retried holds nobody's turns for long.
     /// </summary>
     public static async Task<List<ClaimedTurn>> ClaimAsync(
         NpgsqlDataSource dataSource, Guid token, int limit, TimeSpan lease, bool takeOverExpired, CancellationToken cancellationToken)
@@ -64,11 +72,16 @@ internal static partial class TurnsTable
         await using var claim = LeasedTable.Claim(
             dataSource,
             Name,
-            due: """
+            due: $"""
                 c.status = 'pending' AND c.next_attempt_at <= now()
                 AND NOT EXISTS (
                     SELECT 1 FROM conversation_turns e
-                    WHERE e.user_id = c.user_id AND e.status = 'pending' AND (e.written_at, e.id) < (c.written_at, c.id))
+                    WHERE e.user_id = c.user_id AND e.status = 'pending'
+                      AND (e.written_at, e.delivery_id, e.id) < (c.written_at, c.delivery_id, c.id))
+                AND NOT EXISTS (
+                    SELECT 1 FROM inbound_deliveries d
+                    WHERE d.processed_at IS NULL AND d.id < c.delivery_id
+                      AND d.attempts = 0 AND d.received_at > now() - interval '{ArrivalOrderWindow.TotalSeconds} seconds')
                 AND NOT EXISTS (
                     SELECT 1 FROM outbound_replies r
                     WHERE r.user_id = c.user_id AND r.status = 'pending' AND r.turn_id IS NOT NULL)
