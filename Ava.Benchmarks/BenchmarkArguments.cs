@@ -16,6 +16,7 @@ public sealed class BenchmarkArguments
                     [--replicas 1] [--drain-timeout 120] [--json FILE]      (--rate 0: closed loop)
                     [--responder-delay S]   (a responder answering after S seconds instead of Ava's echo)
                     [--media-share 0.1] [--media-kib 1024] [--media-type image|video|document] [--media-downloads N]
+                    [--media-mib-per-second M]   (the webhook's media write pace; 0: unpaced)
                                             (that share of the messages carries media of that size, captioned)
           messages  [--rows 1000000] [--users 1000] [--connections 16] [--duration 20] [--warmup 5] [--json FILE]
           faults    [--scenario all|postgres-down,redis-down,graph-failing,kill-webhook,replicas-racing,spool-full]

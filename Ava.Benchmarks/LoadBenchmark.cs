@@ -32,7 +32,8 @@ public static class LoadBenchmark
             Json: arguments.Text("json"),
             ResponderDelay: arguments.Seconds("responder-delay", 0),
             Media: BenchmarkMedia.FromArguments(arguments),
-            MediaDownloads: arguments.Int("media-downloads", 0));
+            MediaDownloads: arguments.Int("media-downloads", 0),
+            MediaMibPerSecond: arguments.Number("media-mib-per-second", -1, min: -1));
         arguments.RejectUnknown();
 
         var runStarted = Stopwatch.GetTimestamp();
@@ -81,6 +82,7 @@ public static class LoadBenchmark
             .Row("who answers", responder is null ? "Ava's echo" : $"a responder stand-in in the benchmark process, answering each turn after {settings.ResponderDelay.TotalSeconds:0.#} s")
             .Row("media", settings.Media is { } media
                 ? media.Describe() + (settings.MediaDownloads > 0 ? $"; {settings.MediaDownloads} downloads at once per instance" : "")
+                  + (settings.MediaMibPerSecond >= 0 ? $"; kept at most {settings.MediaMibPerSecond:0.#} MiB/s (0: unpaced)" : "; kept at Ava's default pace")
                 : "none: text only");
 
         await MeasureBaselinesAsync(report, client, settings.Connections, database);
@@ -329,6 +331,11 @@ public static class LoadBenchmark
             webhook["WhatsApp__Media__MaxConcurrentDownloads"] = settings.MediaDownloads.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (settings.MediaMibPerSecond >= 0)
+        {
+            webhook["WhatsApp__Media__MaxBytesPerSecond"] = ((long)(settings.MediaMibPerSecond * 1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return webhook;
     }
 
@@ -340,9 +347,10 @@ public static class LoadBenchmark
     /// <param name="ResponderDelay">Zero: Ava's echo answers; otherwise a responder stand-in, taking this long per turn.</param>
     /// <param name="Media">What share of the messages carries media, and which; null: text only.</param>
     /// <param name="MediaDownloads">Downloads at once per webhook instance; 0: Ava's default.</param>
+    /// <param name="MediaMibPerSecond">Media written per second per webhook instance; 0: no limit; negative: Ava's default.</param>
     private sealed record LoadSettings(
         double Rate, int Connections, TimeSpan Duration, TimeSpan Warmup, int Users, int Numbers, int Replicas, TimeSpan DrainTimeout, string? Json,
-        TimeSpan ResponderDelay, BenchmarkMedia? Media, int MediaDownloads);
+        TimeSpan ResponderDelay, BenchmarkMedia? Media, int MediaDownloads, double MediaMibPerSecond);
 
     private sealed record PipelineAccount(
         long Acked, long Pending, long SentOfAcked, long SentInWindow, long Duplicated, long ExtraSends, long SentNotAcked, long LastAckedSentAt, Latencies LagSeconds);

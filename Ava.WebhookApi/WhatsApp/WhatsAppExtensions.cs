@@ -131,6 +131,7 @@ internal static class WhatsAppExtensions
             .Validate(settings => settings.Problem() is null, "WhatsApp media settings do not hold together (see MediaOptions.Problem).")
             .ValidateOnStart();
         services.AddSingleton<IMediaStore, PostgresMediaStore>();
+        services.AddSingleton<MediaWritePacer>();
         services.AddSingleton<MediaFetcher>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; the downloader owns retries and timeouts.
         services.AddHttpClient(MediaFetcher.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)

@@ -22,6 +22,7 @@ internal sealed partial class MediaDownloader(
     MediaQueue queue,
     MediaFetcher fetcher,
     IMediaStore store,
+    MediaWritePacer writePacer,
     WhatsAppTelemetry telemetry,
     TimeProvider clock,
     IOptions<MediaOptions> options,
@@ -155,9 +156,10 @@ internal sealed partial class MediaDownloader(
     /// <returns>Null: kept, or taken over by another instance (which keeps it).</returns>
     private async Task<MediaOutcome?> KeepAsync(ClaimedMedia media, MediaFetch fetch, CancellationToken stoppingToken)
     {
+        using var turn = await writePacer.WaitForTurnAsync(stoppingToken);
         await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
         await using var transaction = await connection.BeginTransactionAsync(stoppingToken);
-        var content = await store.WriteAsync(media.Id, media.UserId, fetch.Content!, transaction, stoppingToken);
+        var content = await store.WriteAsync(media.Id, media.UserId, writePacer.Pace(fetch.Content!), transaction, stoppingToken);
         if (!await MediaTable.MarkStoredAsync(transaction, media, content, fetch.MimeType, stoppingToken))
         {
             // Disposing the transaction rolls the bytes back: the new holder keeps them, once.

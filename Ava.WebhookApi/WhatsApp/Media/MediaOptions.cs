@@ -11,6 +11,14 @@ public sealed class MediaOptions
     /// <summary>Downloads in progress at once per instance: each holds a connection to Meta and a temporary file, never the bytes in memory.</summary>
     public int MaxConcurrentDownloads { get; set; } = 8;
 
+    /// <summary>
+    /// The most media bytes per second this instance writes into the store (0: no limit). In Postgres, media shares the
+    /// write-ahead log with the acknowledgements: unpaced, a burst of photos slows every answer to Meta. The default,
+    /// 3 MiB/s (about 250 GB a day, bursts queued), kept the acknowledgements' p99 where text alone has it on a
+    /// two-core machine; a faster disk can take more (docs/performance.md).
+    /// </summary>
+    public long MaxBytesPerSecond { get; set; } = 3 * 1024 * 1024;
+
     /// <summary>How long one download (the URL lookup and the bytes) may take before it is abandoned and tried again.</summary>
     public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -29,6 +37,7 @@ public sealed class MediaOptions
     public string? Problem() =>
         MaxBytes <= 0 ? "WhatsApp:Media:MaxBytes must be positive"
         : MaxConcurrentDownloads is < 1 or > 256 ? "WhatsApp:Media:MaxConcurrentDownloads must be between 1 and 256"
+        : MaxBytesPerSecond < 0 ? "WhatsApp:Media:MaxBytesPerSecond must be 0 (no limit) or positive"
         : DownloadTimeout <= TimeSpan.Zero ? "WhatsApp:Media:DownloadTimeout must be positive"
         : RetryBaseDelay <= TimeSpan.Zero || MaxRetryDelay < RetryBaseDelay ? "WhatsApp:Media:RetryBaseDelay must be positive and at most MaxRetryDelay"
         : ChecksumAttempts < 1 ? "WhatsApp:Media:ChecksumAttempts must be at least 1"
