@@ -34,7 +34,12 @@ internal static partial class LocalInfrastructureExtensions
         var serverBuilder = builder.AddResource(server)
             .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
             .WithArgs([.. postgresArguments])
-            .WithArgs("-D", data.PostgresData, "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
+            .WithArgs("-D", data.PostgresData, "-c", "unix_socket_directories=")
+            .WithArgs(context =>
+            {
+                context.Args.Add("-c");
+                context.Args.Add($"listen_addresses={string.Join(',', ["localhost", .. server.LoginAddresses])}");
+            })
             .WithArgs([.. settings.SelectMany(setting => new[] { "-c", setting })])
             .WithIconName("DatabaseMultiple");
 

@@ -16,6 +16,28 @@ public sealed class LocalPostgresServerResource(string name, string command, str
 
     public ParameterResource SuperUserPassword { get; } = superUserPassword;
 
+    private readonly List<string> _loginAddresses = [];
+
+    /// <summary>The loopback addresses the server listens on besides localhost: one per login that has its own.</summary>
+    public IReadOnlyList<string> LoginAddresses => _loginAddresses;
+
+    /// <summary>
+    /// A loopback address of its own for a login, which the server then listens on too; <see langword="null"/> where
+    /// only 127.0.0.1 is loopback (all of 127.0.0.0/8 is on Linux). Connections to it come from 127.0.0.1, so the
+    /// cluster's pg_hba.conf admits them as it admits any local TCP login.
+    /// </summary>
+    public string? AddLoginAddress()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var address = $"127.0.0.{_loginAddresses.Count + 2}";
+        _loginAddresses.Add(address);
+        return address;
+    }
+
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={SuperUser};Password={SuperUserPassword}");
 }

@@ -42,20 +42,29 @@ public static class PostgresHostingExtensions
     /// port, database, <paramref name="role"/> and its password), to reference instead of the database, so that a
     /// service never sees the superuser's password. The role and its password are the database's to create.
     /// </summary>
+    /// <remarks>
+    /// On the local server each login also gets a loopback address of its own: the dashboard names a database span's
+    /// peer after the resource whose address it matches, and logins sharing the server's address would all show as
+    /// whichever of them it finds first. (A container's port is one address, shared.)
+    /// </remarks>
     public static IResourceBuilder<ConnectionStringResource> AddLogin(
         this IResourceBuilder<IResourceWithConnectionString> database,
         [ResourceName] string name,
         string role,
         IResourceBuilder<ParameterResource> password)
     {
-        var (server, databaseName) = database.Resource switch
+        var (server, databaseName, ownHost) = database.Resource switch
         {
-            PostgresDatabaseResource container => (container.Parent.PrimaryEndpoint, container.DatabaseName),
-            LocalPostgresDatabaseResource local => (local.Parent.PrimaryEndpoint, local.DatabaseName),
+            PostgresDatabaseResource container => (container.Parent.PrimaryEndpoint, container.DatabaseName, null),
+            LocalPostgresDatabaseResource local => (local.Parent.PrimaryEndpoint, local.DatabaseName, local.Parent.AddLoginAddress()),
             _ => throw new ArgumentException($"{database.Resource.Name} is not a database of {nameof(AddDatabase)}.", nameof(database)),
         };
 
-        return database.ApplicationBuilder.AddConnectionString(name, ReferenceExpression.Create(
-            $"Host={server.Property(EndpointProperty.Host)};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}"));
+        var connectionString = ownHost is null
+            ? ReferenceExpression.Create(
+                $"Host={server.Property(EndpointProperty.Host)};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}")
+            : ReferenceExpression.Create(
+                $"Host={ownHost};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}");
+        return database.ApplicationBuilder.AddConnectionString(name, connectionString);
     }
 }

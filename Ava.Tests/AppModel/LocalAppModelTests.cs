@@ -35,10 +35,32 @@ public sealed class LocalAppModelTests
         {
             var environment = await model.EnvironmentOfAsync(api);
             var database = new NpgsqlConnectionStringBuilder(environment["ConnectionStrings__ava"]);
-            Assert.Equal(("localhost", model.PortOf("postgres"), login, await model.ParameterAsync(password), "ava"), (database.Host, database.Port, database.Username, database.Password, database.Database));
+            Assert.Equal((model.PortOf("postgres"), login, await model.ParameterAsync(password), "ava"), (database.Port, database.Username, database.Password, database.Database));
             Assert.Equal($"localhost:{model.PortOf("cache")}", environment["ConnectionStrings__cache"]);
             Assert.DoesNotContain(environment.Values, value => value.Contains(superUserPassword, StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task Each_api_reaches_the_local_server_at_a_loopback_address_of_its_login_so_the_dashboard_names_its_queries_after_it()
+    {
+        await using var model = await AppHostModel.BuildAsync("--Ava:Infrastructure=local", "--Ava:ThrowawayData=true");
+        model.AllocateEndpoints();
+
+        var hosts = new Dictionary<string, string>();
+        foreach (var (api, login) in new[] { ("webhookapi", "webhook-db"), ("messagesapi", "messages-db") })
+        {
+            var host = new NpgsqlConnectionStringBuilder((await model.EnvironmentOfAsync(api))["ConnectionStrings__ava"]).Host!;
+            var loginsOwn = new NpgsqlConnectionStringBuilder(await ((IResourceWithConnectionString)model.Single<ConnectionStringResource>(login)).GetConnectionStringAsync(TestContext.Current.CancellationToken)).Host;
+            Assert.Equal(loginsOwn, host);
+            Assert.StartsWith("127.0.0.", host, StringComparison.Ordinal);
+            hosts[api] = host;
+        }
+
+        // Apart from each other and from the server's own address (which the superuser's migrations use).
+        Assert.Equal(3, hosts.Values.Append("localhost").Distinct().Count());
+        var listening = (await model.ArgumentsOfAsync("postgres")).Single(argument => argument.StartsWith("listen_addresses=", StringComparison.Ordinal));
+        Assert.Equal($"listen_addresses=localhost,{hosts["webhookapi"]},{hosts["messagesapi"]}", listening);
     }
 
     [Fact]
