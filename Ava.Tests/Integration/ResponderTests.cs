@@ -7,6 +7,7 @@ using Ava.Responder.Contracts;
 using Ava.SampleResponder;
 using Ava.WebhookApi.WhatsApp;
 using Ava.WebhookApi.WhatsApp.Replay;
+using Ava.WebhookApi.WhatsApp.Storage;
 
 namespace Ava.Tests.Integration;
 
@@ -135,6 +136,35 @@ public sealed class ResponderTests(ResponderStackFixture stack)
 
         // The responder saw each earlier turn answered when it was asked the next.
         Assert.Equal([("user", "a"), ("assistant", "re: a")], calls[1].Turn!.History.Select(h => (h.Role, h.Content)));
+    }
+
+    [Fact]
+    public async Task A_turn_waits_for_a_delivery_received_before_it_that_is_still_being_processed_but_not_past_the_window()
+    {
+        var (phone, userId) = await _database.LinkedUserAsync();
+        await stack.BehaveAsync(new UserBehaviour(userId, Replies: ["re: {text}"]));
+
+        // A delivery received just before, which an instance has taken and is still processing (its lease runs a
+        // minute): it may hold this user's earlier message, so the turn behind it waits — until the window is over.
+        var held = await _database.ScalarAsync<long>(
+            "INSERT INTO inbound_deliveries (received_at, body, claim_token, locked_until) VALUES (now(), $1, $2, now() + interval '1 minute') RETURNING id",
+            """{"object":"whatsapp_business_account","entry":[]}"""u8.ToArray(),
+            Guid.CreateVersion7());
+        var heldAt = await _database.ScalarAsync<DateTimeOffset>("SELECT received_at FROM inbound_deliveries WHERE id = $1", held);
+        try
+        {
+            await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(WhatsAppDriver.Text(phone, "right behind it"))));
+
+            Assert.Equal("re: right behind it", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+            var asked = Assert.Single(await stack.TurnsOfAsync(userId)).StartedAt;
+            Assert.True(
+                asked >= heldAt + TurnsTable.ArrivalOrderWindow - TimeSpan.FromMilliseconds(250),
+                $"the turn was asked {(asked - heldAt).TotalSeconds:0.00} s after the earlier delivery arrived, inside its {TurnsTable.ArrivalOrderWindow.TotalSeconds} s window");
+        }
+        finally
+        {
+            await _database.ExecuteAsync("DELETE FROM inbound_deliveries WHERE id = $1", held);
+        }
     }
 
     [Fact]

@@ -64,7 +64,10 @@ internal static partial class TurnsTable
     /// Earliest is by when it was written, then by the delivery that carried it (Meta's whole seconds tie). And a turn
     /// waits while a delivery received before its own is still being processed — a quick typist's earlier message
     /// may be in it, its turn not yet written — but not for one that failed or came more than
-    /// <see cref="ArrivalOrderWindow"/> ago: a delivery stuck or retried holds nobody's turns for long.
+    /// <see cref="ArrivalOrderWindow"/> ago: a delivery stuck or retried holds nobody's turns for long. The earliest such
+    /// delivery is looked up once per claim, not once per candidate turn: probed per turn, the pending deliveries'
+    /// index (full of entries of just-processed rows until vacuum) was walked again for each, and the claim took most
+    /// of Postgres's time under load.
     /// </summary>
     public static async Task<List<ClaimedTurn>> ClaimAsync(
         NpgsqlDataSource dataSource, Guid token, int limit, TimeSpan lease, bool takeOverExpired, CancellationToken cancellationToken)
@@ -78,10 +81,10 @@ internal static partial class TurnsTable
                     SELECT 1 FROM conversation_turns e
                     WHERE e.user_id = c.user_id AND e.status = 'pending'
                       AND (e.written_at, e.delivery_id, e.id) < (c.written_at, c.delivery_id, c.id))
-                AND NOT EXISTS (
-                    SELECT 1 FROM inbound_deliveries d
-                    WHERE d.processed_at IS NULL AND d.id < c.delivery_id
-                      AND d.attempts = 0 AND d.received_at > now() - interval '{ArrivalOrderWindow.TotalSeconds} seconds')
+                AND (c.delivery_id IS NULL OR c.delivery_id <= coalesce((
+                    SELECT min(d.id) FROM inbound_deliveries d
+                    WHERE d.processed_at IS NULL
+                      AND d.attempts = 0 AND d.received_at > now() - interval '{ArrivalOrderWindow.TotalSeconds} seconds'), c.delivery_id))
                 AND NOT EXISTS (
                     SELECT 1 FROM outbound_replies r
                     WHERE r.user_id = c.user_id AND r.status = 'pending' AND r.turn_id IS NOT NULL)
