@@ -49,11 +49,11 @@ public sealed class MediaRulesTests
     {
         var digest = SHA256.HashData("a photo"u8);
 
-        Assert.True(MediaRules.MatchesSha256(Convert.ToBase64String(digest), digest));
-        Assert.True(MediaRules.MatchesSha256(Convert.ToHexString(digest).ToLowerInvariant(), digest));
-        Assert.True(MediaRules.MatchesSha256(null, digest));
-        Assert.False(MediaRules.MatchesSha256(Convert.ToBase64String(SHA256.HashData("another"u8)), digest));
-        Assert.False(MediaRules.MatchesSha256(Convert.ToHexString(SHA256.HashData("another"u8)), digest));
+        Assert.True(MediaSha256.Matches(Convert.ToBase64String(digest), digest));
+        Assert.True(MediaSha256.Matches(Convert.ToHexString(digest).ToLowerInvariant(), digest));
+        Assert.True(MediaSha256.Matches(null, digest));
+        Assert.False(MediaSha256.Matches(Convert.ToBase64String(SHA256.HashData("another"u8)), digest));
+        Assert.False(MediaSha256.Matches(Convert.ToHexString(SHA256.HashData("another"u8)), digest));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Ava.Data.Media;
 using Ava.WebhookApi.WhatsApp.Sending;
 using Ava.WebhookApi.WhatsApp.Storage;
 using Microsoft.Extensions.Options;
@@ -136,7 +137,7 @@ internal sealed class MediaFetcher(
             }
 
             var digest = hash.GetHashAndReset();
-            if (!MediaRules.MatchesSha256(sha256, digest) || !MediaRules.MatchesSha256(media.Sha256, digest))
+            if (!MediaSha256.Matches(sha256, digest) || !MediaSha256.Matches(media.Sha256, digest))
             {
                 return new MediaFetch(MediaFetchOutcome.ChecksumMismatch, $"The bytes of media {media.MetaMediaId} do not match Meta's SHA-256");
             }

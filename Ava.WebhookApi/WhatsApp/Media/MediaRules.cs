@@ -56,21 +56,4 @@ internal static class MediaRules
 
     private static bool IsLoopback(Uri url) =>
         url.IsLoopback || (IPAddress.TryParse(url.IdnHost.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
-
-    /// <summary>
-    /// Whether <paramref name="digest"/> (the SHA-256 of the bytes) is the one Meta gave: webhooks carry it in base64,
-    /// the media URL's answer in hex. Nothing given is nothing to check.
-    /// </summary>
-    public static bool MatchesSha256(string? expected, ReadOnlySpan<byte> digest)
-    {
-        if (string.IsNullOrWhiteSpace(expected))
-        {
-            return true;
-        }
-
-        var given = expected.Trim();
-        return given.Length == 64
-            ? string.Equals(given, Convert.ToHexString(digest), StringComparison.OrdinalIgnoreCase)
-            : given == Convert.ToBase64String(digest);
-    }
 }

@@ -1,11 +1,11 @@
-namespace Ava.MessagesApi.Media;
+namespace Ava.Data.Media;
 
 /// <summary>
-/// The SHA-256 Meta gave for media, in the one form the API shows: lowercase hex, as <c>sha256sum</c> prints it.
-/// Meta's webhooks carry it in base64 and its media URL answers in hex; either is the same digest, checked against
-/// the bytes before they were kept.
+/// The SHA-256 Meta gives for media, which comes in two forms: base64 in webhooks, lowercase or uppercase hex from the
+/// media URL's answer. Either is the same digest. Ava shows it in one form, lowercase hex as <c>sha256sum</c> prints
+/// it, and checks downloaded bytes against whichever form was given.
 /// </summary>
-internal static class MediaSha256
+public static class MediaSha256
 {
     /// <returns>The digest in lowercase hex; null when none was given, or it is neither a hex nor a base64 SHA-256.</returns>
     public static string? ToHex(string? given)
@@ -26,4 +26,8 @@ internal static class MediaSha256
             ? Convert.ToHexStringLower(digest)
             : null;
     }
+
+    /// <summary>Whether bytes with this digest are what Meta said; nothing given is nothing to check.</summary>
+    public static bool Matches(string? given, ReadOnlySpan<byte> digest) =>
+        string.IsNullOrWhiteSpace(given) || ToHex(given) == Convert.ToHexStringLower(digest);
 }
