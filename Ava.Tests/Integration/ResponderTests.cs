@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Ava.Responder.Contracts;
 using Ava.SampleResponder;
@@ -136,6 +137,29 @@ public sealed class ResponderTests(ResponderStackFixture stack)
 
         // The responder saw each earlier turn answered when it was asked the next.
         Assert.Equal([("user", "a"), ("assistant", "re: a")], calls[1].Turn!.History.Select(h => (h.Role, h.Content)));
+    }
+
+    [Fact]
+    public async Task A_photos_turn_carries_its_media_as_the_history_shows_it()
+    {
+        var (phone, userId) = await _database.LinkedUserAsync();
+        await stack.BehaveAsync(new UserBehaviour(userId, Replies: ["what a view"]));
+        var bytes = new byte[50_000];
+        Random.Shared.NextBytes(bytes);
+        var photo = await _whatsApp.UploadMediaAsync(bytes, "image/jpeg");
+        var message = WhatsAppDriver.Media(phone, "image", photo, caption: "from the balcony");
+
+        await _whatsApp.PostSignedAsync(WhatsAppDriver.Notification(WhatsAppDriver.Messages(message)));
+
+        Assert.Equal("what a view", Assert.Single(await _whatsApp.AcceptedSendsToAsync(phone, 1)).Body);
+        var asked = Assert.Single(await stack.TurnsOfAsync(userId)).Turn!.Message;
+        var messageId = Assert.Single(await _database.QueryAsync<Guid>("SELECT id FROM messages WHERE external_id = $1", message.Id));
+        Assert.Equal("image", asked.Type);
+        var media = asked.Media!;
+        Assert.Equal(
+            (messageId, "image", "image/jpeg", "from the balcony", Convert.ToHexStringLower(SHA256.HashData(bytes))),
+            (media.Id, media.Type, media.MimeType, media.Caption, media.Sha256));
+        Assert.Contains(media.Status, new[] { "pending", "stored" });
     }
 
     [Fact]

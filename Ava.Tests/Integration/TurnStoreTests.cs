@@ -94,6 +94,6 @@ public sealed class TurnStoreTests(ResponderStackFixture stack) : IAsyncLifetime
             RETURNING id
             """,
             wamid, userId, messageId, WhatsAppDriver.PhoneNumberId, phone, writtenAt, token);
-        return new ClaimedTurn(id, token, wamid, userId, WhatsAppDriver.PhoneNumberId, phone, null, "text", "hi", writtenAt, 0, writtenAt.AddDays(1), null);
+        return new ClaimedTurn(id, token, wamid, userId, messageId, WhatsAppDriver.PhoneNumberId, phone, null, "text", "hi", writtenAt, 0, writtenAt.AddDays(1), null);
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
+using Ava.Data.Media;
 using Ava.Data.Messages;
 using Ava.Data.WhatsApp;
 using Ava.Responder.Contracts;
@@ -152,9 +154,24 @@ public sealed class TurnPolicyTests
         Assert.Equal(new TurnMessage("image", null, "[image] a cat"), image.Message);
     }
 
+    [Fact]
+    public void A_media_message_carries_its_media_as_the_history_shows_it_with_metas_sha256_in_hex()
+    {
+        var turn = Turn() with { MessageType = "document", Content = "[document] report.pdf: the figures" };
+        var digest = SHA256.HashData("a report"u8);
+
+        var request = TurnPolicy.Request(turn, [], new MediaDescription(
+            turn.MessageId, "document", "application/pdf", 52_000_000, "report.pdf", "the figures", Convert.ToBase64String(digest), MediaStatus.TooLarge));
+
+        Assert.Equal(
+            new TurnMedia(turn.MessageId, "document", "application/pdf", 52_000_000, "report.pdf", "the figures", Convert.ToHexStringLower(digest), "too_large"),
+            request.Message.Media);
+        Assert.Equal("[document] report.pdf: the figures", request.Message.Summary);
+    }
+
     private static ResponderResult Answer(string json) => ResponderResult.FromResponse(HttpStatusCode.OK, null, Encoding.UTF8.GetBytes(json));
 
     private static ClaimedTurn Turn(int attempts = 0, DateTimeOffset? expiresAt = null) => new(
-        7, Guid.CreateVersion7(), "wamid.T", Guid.CreateVersion7(), "100000000000001", "15551110001", null,
+        7, Guid.CreateVersion7(), "wamid.T", Guid.CreateVersion7(), Guid.CreateVersion7(), "100000000000001", "15551110001", null,
         "text", "how are you?", s_now.AddSeconds(-3), attempts, expiresAt ?? s_now.AddHours(23), "00-abc");
 }

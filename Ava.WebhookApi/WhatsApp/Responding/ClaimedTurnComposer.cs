@@ -97,6 +97,9 @@ internal sealed partial class ClaimedTurnComposer(
     private async Task<TurnDecision> AskResponderAsync(ClaimedTurn turn, ActivityContext composing, CancellationToken stoppingToken)
     {
         var history = await WithStatementSlotAsync(() => TurnsTable.HistoryBeforeAsync(dataSource, turn, Settings.HistoryMessages, stoppingToken));
+        var media = TurnPolicy.MayCarryMedia(turn)
+            ? await WithStatementSlotAsync(() => MediaTable.OfMessageAsync(dataSource, turn.MessageId, stoppingToken))
+            : null;
 
         using var typing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var typingShown = typingIndicator.KeepShowingAsync(turn, composing, typing.Token);
@@ -105,7 +108,7 @@ internal sealed partial class ClaimedTurnComposer(
         try
         {
             using var call = WhatsAppTelemetry.ActivitySource.StartActivity("responder call", ActivityKind.Client, composing);
-            result = await responder.AskAsync(TurnPolicy.Request(turn, history), stoppingToken);
+            result = await responder.AskAsync(TurnPolicy.Request(turn, history, media), stoppingToken);
             call?.SetTag("ava.responder.outcome", result.Outcome.ToString());
             call?.SetTag("ava.responder.replies", result.Replies.Count);
             if (result.Outcome != ResponderOutcome.Answered)

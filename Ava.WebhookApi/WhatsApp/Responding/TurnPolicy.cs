@@ -1,3 +1,4 @@
+using Ava.Data.Media;
 using Ava.Data.Messages;
 using Ava.Data.WhatsApp;
 using Ava.Responder.Contracts;
@@ -55,16 +56,24 @@ internal static class TurnPolicy
         }
     }
 
-    /// <summary>The turn as the responder reads it: the message, and the history before it.</summary>
-    public static Turn Request(ClaimedTurn turn, IEnumerable<HistoryLine> history) => new(
+    /// <summary>The turn as the responder reads it: the message with its media, and the history before it.</summary>
+    public static Turn Request(ClaimedTurn turn, IEnumerable<HistoryLine> history, MediaDescription? media = null) => new(
         turn.InboundWamid,
         turn.UserId,
         "whatsapp",
         turn.PhoneNumberId,
         turn.WrittenAt,
-        new TurnMessage(turn.MessageType, turn.MessageType == "text" ? turn.Content : null, turn.Content),
+        new TurnMessage(
+            turn.MessageType,
+            turn.MessageType == "text" ? turn.Content : null,
+            turn.Content,
+            media is null ? null : new TurnMedia(
+                media.MessageId, media.Type, media.MimeType, media.Size, media.FileName, media.Caption, MediaSha256.ToHex(media.Sha256), MediaStatusNames.NameOf(media.Status))),
         [.. history.Select(line => new HistoryEntry(
             line.Role == MessageRole.User ? HistoryRoles.User : HistoryRoles.Assistant, line.Content, line.CreatedAt))]);
+
+    /// <summary>Whether the turn's message may carry media (a text never does: no lookup for it).</summary>
+    public static bool MayCarryMedia(ClaimedTurn turn) => turn.MessageType != "text";
 
     /// <summary>
     /// The outbox rows and history lines of a turn's replies: each the assistant's line in the user's history, pending

@@ -13,6 +13,7 @@ internal sealed record ClaimedTurn(
     Guid Token,
     string InboundWamid,
     Guid UserId,
+    Guid MessageId,
     string PhoneNumberId,
     string? ToPhone,
     string? ToUserId,
@@ -90,7 +91,7 @@ internal static partial class TurnsTable
                     WHERE r.user_id = c.user_id AND r.status = 'pending' AND r.turn_id IS NOT NULL)
                 """,
             order: "c.next_attempt_at, c.id",
-            returning: "t.id, t.inbound_wamid, t.user_id, t.phone_number_id, t.to_phone, t.to_user_id, t.message_type, t.content, t.written_at, t.attempts, t.expires_at, t.trace_parent",
+            returning: "t.id, t.inbound_wamid, t.user_id, t.message_id, t.phone_number_id, t.to_phone, t.to_user_id, t.message_type, t.content, t.written_at, t.attempts, t.expires_at, t.trace_parent",
             token,
             lease,
             limit,
@@ -108,15 +109,16 @@ internal static partial class TurnsTable
                 token,
                 reader.GetString(1),
                 reader.GetGuid(2),
-                reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.GetGuid(3),
+                reader.GetString(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.GetString(6),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.GetString(7),
-                reader.GetFieldValue<DateTimeOffset>(8),
-                reader.GetInt32(9),
-                reader.GetFieldValue<DateTimeOffset>(10),
-                reader.IsDBNull(11) ? null : reader.GetString(11)));
+                reader.GetString(8),
+                reader.GetFieldValue<DateTimeOffset>(9),
+                reader.GetInt32(10),
+                reader.GetFieldValue<DateTimeOffset>(11),
+                reader.IsDBNull(12) ? null : reader.GetString(12)));
         }
 
         return claimed;
