@@ -22,12 +22,10 @@ public sealed class HostingModelTests
         Assert.Equal("redis-data", Assert.Single(Assert.IsType<RedisResource>(cache.Resource).Annotations.OfType<ContainerMountAnnotation>()).Source);
     }
 
-    [Theory]
-    [InlineData("--publisher", "manifest")]
-    [InlineData("--Ava:Infrastructure=local", "--Ava:ThrowawayData=true")]
-    public void A_login_is_the_database_on_the_same_server_as_another_role_never_the_superuser(params string[] args)
+    [Fact]
+    public void A_published_login_is_the_database_on_the_same_server_as_another_role_never_the_superuser()
     {
-        var builder = DistributedApplication.CreateBuilder(args);
+        var builder = DistributedApplication.CreateBuilder(["--publisher", "manifest"]);
         var database = builder.AddPostgresServer("pg", dataVolumeName: "pg-data", s_settings).AddDatabase("db");
         var password = builder.AddParameter("app-password", secret: true);
 
@@ -36,6 +34,24 @@ public sealed class HostingModelTests
         Assert.Equal(
             "Host={pg.bindings.tcp.host};Port={pg.bindings.tcp.port};Username=app_login;Password={app-password.value};Database=db",
             login.Resource.ConnectionStringExpression.ValueExpression);
+    }
+
+    [Fact]
+    public void A_local_login_is_the_database_as_another_role_at_a_loopback_address_of_its_own_on_the_same_port()
+    {
+        var builder = DistributedApplication.CreateBuilder(["--Ava:Infrastructure=local", "--Ava:ThrowawayData=true"]);
+        var database = builder.AddPostgresServer("pg", dataVolumeName: "pg-data", s_settings).AddDatabase("db");
+
+        var first = database.AddLogin("db-as-app", "app_login", builder.AddParameter("app-password", secret: true));
+        var second = database.AddLogin("db-as-reader", "reader_login", builder.AddParameter("reader-password", secret: true));
+
+        Assert.Equal(
+            "Host=127.0.0.2;Port={pg.bindings.tcp.port};Username=app_login;Password={app-password.value};Database=db",
+            first.Resource.ConnectionStringExpression.ValueExpression);
+        Assert.Equal(
+            "Host=127.0.0.3;Port={pg.bindings.tcp.port};Username=reader_login;Password={reader-password.value};Database=db",
+            second.Resource.ConnectionStringExpression.ValueExpression);
+        Assert.Equal(["127.0.0.2", "127.0.0.3"], Assert.IsType<LocalPostgresServerResource>(((IResourceWithParent)database.Resource).Parent).LoginAddresses);
     }
 
     [Fact]
