@@ -18,4 +18,8 @@ public sealed record MediaResponse(
     [property: JsonPropertyName("file_name")] string? FileName,
     [property: JsonPropertyName("caption")] string? Caption,
     [property: JsonPropertyName("sha256")] string? Sha256,
-    [property: JsonPropertyName("status")] MediaStatus Status);
+    [property: JsonPropertyName("status")] MediaStatus Status)
+{
+    public static MediaResponse Of(Guid messageId, MediaMetadata media) =>
+        new(messageId, media.Type, media.MimeType, media.Size, media.FileName, media.Caption, media.Sha256, media.Status);
+}

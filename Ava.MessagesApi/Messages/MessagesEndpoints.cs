@@ -43,15 +43,15 @@ internal static class MessagesEndpoints
     /// A media message's media rides along on its row: <c>media_files</c> has at most one row per message, so the
     /// join is one index lookup per row of the page, under the same row-level security as the history.
     /// </summary>
-    private const string MediaSql = "f.type, f.mime_type, f.size, f.file_name, f.caption, f.sha256, f.status";
+    private static readonly string s_mediaSql = MediaMetadata.Columns("f");
 
     /// <summary>
     /// One statement for every page, so that each connection prepares it once and its plan seeks straight to the
     /// cursor (the first page starts at <see cref="MessageCursor.EndOfTime"/>). The user filter stands on its own
     /// as well as behind row-level security.
     /// </summary>
-    private const string PageSql = $"""
-        SELECT m.id, m.user_id, m.avatar_id, m.channel, m.role, m.content, m.created_at, {DeliveryStatusSql}, {MediaSql}
+    private static readonly string s_pageSql = $"""
+        SELECT m.id, m.user_id, m.avatar_id, m.channel, m.role, m.content, m.created_at, {DeliveryStatusSql}, {s_mediaSql}
         FROM messages m
         LEFT JOIN media_files f ON f.message_id = m.id AND f.user_id = m.user_id
         WHERE m.user_id = $1
@@ -105,7 +105,7 @@ internal static class MessagesEndpoints
         var (beforeAt, beforeId) = cursor ?? MessageCursor.EndOfTime;
 
         await using var batch = userData.Create(userId);
-        var query = batch.Add(PageSql);
+        var query = batch.Add(s_pageSql);
         query.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = userId });
         query.Parameters.Add(new NpgsqlParameter<MessageChannel?> { TypedValue = channelFilter });
         query.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = beforeAt });
@@ -147,14 +147,7 @@ internal static class MessagesEndpoints
         return TypedResults.Ok(items);
     }
 
-    /// <summary>The columns of <see cref="MediaSql"/>, which start at the 9th.</summary>
-    private static MediaResponse ReadMedia(NpgsqlDataReader reader, Guid messageId) => new(
-        messageId,
-        reader.GetString(8),
-        reader.IsDBNull(9) ? null : reader.GetString(9),
-        reader.IsDBNull(10) ? null : reader.GetInt64(10),
-        reader.IsDBNull(11) ? null : reader.GetString(11),
-        reader.IsDBNull(12) ? null : reader.GetString(12),
-        MediaSha256.ToHex(reader.IsDBNull(13) ? null : reader.GetString(13)),
-        reader.GetFieldValue<MediaStatus>(14));
+    /// <summary>The media's columns (<see cref="MediaMetadata.Columns"/>), which start at the 9th.</summary>
+    private static MediaResponse ReadMedia(NpgsqlDataReader reader, Guid messageId) =>
+        MediaResponse.Of(messageId, MediaMetadata.Read(reader, 8));
 }

@@ -155,13 +155,13 @@ public sealed class TurnPolicyTests
     }
 
     [Fact]
-    public void A_media_message_carries_its_media_as_the_history_shows_it_with_metas_sha256_in_hex()
+    public void A_media_message_carries_its_media_as_the_history_shows_it_under_the_messages_id()
     {
         var turn = Turn() with { MessageType = "document", Content = "[document] report.pdf: the figures" };
         var digest = SHA256.HashData("a report"u8);
 
-        var request = TurnPolicy.Request(turn, [], new MediaDescription(
-            turn.MessageId, "document", "application/pdf", 52_000_000, "report.pdf", "the figures", Convert.ToBase64String(digest), MediaStatus.TooLarge));
+        var request = TurnPolicy.Request(turn, [], new MediaMetadata(
+            "document", "application/pdf", 52_000_000, "report.pdf", "the figures", Convert.ToHexStringLower(digest), MediaStatus.TooLarge));
 
         Assert.Equal(
             new TurnMedia(turn.MessageId, "document", "application/pdf", 52_000_000, "report.pdf", "the figures", Convert.ToHexStringLower(digest), "too_large"),

@@ -57,7 +57,7 @@ internal static class TurnPolicy
     }
 
     /// <summary>The turn as the responder reads it: the message with its media, and the history before it.</summary>
-    public static Turn Request(ClaimedTurn turn, IEnumerable<HistoryLine> history, MediaDescription? media = null) => new(
+    public static Turn Request(ClaimedTurn turn, IEnumerable<HistoryLine> history, MediaMetadata? media = null) => new(
         turn.InboundWamid,
         turn.UserId,
         "whatsapp",
@@ -68,7 +68,7 @@ internal static class TurnPolicy
             turn.MessageType == "text" ? turn.Content : null,
             turn.Content,
             media is null ? null : new TurnMedia(
-                media.MessageId, media.Type, media.MimeType, media.Size, media.FileName, media.Caption, MediaSha256.ToHex(media.Sha256), MediaStatusNames.NameOf(media.Status))),
+                turn.MessageId, media.Type, media.MimeType, media.Size, media.FileName, media.Caption, media.Sha256, MediaStatusNames.NameOf(media.Status))),
         [.. history.Select(line => new HistoryEntry(
             line.Role == MessageRole.User ? HistoryRoles.User : HistoryRoles.Assistant, line.Content, line.CreatedAt))]);
 

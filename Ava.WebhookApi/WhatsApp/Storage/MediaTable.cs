@@ -30,11 +30,6 @@ internal sealed record ClaimedMedia(
 /// <param name="Size">For <see cref="MediaStatus.TooLarge"/>: the size Meta declared.</param>
 internal sealed record MediaOutcome(MediaStatus Status, string? Error, TimeSpan? RetryIn = null, bool Attempted = true, long? Size = null, string? MimeType = null);
 
-/// <summary>A message's media as its owner's history shows it.</summary>
-/// <param name="Sha256">As Meta gave it (base64 or hex).</param>
-internal sealed record MediaDescription(
-    Guid MessageId, string Type, string? MimeType, long? Size, string? FileName, string? Caption, string? Sha256, MediaStatus Status);
-
 /// <summary>
 /// The SQL of <c>media_files</c>: the download stage's queue. Media is recorded with the message that carries it;
 /// the downloader claims it under a claim token and a lease, and every write that ends or releases a download matches
@@ -102,23 +97,12 @@ internal static class MediaTable
     }
 
     /// <summary>The media a message carries, as it stands now; null for a message without media.</summary>
-    public static async Task<MediaDescription?> OfMessageAsync(NpgsqlDataSource dataSource, Guid messageId, CancellationToken cancellationToken)
+    public static async Task<MediaMetadata?> OfMessageAsync(NpgsqlDataSource dataSource, Guid messageId, CancellationToken cancellationToken)
     {
-        await using var select = dataSource.CreateCommand(
-            "SELECT type, mime_type, size, file_name, caption, sha256, status FROM media_files WHERE message_id = $1");
+        await using var select = dataSource.CreateCommand($"SELECT {MediaMetadata.Columns("f")} FROM media_files f WHERE f.message_id = $1");
         select.Parameters.Add(Value(messageId));
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new MediaDescription(
-                messageId,
-                reader.GetString(0),
-                reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.GetFieldValue<MediaStatus>(6))
-            : null;
+        return await reader.ReadAsync(cancellationToken) ? MediaMetadata.Read(reader, 0) : null;
     }
 
     /// <summary>Records the media as stored, in the transaction that wrote its bytes — only while the claim still holds it.</summary>
