@@ -60,11 +60,8 @@ public static class PostgresHostingExtensions
             _ => throw new ArgumentException($"{database.Resource.Name} is not a database of {nameof(AddDatabase)}.", nameof(database)),
         };
 
-        var connectionString = ownHost is null
-            ? ReferenceExpression.Create(
-                $"Host={server.Property(EndpointProperty.Host)};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}")
-            : ReferenceExpression.Create(
-                $"Host={ownHost};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}");
-        return database.ApplicationBuilder.AddConnectionString(name, connectionString);
+        var host = ownHost is null ? ReferenceExpression.Create($"{server.Property(EndpointProperty.Host)}") : ReferenceExpression.Create($"{ownHost}");
+        return database.ApplicationBuilder.AddConnectionString(name, ReferenceExpression.Create(
+            $"Host={host};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}"));
     }
 }

@@ -96,10 +96,12 @@ internal static class MediaTable
         return claimed;
     }
 
+    private static readonly string s_ofMessageSql = $"SELECT {MediaMetadata.Columns("f")} FROM media_files f WHERE f.message_id = $1";
+
     /// <summary>The media a message carries, as it stands now; null for a message without media.</summary>
     public static async Task<MediaMetadata?> OfMessageAsync(NpgsqlDataSource dataSource, Guid messageId, CancellationToken cancellationToken)
     {
-        await using var select = dataSource.CreateCommand($"SELECT {MediaMetadata.Columns("f")} FROM media_files f WHERE f.message_id = $1");
+        await using var select = dataSource.CreateCommand(s_ofMessageSql);
         select.Parameters.Add(Value(messageId));
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? MediaMetadata.Read(reader, 0) : null;
