@@ -36,7 +36,9 @@ internal sealed class TypingIndicator(
                     await readReceipts.MarkReadWithTypingAsync(turn.PhoneNumberId, turn.InboundWamid, composing);
                 }
 
-                await Task.Delay(options.Value.TypingRenewalInterval, clock, cancellationToken);
+                // Every turn ends by cancelling this wait: ended without an exception, which would cost one per turn.
+                await Task.Delay(options.Value.TypingRenewalInterval, clock, cancellationToken)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
