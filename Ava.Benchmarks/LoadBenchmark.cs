@@ -40,7 +40,7 @@ public static class LoadBenchmark
         await using var graph = await GraphStandIn.StartAsync();
         graph.Media = settings.Media;
         await using var responder = settings.ResponderDelay > TimeSpan.Zero
-            ? await ResponderStandIn.StartAsync(Convert.ToHexString(Guid.NewGuid().ToByteArray()), settings.ResponderDelay)
+            ? await ResponderStandInProcess.StartAsync(Convert.ToHexString(Guid.NewGuid().ToByteArray()), settings.ResponderDelay)
             : null;
         Console.WriteLine($"Starting the stack (durable Postgres, {settings.Replicas} webhook instance(s), Graph API stand-in at {graph.BaseUrl}" +
             (responder is null ? ", Ava's echo answering)..." : $", a responder answering after {settings.ResponderDelay.TotalSeconds:0.#} s at {responder.TurnsUrl})..."));
@@ -79,26 +79,27 @@ public static class LoadBenchmark
             .Row("services", Describe(webhooks, "webhookapi") + "; " + Describe(messagesApi, "messagesapi"))
             .Row("Graph API", "stand-in in the benchmark process; the probe's echo arrived there")
             .Row("linked users / business numbers", $"{settings.Users:N0} / {settings.Numbers:N0}")
-            .Row("who answers", responder is null ? "Ava's echo" : $"a responder stand-in in the benchmark process, answering each turn after {settings.ResponderDelay.TotalSeconds:0.#} s")
+            .Row("who answers", responder is null ? "Ava's echo" : $"a responder stand-in in a process of its own, answering each turn after {settings.ResponderDelay.TotalSeconds:0.#} s")
             .Row("media", settings.Media is { } media
                 ? media.Describe() + (settings.MediaDownloads > 0 ? $"; {settings.MediaDownloads} downloads at once per instance" : "")
                   + (settings.MediaMibPerSecond >= 0 ? $"; kept at most {settings.MediaMibPerSecond:0.#} MiB/s (0: unpaced)" : "; kept at Ava's default pace")
                 : "none: text only");
 
         await MeasureBaselinesAsync(report, client, settings.Connections, database);
-        await MeasureLoadAsync(report, settings, client, deliveries, graph);
+        await MeasureLoadAsync(report, settings, client, deliveries, graph, responder);
         if (settings.Media is not null)
         {
             await MediaLoadReport.AddAsync(report, database, graph, settings.DrainTimeout);
         }
         if (responder is not null)
         {
+            var turns = await responder.ReadStatsAsync();
             report.Section($"responder: {settings.ResponderDelay.TotalSeconds:0.#} s per turn")
-                .Row("turns asked", $"{responder.Calls:N0}", "responder_calls", responder.Calls)
-                .Row("turns asked more than once (same Idempotency-Key)", $"{responder.AskedAgain:N0}", "responder_asked_again", responder.AskedAgain)
-                .Row("most turns of one user at once (promise: 1)", $"{responder.MostAtOnceForOneUser:N0}", "responder_most_at_once_one_user", responder.MostAtOnceForOneUser)
-                .Row("most turns in flight at once", $"{responder.MostInFlight:N0}", "responder_most_in_flight", responder.MostInFlight)
-                .Row("badly signed turns", $"{responder.Refused:N0}", "responder_refused", responder.Refused);
+                .Row("turns asked", $"{turns.Calls:N0}", "responder_calls", turns.Calls)
+                .Row("turns asked more than once (same Idempotency-Key)", $"{turns.AskedAgain:N0}", "responder_asked_again", turns.AskedAgain)
+                .Row("most turns of one user at once (promise: 1)", $"{turns.MostAtOnceForOneUser:N0}", "responder_most_at_once_one_user", turns.MostAtOnceForOneUser)
+                .Row("most turns in flight at once", $"{turns.MostInFlight:N0}", "responder_most_in_flight", turns.MostInFlight)
+                .Row("badly signed turns", $"{turns.Refused:N0}", "responder_refused", turns.Refused);
         }
 
         report.Section("memory (peak RSS, VmHWM)");
@@ -144,7 +145,8 @@ public static class LoadBenchmark
 
     /// <summary>The load itself, then the wait for the pipeline to send every acknowledged message.</summary>
     private static async Task MeasureLoadAsync(
-        BenchmarkReport report, LoadSettings settings, HttpClient client, WebhookDeliveries deliveries, GraphStandIn graph)
+        BenchmarkReport report, LoadSettings settings, HttpClient client, WebhookDeliveries deliveries, GraphStandIn graph,
+        ResponderStandInProcess? responder)
     {
         // Message n+1 for request n, so that the probe's number 0 stays out of the accounting.
         var acks = new SequenceLog();
@@ -155,8 +157,12 @@ public static class LoadBenchmark
         {
             ["webhookapi"] = CpuMeter.Start(() => ServiceProcesses.OfProject("Ava.WebhookApi")),
             ["postgres"] = CpuMeter.Start(() => ServiceProcesses.OfExecutable("postgres")),
-            ["benchmark process (load, stand-in)"] = CpuMeter.Start(() => [ServiceProcesses.Self()]),
+            ["benchmark process (load, Graph stand-in)"] = CpuMeter.Start(() => [ServiceProcesses.Self()]),
         };
+        if (responder is not null)
+        {
+            cpu["responder stand-in"] = CpuMeter.Start(() => [responder.AsServiceProcess()]);
+        }
 
         Console.WriteLine(settings.Rate > 0
             ? $"Load: {settings.Rate:N0} deliveries/s, at most {settings.Connections} in flight, {settings.Warmup.TotalSeconds:F0} s warm-up + {settings.Duration.TotalSeconds:F0} s..."
@@ -315,7 +321,7 @@ public static class LoadBenchmark
     /// (rate × delay) with a margin, so that composing is bounded by the responder's delay and not by the instance's
     /// room. Media: as many downloads at once as asked.
     /// </summary>
-    private static Dictionary<string, string> WebhookSettings(LoadSettings settings, ResponderStandIn? responder)
+    private static Dictionary<string, string> WebhookSettings(LoadSettings settings, ResponderStandInProcess? responder)
     {
         var webhook = new Dictionary<string, string>();
         if (responder is not null)

@@ -3,6 +3,12 @@ using Ava.Benchmarks;
 
 // Measures Ava on the real stack (see BenchmarkArguments.Usage): each mode prints its figures next to a baseline
 // measured in the same run, because absolute numbers only mean something against the same machine at the same time.
+if (args is [ResponderStandIn.Mode, ..])
+{
+    // Not a benchmark: the responder stand-in a load run starts in a process of its own.
+    return await ResponderStandIn.RunAsync(args);
+}
+
 if (!BenchmarkArguments.TryParse(args, out var arguments, out var error))
 {
     return Usage(error!);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Ava.Responder.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -10,12 +11,20 @@ using Microsoft.Extensions.Logging;
 namespace Ava.Benchmarks;
 
 /// <summary>
-/// A responder in the benchmark process, as slow as a language model: it checks each turn's signature, thinks for a
-/// fixed delay, and answers with the message's own text — so that the Graph API stand-in counts each benchmark message
-/// once, whoever answered it. Counts the turns, the ones asked again, and the most a user had in flight at once.
+/// A responder as slow as a language model: it checks each turn's signature, thinks for a fixed delay, and answers with
+/// the message's own text — so that the Graph API stand-in counts each benchmark message once, whoever answered it.
+/// Counts the turns, the ones asked again, and the most a user had in flight at once (<see cref="Stats"/>, also served
+/// at <c>GET /stats</c>). It runs in a process of its own (<see cref="ResponderStandInProcess"/>): thousands of turns
+/// held for seconds are exactly the garbage a collector pauses longest for, and a pause in the load generator's process
+/// would be counted as Ava's acknowledgement latency.
 /// </summary>
 public sealed class ResponderStandIn : IAsyncDisposable
 {
+    /// <summary>The command-line mode that runs a stand-in (the secret comes in <see cref="SecretVariable"/>).</summary>
+    public const string Mode = "responder-stand-in";
+
+    public const string SecretVariable = "AVA_RESPONDER_STAND_IN_SECRET";
+
     private readonly WebApplication _app;
     private readonly string _secret;
     private readonly TimeSpan _delay;
@@ -53,6 +62,8 @@ public sealed class ResponderStandIn : IAsyncDisposable
     /// <summary>The most turns in flight at once, all users together.</summary>
     public int MostInFlight => Volatile.Read(ref _mostInFlight);
 
+    public ResponderStandInStats Stats => new(Calls, AskedAgain, Refused, MostAtOnceForOneUser, MostInFlight);
+
     public static async Task<ResponderStandIn> StartAsync(string secret, TimeSpan delay)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -61,8 +72,29 @@ public sealed class ResponderStandIn : IAsyncDisposable
         var app = builder.Build();
         var standIn = new ResponderStandIn(app, secret, delay);
         app.MapPost("/turns", standIn.AnswerAsync);
+        app.MapGet("/stats", () => TypedResults.Json(standIn.Stats, ResponderStandInJsonContext.Default.ResponderStandInStats));
         await app.StartAsync();
         return standIn;
+    }
+
+    /// <summary>
+    /// The child process's whole life: <c>responder-stand-in --delay S</c>, the secret in the environment. Prints the
+    /// turns URL as its first line, then answers until its standard input closes (the benchmark ending, or dying).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args is not [Mode, "--delay", var delayText]
+            || !double.TryParse(delayText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            || Environment.GetEnvironmentVariable(SecretVariable) is not { Length: > 0 } secret)
+        {
+            await Console.Error.WriteLineAsync($"usage: {Mode} --delay S, with {SecretVariable} set");
+            return 2;
+        }
+
+        await using var standIn = await StartAsync(secret, TimeSpan.FromSeconds(seconds));
+        Console.WriteLine(standIn.TurnsUrl);
+        await Console.In.ReadToEndAsync();
+        return 0;
     }
 
     private async Task AnswerAsync(HttpContext context)
@@ -113,3 +145,9 @@ public sealed class ResponderStandIn : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>What the responder stand-in counted (see <see cref="ResponderStandIn"/>).</summary>
+public sealed record ResponderStandInStats(long Calls, long AskedAgain, long Refused, int MostAtOnceForOneUser, int MostInFlight);
+
+[JsonSerializable(typeof(ResponderStandInStats))]
+internal sealed partial class ResponderStandInJsonContext : JsonSerializerContext;
