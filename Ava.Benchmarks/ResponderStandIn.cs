@@ -45,26 +45,14 @@ public sealed class ResponderStandIn : IAsyncDisposable
 
     public Uri TurnsUrl => new(new Uri(_app.Urls.Single()), "/turns");
 
-    /// <summary>The key Ava signs turns with.</summary>
-    public string Secret => _secret;
+    public ResponderStandInStats Stats => new(
+        Interlocked.Read(ref _calls),
+        _keys.Values.Count(n => n > 1),
+        Interlocked.Read(ref _refused),
+        Volatile.Read(ref _mostAtOnceForOneUser),
+        Volatile.Read(ref _mostInFlight));
 
-    public long Calls => Interlocked.Read(ref _calls);
-
-    /// <summary>Turns asked about more than once (the same <c>Idempotency-Key</c>).</summary>
-    public long AskedAgain => _keys.Values.Count(n => n > 1);
-
-    /// <summary>Calls whose signature did not check.</summary>
-    public long Refused => Interlocked.Read(ref _refused);
-
-    /// <summary>The most turns of one user the responder was asked about at the same time (Ava promises one).</summary>
-    public int MostAtOnceForOneUser => Volatile.Read(ref _mostAtOnceForOneUser);
-
-    /// <summary>The most turns in flight at once, all users together.</summary>
-    public int MostInFlight => Volatile.Read(ref _mostInFlight);
-
-    public ResponderStandInStats Stats => new(Calls, AskedAgain, Refused, MostAtOnceForOneUser, MostInFlight);
-
-    public static async Task<ResponderStandIn> StartAsync(string secret, TimeSpan delay)
+    private static async Task<ResponderStandIn> StartAsync(string secret, TimeSpan delay)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -147,6 +135,10 @@ public sealed class ResponderStandIn : IAsyncDisposable
 }
 
 /// <summary>What the responder stand-in counted (see <see cref="ResponderStandIn"/>).</summary>
+/// <param name="AskedAgain">Turns asked about more than once (the same <c>Idempotency-Key</c>).</param>
+/// <param name="Refused">Calls whose signature did not check.</param>
+/// <param name="MostAtOnceForOneUser">The most turns of one user asked about at the same time (Ava promises one).</param>
+/// <param name="MostInFlight">The most turns in flight at once, all users together.</param>
 public sealed record ResponderStandInStats(long Calls, long AskedAgain, long Refused, int MostAtOnceForOneUser, int MostInFlight);
 
 [JsonSerializable(typeof(ResponderStandInStats))]
