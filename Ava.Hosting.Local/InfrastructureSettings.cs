@@ -41,7 +41,7 @@ public static class InfrastructureSettings
         {
             foreach (var missing in InfrastructureChoice.LocalPrerequisitesToInstall(
                 configuration[InfrastructureChoice.ConfigurationKey],
-                () => ContainerEngineProbe.FindAnsweringRuntime(configuration[ContainerEngineProbe.RuntimeKey]),
+                () => ContainerEngine.FindAnsweringRuntime(configuration[ContainerEngine.RuntimeKey]),
                 () => LocalToolset.Find(configuration[LocalToolset.PostgresBinDirectoryKey])))
             {
                 Console.Out.WriteLine(missing);

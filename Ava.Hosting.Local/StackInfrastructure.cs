@@ -51,13 +51,13 @@ internal sealed class StackInfrastructure
         var decision = InfrastructureChoice.Decide(
             configuration[InfrastructureChoice.ConfigurationKey],
             publishing,
-            () => ContainerEngineProbe.FindAnsweringRuntime(configuration[ContainerEngineProbe.RuntimeKey]),
+            () => ContainerEngine.FindAnsweringRuntime(configuration[ContainerEngine.RuntimeKey]),
             () => LocalToolset.Find(configuration[LocalToolset.PostgresBinDirectoryKey]));
 
         if (decision.ContainerRuntime is { } runtime)
         {
             // Tell Aspire's orchestrator which engine answered (it assumes Docker otherwise).
-            configuration[ContainerEngineProbe.RuntimeKey] = runtime;
+            configuration[ContainerEngine.RuntimeKey] = runtime;
         }
 
         var throwaway = configuration.GetValue<bool>(InfrastructureSettings.ThrowawayDataKey);

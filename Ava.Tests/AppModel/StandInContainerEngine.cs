@@ -1,30 +1,22 @@
+using Ava.Hosting.Local.Tests;
+
 namespace Ava.Tests.AppModel;
 
 /// <summary>
-/// A stand-in for <c>docker</c> that answers <c>docker info</c> as a running engine does and notes that it was asked:
-/// named to the AppHost as its container runtime (<c>ASPIRE_CONTAINER_RUNTIME</c>), it makes this machine, which has
-/// no engine, look like a laptop with Docker — as far as choosing goes. Nothing is ever started on it.
+/// Docker as far as choosing goes: named to the AppHost as its container runtime (<c>ASPIRE_CONTAINER_RUNTIME</c>), a
+/// stand-in that answers <c>docker info</c> as a running engine does makes this machine, which has no engine, look
+/// like a laptop with Docker. Nothing is ever started on it.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal sealed class StandInContainerEngine : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("ava-engine-").FullName;
-
-    public StandInContainerEngine()
-    {
-        File.WriteAllText(Executable, $"#!/bin/sh\ntouch '{AskedMarker}'\nexit 0\n");
-        File.SetUnixFileMode(Executable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
+    private readonly StandInEngine _docker = new("docker");
 
     /// <summary>The AppHost argument that names this engine.</summary>
-    public string Argument => $"--ASPIRE_CONTAINER_RUNTIME={Executable}";
+    public string Argument => $"--ASPIRE_CONTAINER_RUNTIME={_docker.Executable}";
 
-    /// <summary>Whether anything asked the engine whether it answers.</summary>
-    public bool WasAsked => File.Exists(AskedMarker);
+    /// <summary>Whether anything asked the engine anything (whether it answers, first).</summary>
+    public bool WasAsked => _docker.Calls.Count > 0;
 
-    private string Executable => Path.Combine(_directory, "docker");
-
-    private string AskedMarker => Path.Combine(_directory, "asked");
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _docker.Dispose();
 }
