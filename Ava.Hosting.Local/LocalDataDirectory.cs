@@ -14,7 +14,8 @@ namespace Ava.Hosting.Local;
 /// </summary>
 internal sealed class LocalDataDirectory
 {
-    private const string ThrowawayPrefix = "ava-run-";
+    /// <summary>How a throwaway run's names begin (its directory, its containers' volumes): then the process id of the AppHost.</summary>
+    internal const string ThrowawayPrefix = "ava-run-";
 
     private readonly string? _runAsUser;
     private readonly bool _startClean;
@@ -32,6 +33,9 @@ internal sealed class LocalDataDirectory
     public string Root { get; }
 
     public bool IsThrowaway { get; }
+
+    /// <summary>The directory's own name: a throwaway run's name (<see cref="ThrowawayPrefix"/>, process id, a unique part).</summary>
+    public string Name => Path.GetFileName(Root);
 
     public string PostgresData => Path.Combine(Root, "postgres");
 
@@ -134,8 +138,7 @@ internal sealed class LocalDataDirectory
     {
         foreach (var leftover in Directory.EnumerateDirectories(Path.GetTempPath(), ThrowawayPrefix + "*"))
         {
-            var pidText = Path.GetFileName(leftover)[ThrowawayPrefix.Length..].Split('-')[0];
-            if (int.TryParse(pidText, CultureInfo.InvariantCulture, out var pid) && !ProcessIsAlive(pid))
+            if (IsOfDeadThrowawayRun(Path.GetFileName(leftover)))
             {
                 try
                 {
@@ -148,6 +151,12 @@ internal sealed class LocalDataDirectory
             }
         }
     }
+
+    /// <summary>Whether a name is a throwaway run's whose AppHost is no longer running.</summary>
+    internal static bool IsOfDeadThrowawayRun(string name) =>
+        name.StartsWith(ThrowawayPrefix, StringComparison.Ordinal)
+        && int.TryParse(name[ThrowawayPrefix.Length..].Split('-')[0], CultureInfo.InvariantCulture, out var pid)
+        && !ProcessIsAlive(pid);
 
     private static bool ProcessIsAlive(int pid)
     {

@@ -24,8 +24,12 @@ public static class PostgresHostingExtensions
         {
             postgres.WithDataVolume(dataVolumeName).WithLifetime(ContainerLifetime.Persistent);
         }
+        else if (stack.Volumes is { } throwawayVolumes)
+        {
+            postgres.WithDataVolume(throwawayVolumes.Add(dataVolumeName));
+        }
 
-        return postgres;
+        return stack.PreparesData(postgres);
     }
 
     /// <summary>A database on a server of <see cref="AddPostgresServer"/>, created when missing.</summary>

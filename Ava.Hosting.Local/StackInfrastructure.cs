@@ -14,10 +14,11 @@ internal sealed class StackInfrastructure
 {
     private static readonly ConditionalWeakTable<IDistributedApplicationBuilder, StackInfrastructure> s_chosen = [];
 
-    private StackInfrastructure(InfrastructureDecision decision, LocalDataDirectory? data, bool throwaway, bool durablePostgres)
+    private StackInfrastructure(InfrastructureDecision decision, LocalDataDirectory? data, ThrowawayVolumes? volumes, bool throwaway, bool durablePostgres)
     {
         Decision = decision;
         Data = data;
+        Volumes = volumes;
         Throwaway = throwaway;
         DurablePostgres = durablePostgres;
     }
@@ -29,6 +30,9 @@ internal sealed class StackInfrastructure
     /// <summary>The stack's data directory on this machine; none when publishing, which never runs anything here.</summary>
     public LocalDataDirectory? Data { get; }
 
+    /// <summary>A throwaway run's container volumes; none when the data is kept, or nothing runs in containers.</summary>
+    public ThrowawayVolumes? Volumes { get; }
+
     public bool Throwaway { get; }
 
     public bool DurablePostgres { get; }
@@ -38,6 +42,7 @@ internal sealed class StackInfrastructure
         resource.OnBeforeResourceStarted((_, _, _) =>
         {
             Data?.Prepare(forLocalServers: !RunsContainers);
+            Volumes?.RemoveThoseOfDeadRuns();
             return Task.CompletedTask;
         });
 
@@ -63,7 +68,7 @@ internal sealed class StackInfrastructure
         var throwaway = configuration.GetValue<bool>(InfrastructureSettings.ThrowawayDataKey);
         if (publishing)
         {
-            return new StackInfrastructure(decision, data: null, throwaway, durablePostgres: true);
+            return new StackInfrastructure(decision, data: null, volumes: null, throwaway, durablePostgres: true);
         }
 
         var runAsUser = decision.LocalTools?.RunAsUser;
@@ -74,22 +79,27 @@ internal sealed class StackInfrastructure
                 runAsUser,
                 configuration.GetValue<bool>(InfrastructureSettings.StartCleanKey));
 
+        var volumes = data.IsThrowaway && decision.ContainerRuntime is { } engine ? new ThrowawayVolumes(engine, data.Name) : null;
         if (data.IsThrowaway)
         {
             builder.Services.AddHostedService(services => new ThrowawayDataRemover(
-                services.GetRequiredService<IHostApplicationLifetime>(), data));
+                services.GetRequiredService<IHostApplicationLifetime>(), data, volumes));
         }
 
         return new StackInfrastructure(
-            decision, data, throwaway, configuration.GetValue(InfrastructureSettings.DurablePostgresKey, !throwaway));
+            decision, data, volumes, throwaway, configuration.GetValue(InfrastructureSettings.DurablePostgresKey, !throwaway));
     }
 
-    /// <summary>Removes the throwaway data directory once the orchestrator has stopped every resource.</summary>
-    private sealed class ThrowawayDataRemover(IHostApplicationLifetime lifetime, LocalDataDirectory data) : IHostedService
+    /// <summary>Removes the throwaway data directory and volumes once the orchestrator has stopped every resource.</summary>
+    private sealed class ThrowawayDataRemover(IHostApplicationLifetime lifetime, LocalDataDirectory data, ThrowawayVolumes? volumes) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            lifetime.ApplicationStopped.Register(data.DeleteIfThrowaway);
+            lifetime.ApplicationStopped.Register(() =>
+            {
+                data.DeleteIfThrowaway();
+                volumes?.RemoveAll();
+            });
             return Task.CompletedTask;
         }
 

@@ -38,11 +38,16 @@ public sealed class ContainersAppModelTests : IDisposable
     }
 
     [Fact]
-    public async Task Tests_get_containers_without_volumes_so_that_every_run_starts_empty()
+    public async Task Tests_get_a_postgres_volume_of_their_own_run_so_that_every_run_starts_empty_and_a_restart_keeps_the_data()
     {
         await using var model = await AppHostModel.BuildAsync(_docker.Argument, "--Ava:ThrowawayData=true");
+        await using var nextRun = await AppHostModel.BuildAsync(_docker.Argument, "--Ava:ThrowawayData=true");
 
-        Assert.Empty(Mounts(model.Single<PostgresServerResource>("postgres")));
+        var (volume, type) = Assert.Single(Mounts(model.Single<PostgresServerResource>("postgres")));
+        Assert.Equal(ContainerMountType.Volume, type);
+        Assert.StartsWith($"ava-run-{Environment.ProcessId}-", volume, StringComparison.Ordinal);
+        Assert.NotEqual(volume, Assert.Single(Mounts(nextRun.Single<PostgresServerResource>("postgres"))).Source);
+        Assert.Empty(model.Single<PostgresServerResource>("postgres").Annotations.OfType<ContainerLifetimeAnnotation>());
         Assert.Empty(Mounts(model.Single<RedisResource>("cache")));
     }
 
