@@ -47,9 +47,10 @@ public static class PostgresHostingExtensions
     /// service never sees the superuser's password. The role and its password are the database's to create.
     /// </summary>
     /// <remarks>
-    /// On the local server each login also gets a loopback address of its own: the dashboard names a database span's
-    /// peer after the resource whose address it matches, and logins sharing the server's address would all show as
-    /// whichever of them it finds first. (A container's port is one address, shared.)
+    /// Each login also gets an address of its own while the AppHost runs: the dashboard names a database span's peer
+    /// after the resource whose address it matches, and logins sharing the server's address would all show as whichever
+    /// of them it finds first. The local server listens on a loopback address per login; a container publishes its
+    /// port once more per login. (A published deployment has no such dashboard, and one port.)
     /// </remarks>
     public static IResourceBuilder<ConnectionStringResource> AddLogin(
         this IResourceBuilder<IResourceWithConnectionString> database,
@@ -57,15 +58,29 @@ public static class PostgresHostingExtensions
         string role,
         IResourceBuilder<ParameterResource> password)
     {
+        var builder = database.ApplicationBuilder;
         var (server, databaseName, ownHost) = database.Resource switch
         {
-            PostgresDatabaseResource container => (container.Parent.PrimaryEndpoint, container.DatabaseName, null),
+            PostgresDatabaseResource container => (ContainerPortOfLogin(builder, container.Parent, name), container.DatabaseName, null),
             LocalPostgresDatabaseResource local => (local.Parent.PrimaryEndpoint, local.DatabaseName, local.Parent.AddLoginAddress()),
             _ => throw new ArgumentException($"{database.Resource.Name} is not a database of {nameof(AddDatabase)}.", nameof(database)),
         };
 
         var host = ownHost is null ? ReferenceExpression.Create($"{server.Property(EndpointProperty.Host)}") : ReferenceExpression.Create($"{ownHost}");
-        return database.ApplicationBuilder.AddConnectionString(name, ReferenceExpression.Create(
+        return builder.AddConnectionString(name, ReferenceExpression.Create(
             $"Host={host};Port={server.Property(EndpointProperty.Port)};Username={role};Password={password.Resource};Database={databaseName}"));
+    }
+
+    /// <summary>While running: the server's port published once more, under the login's name; when publishing: the server's port.</summary>
+    private static EndpointReference ContainerPortOfLogin(IDistributedApplicationBuilder builder, PostgresServerResource server, string login)
+    {
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            return server.PrimaryEndpoint;
+        }
+
+        var serverPort = server.PrimaryEndpoint.EndpointAnnotation;
+        builder.CreateResourceBuilder(server).WithEndpoint(targetPort: serverPort.TargetPort, scheme: serverPort.UriScheme, name: login);
+        return server.GetEndpoint(login);
     }
 }

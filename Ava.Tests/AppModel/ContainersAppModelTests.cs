@@ -71,7 +71,7 @@ public sealed class ContainersAppModelTests : IDisposable
         {
             var environment = await model.EnvironmentOfAsync(api);
             var database = new NpgsqlConnectionStringBuilder(environment["ConnectionStrings__ava"]);
-            Assert.Equal(("localhost", postgresPort, login, await model.ParameterAsync(password), "ava"), (database.Host, database.Port, database.Username, database.Password, database.Database));
+            Assert.Equal(("localhost", login, await model.ParameterAsync(password), "ava"), (database.Host, database.Username, database.Password, database.Database));
             Assert.DoesNotContain(environment.Values, value => value.Contains(superUserPassword, StringComparison.Ordinal));
             Assert.StartsWith($"localhost:{model.PortOf("cache")},password={cachePassword}", environment["ConnectionStrings__cache"], StringComparison.Ordinal);
         }
@@ -80,6 +80,31 @@ public sealed class ContainersAppModelTests : IDisposable
         var migrationSettings = await model.EnvironmentOfAsync("migrations");
         Assert.Equal(await model.ParameterAsync("webhook-db-password"), migrationSettings["WebhookApi__DatabasePassword"]);
         Assert.Equal(await model.ParameterAsync("messages-db-password"), migrationSettings["MessagesApi__DatabasePassword"]);
+    }
+
+    [Fact]
+    public async Task Each_api_reaches_the_container_at_a_port_of_its_login_so_the_dashboard_names_its_queries_after_it()
+    {
+        await using var model = await AppHostModel.BuildAsync(_docker.Argument);
+        model.AllocateEndpoints();
+        var postgres = model.Single<PostgresServerResource>("postgres");
+
+        var ports = new Dictionary<string, int>();
+        foreach (var (api, login) in new[] { ("webhookapi", "webhook-db"), ("messagesapi", "messages-db") })
+        {
+            var port = new NpgsqlConnectionStringBuilder((await model.EnvironmentOfAsync(api))["ConnectionStrings__ava"]).Port;
+            var loginsOwn = new NpgsqlConnectionStringBuilder(await ((IResourceWithConnectionString)model.Single<ConnectionStringResource>(login)).GetConnectionStringAsync(TestContext.Current.CancellationToken)).Port;
+            Assert.Equal(loginsOwn, port);
+            Assert.Equal(model.PortOf("postgres", login), port);
+
+            // The same server behind it: the container's Postgres port, published once more.
+            var published = postgres.Annotations.OfType<EndpointAnnotation>().Single(endpoint => endpoint.Name == login);
+            Assert.Equal((5432, "tcp"), (published.TargetPort, published.UriScheme));
+            ports[api] = port;
+        }
+
+        // Apart from each other and from the server's own port (which the superuser's migrations use).
+        Assert.Equal(3, ports.Values.Append(model.PortOf("postgres")).Distinct().Count());
     }
 
     [Fact]
