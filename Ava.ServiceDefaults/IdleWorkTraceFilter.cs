@@ -4,14 +4,18 @@ using OpenTelemetry;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// Keeps database and cache calls that belong to no operation out of the traces. Background workers poll, renew,
-/// sweep and heartbeat every few seconds; each such call on its own would be a trace of its own (about 25 a minute
-/// when idle) and bury the one trace per message that the dashboard is for. A call made within an operation — a
-/// request, a message's processing, a sweep that found work and traces it — has a parent and is kept with it.
+/// Keeps idle work out of the traces: database and cache calls that belong to no operation, and whatever runs within
+/// a request kept out of the traces (a health probe's database and cache checks). Background workers poll, renew,
+/// sweep and heartbeat every few seconds, and the orchestrator probes every service; each such call on its own would
+/// be a trace of its own (about 25 a minute when idle) and bury the one trace per message that the dashboard is for.
+/// A call made within an operation that is traced — a request, a message's processing, a sweep that found work and
+/// traces it — is kept with it.
 /// </summary>
 /// <remarks>
 /// A processor and not a sampler: only the activity tells its source. Unmarking it as recorded when it starts keeps
-/// every exporter from sending it and its children (the parent-based sampler drops them too).
+/// every exporter from sending it and, through this same rule, its children. Aspire samples every trace
+/// (<c>always_on</c>, not parent-based), so a request's own filter alone would leave its children to be exported
+/// under a parent that never is.
 /// </remarks>
 internal sealed class IdleWorkTraceFilter : BaseProcessor<Activity>
 {
@@ -23,10 +27,22 @@ internal sealed class IdleWorkTraceFilter : BaseProcessor<Activity>
 
     public override void OnStart(Activity data)
     {
-        if (data.ParentSpanId == default && data.Source.Name is NpgsqlSource or RedisSource)
+        var idle = data.ParentSpanId == default
+            ? data.Source.Name is NpgsqlSource or RedisSource
+            : !ParentRecorded(data);
+        if (idle)
         {
             data.IsAllDataRequested = false;
             data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
         }
     }
+
+    /// <summary>
+    /// Whether the parent is recorded: the parent in this process, or the context the span was started under (the Redis
+    /// instrumentation makes its spans after the command, under the context of the operation that sent it), whose W3C
+    /// id ends in its flags: <c>00-{trace}-{span}-{flags}</c>, bit 0 "sampled".
+    /// </summary>
+    private static bool ParentRecorded(Activity data) =>
+        data.Parent?.Recorded
+        ?? (data.ParentId is not { Length: 55 } parentId || (Convert.FromHexString(parentId.AsSpan(53, 2))[0] & (byte)ActivityTraceFlags.Recorded) != 0);
 }

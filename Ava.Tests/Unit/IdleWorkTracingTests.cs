@@ -11,6 +11,7 @@ namespace Ava.Tests.Unit;
 /// background worker's database and cache calls that belong to no operation leave no trace, and every span of an
 /// operation — a message's way through the webhook — is kept with its database calls.
 /// </summary>
+[Collection(InProcessTracingCollection.Name)]
 public sealed class IdleWorkTracingTests : IAsyncLifetime
 {
     /// <summary>Nothing listens on port 1: the connection is refused at once, after Npgsql has traced the attempt.</summary>

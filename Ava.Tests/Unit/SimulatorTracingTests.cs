@@ -12,6 +12,7 @@ namespace Ava.Tests.Unit;
 /// The simulator in process, exporting its traces to memory: the chat page's polling every second stays out of the
 /// dashboard's Traces view, and what a person or a test does through the simulator stays in.
 /// </summary>
+[Collection(InProcessTracingCollection.Name)]
 public sealed class SimulatorTracingTests : IAsyncLifetime
 {
     private readonly List<Activity> _exported = [];
