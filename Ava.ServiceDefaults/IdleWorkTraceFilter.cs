@@ -43,6 +43,7 @@ internal sealed class IdleWorkTraceFilter : BaseProcessor<Activity>
     /// id ends in its flags: <c>00-{trace}-{span}-{flags}</c>, bit 0 "sampled".
     /// </summary>
     private static bool ParentRecorded(Activity data) =>
-        data.Parent?.Recorded
-        ?? (data.ParentId is not { Length: 55 } parentId || (Convert.FromHexString(parentId.AsSpan(53, 2))[0] & (byte)ActivityTraceFlags.Recorded) != 0);
+        data.Parent?.Recorded ?? (data.ParentId is not { Length: 55 } parentId || (HexDigit(parentId[54]) & (int)ActivityTraceFlags.Recorded) != 0);
+
+    private static int HexDigit(char digit) => digit <= '9' ? digit - '0' : (digit | 0x20) - 'a' + 10;
 }
