@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using OpenTelemetry.Trace;
@@ -7,9 +11,10 @@ using OpenTelemetry.Trace;
 namespace Ava.Tests.Unit;
 
 /// <summary>
-/// A service's telemetry as its service defaults and Aspire's database client set it up, exported to memory: a
-/// background worker's database and cache calls that belong to no operation leave no trace, and every span of an
-/// operation — a message's way through the webhook — is kept with its database calls.
+/// A service's telemetry as its service defaults and Aspire's database client set it up, traced as Aspire runs it
+/// (every trace sampled, whatever its parent decided) and exported to memory: a background worker's database and cache
+/// calls that belong to no operation leave no trace, nor do a health probe's checks, and every span of an operation — a
+/// request, a message's way through the webhook — is kept with its database and cache calls.
 /// </summary>
 [Collection(InProcessTracingCollection.Name)]
 public sealed class IdleWorkTracingTests : IAsyncLifetime
@@ -26,29 +31,52 @@ public sealed class IdleWorkTracingTests : IAsyncLifetime
     private static readonly ActivitySource s_redis = new(RedisInstrumentation);
 
     private readonly List<Activity> _exported = [];
-    private IHost? _host;
+    private WebApplication? _app;
+    private HttpClient? _client;
 
-    private IHost Host => _host ?? throw new InvalidOperationException("Not started.");
+    private WebApplication App => _app ?? throw new InvalidOperationException("Not started.");
+
+    private HttpClient Client => _client ?? throw new InvalidOperationException("Not started.");
 
     public async ValueTask InitializeAsync()
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+
+        // What Aspire gives every service it runs, so that the dashboard sees every trace.
+        builder.Configuration["OTEL_TRACES_SAMPLER"] = "always_on";
         builder.Configuration["ConnectionStrings:" + AvaDataExtensions.ConnectionName] = UnreachablePostgres;
         builder.AddServiceDefaults();
         builder.AddAvaDataSource();
+
+        // The cache's check, as Aspire's Redis client runs it: a PING.
+        builder.Services.AddHealthChecks().AddCheck("cache", () =>
+        {
+            RedisCall("PING");
+            return HealthCheckResult.Healthy();
+        });
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing
             .AddSource(RedisInstrumentation)
             .AddInMemoryExporter(_exported));
-        _host = builder.Build();
-        await _host.StartAsync(TestContext.Current.CancellationToken);
+
+        _app = builder.Build();
+        _app.MapDefaultEndpoints();
+        _app.MapGet("/history", async () =>
+        {
+            await OpenConnectionAsync();
+            RedisCall("MGET");
+            return Results.Ok();
+        });
+        await _app.StartAsync(TestContext.Current.CancellationToken);
+        _client = _app.GetTestClient();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_host is not null)
+        _client?.Dispose();
+        if (_app is not null)
         {
-            await _host.StopAsync();
-            _host.Dispose();
+            await _app.DisposeAsync();
         }
     }
 
@@ -57,7 +85,7 @@ public sealed class IdleWorkTracingTests : IAsyncLifetime
     {
         // A poll that finds nothing opens a connection on its own; a heartbeat writes to Redis.
         await OpenConnectionAsync();
-        s_redis.StartActivity("EXEC", ActivityKind.Client)?.Dispose();
+        RedisCall("EXEC");
 
         // Something traced after them, so that the exporter has seen everything before it.
         s_whatsApp.StartActivity("marker")?.Dispose();
@@ -72,7 +100,7 @@ public sealed class IdleWorkTracingTests : IAsyncLifetime
         using (s_whatsApp.StartActivity("process delivery", ActivityKind.Consumer))
         {
             await OpenConnectionAsync();
-            s_redis.StartActivity("MGET", ActivityKind.Client)?.Dispose();
+            RedisCall("MGET");
             using var send = s_whatsApp.StartActivity("graph send");
         }
 
@@ -84,11 +112,44 @@ public sealed class IdleWorkTracingTests : IAsyncLifetime
         Assert.Contains(spans, span => span.DisplayName == "graph send");
     }
 
+    [Fact]
+    public async Task A_health_probe_checks_the_database_and_cache_without_a_trace_and_a_traced_request_keeps_its_calls()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+
+        // The database is unreachable: the probe did run its checks against it.
+        using (var probe = await Client.GetAsync("/health", cancellationToken))
+        {
+            Assert.Equal("Unhealthy", await probe.Content.ReadAsStringAsync(cancellationToken));
+        }
+
+        (await Client.GetAsync("/history", cancellationToken)).EnsureSuccessStatusCode();
+
+        var request = await ExportedAsync("GET /history");
+        var databaseAndCacheCalls = _exported.ToArray().Where(span => span.Source.Name is "Npgsql" or RedisInstrumentation).ToArray();
+        Assert.All(databaseAndCacheCalls, call => Assert.Equal(request.TraceId, call.TraceId));
+        Assert.Contains(databaseAndCacheCalls, call => call.Source.Name == "Npgsql");
+        Assert.Contains(databaseAndCacheCalls, call => call.DisplayName == "MGET");
+    }
+
     /// <summary>Opens a connection to a server that is not there, as a worker's poll does while Postgres is away.</summary>
     private async Task OpenConnectionAsync()
     {
-        var dataSource = Host.Services.GetRequiredService<NpgsqlDataSource>();
+        var dataSource = App.Services.GetRequiredService<NpgsqlDataSource>();
         await Assert.ThrowsAsync<NpgsqlException>(async () => await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>
+    /// A Redis command's span as the Redis instrumentation makes it: once the command is done, on a thread of its own,
+    /// under the context of the operation that sent it.
+    /// </summary>
+    private static void RedisCall(string command)
+    {
+        var sentUnder = Activity.Current?.Context ?? default;
+        using (ExecutionContext.SuppressFlow())
+        {
+            Task.Run(() => s_redis.StartActivity(command, ActivityKind.Client, sentUnder)?.Dispose()).Wait();
+        }
     }
 
     /// <summary>The exported span of that name, once it has arrived.</summary>
