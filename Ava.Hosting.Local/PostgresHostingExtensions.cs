@@ -26,10 +26,14 @@ public static class PostgresHostingExtensions
         }
         else if (stack.Volumes is { } throwawayVolumes)
         {
-            postgres.WithDataVolume(throwawayVolumes.Add(dataVolumeName));
+            postgres.WithDataVolume(throwawayVolumes.Add(dataVolumeName)).OnBeforeResourceStarted((_, _, _) =>
+            {
+                throwawayVolumes.RemoveThoseOfDeadRuns();
+                return Task.CompletedTask;
+            });
         }
 
-        return stack.PreparesData(postgres);
+        return postgres;
     }
 
     /// <summary>A database on a server of <see cref="AddPostgresServer"/>, created when missing.</summary>

@@ -42,7 +42,6 @@ internal sealed class StackInfrastructure
         resource.OnBeforeResourceStarted((_, _, _) =>
         {
             Data?.Prepare(forLocalServers: !RunsContainers);
-            Volumes?.RemoveThoseOfDeadRuns();
             return Task.CompletedTask;
         });
 

@@ -29,7 +29,9 @@ internal sealed class IdleWorkTraceFilter : BaseProcessor<Activity>
     {
         var idle = data.ParentSpanId == default
             ? data.Source.Name is NpgsqlSource or RedisSource
-            : !ParentRecorded(data);
+            : data.Parent is { } parent
+                ? !parent.Recorded
+                : data.Source.Name is RedisSource && !SentUnderRecordedContext(data);
         if (idle)
         {
             data.IsAllDataRequested = false;
@@ -38,12 +40,13 @@ internal sealed class IdleWorkTraceFilter : BaseProcessor<Activity>
     }
 
     /// <summary>
-    /// Whether the parent is recorded: the parent in this process, or the context the span was started under (the Redis
-    /// instrumentation makes its spans after the command, under the context of the operation that sent it), whose W3C
-    /// id ends in its flags: <c>00-{trace}-{span}-{flags}</c>, bit 0 "sampled".
+    /// The Redis instrumentation makes its spans after the command, under the context of the operation that sent it
+    /// rather than in it: whether that context was recorded is in its W3C id, <c>00-{trace}-{span}-{flags}</c>, bit 0
+    /// "sampled". Read for those spans only: the id is made on first reading, and every other span with a parent elsewhere
+    /// (a message's stages, on the webhook's hot path) would pay for it.
     /// </summary>
-    private static bool ParentRecorded(Activity data) =>
-        data.Parent?.Recorded ?? (data.ParentId is not { Length: 55 } parentId || (HexDigit(parentId[54]) & (int)ActivityTraceFlags.Recorded) != 0);
+    private static bool SentUnderRecordedContext(Activity data) =>
+        data.ParentId is not { Length: 55 } parentId || (HexDigit(parentId[54]) & (int)ActivityTraceFlags.Recorded) != 0;
 
     private static int HexDigit(char digit) => digit <= '9' ? digit - '0' : (digit | 0x20) - 'a' + 10;
 }
